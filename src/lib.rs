@@ -1,0 +1,18 @@
+//! resim: a discrete-event resilience simulator for multi-tier web systems.
+//!
+//! The pipeline:
+//! 1. [`model::Model::parse`] reads a TOML model file into a validated,
+//!    typed [`model::Model`]; every problem is reported with `file:line:col`.
+//! 2. [`topology`] builds the dependency graph and the structure function
+//!    (is the service up, given which instances are up?).
+//! 3. [`availability`] simulates component up/down states over a long horizon;
+//!    [`analytic`] gives the exact figures theory allows.
+//! 4. [`montecarlo`] runs trials over rayon, seeded by (master seed, trial
+//!    index), and merges them in trial order so results do not depend on the
+//!    thread count.
+//! 5. [`report`] writes JSON, CSV and charts (PNG and SVG).
+#![warn(missing_docs)]
+
+pub mod engine;
+pub mod stats;
+pub mod report;

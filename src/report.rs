@@ -1,0 +1,1 @@
+//! Output: result folders that never overwrite earlier runs, and charts.

@@ -1,0 +1,2 @@
+//! Statistics shared by every mode: fixed-memory histograms, confidence
+//! intervals and quantiles.
