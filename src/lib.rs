@@ -13,6 +13,10 @@
 //! 5. [`report`] writes JSON, CSV and charts (PNG and SVG).
 #![warn(missing_docs)]
 
+pub mod availability;
 pub mod engine;
-pub mod stats;
+pub mod model;
+pub mod montecarlo;
 pub mod report;
+pub mod stats;
+pub mod topology;

@@ -1,2 +1,4 @@
 //! Statistics shared by every mode: fixed-memory histograms, confidence
 //! intervals and quantiles.
+
+pub mod ci;

@@ -65,6 +65,20 @@ pub fn entity_key(component: usize, instance: usize) -> u64 {
     ((component as u64) << 32) | instance as u64
 }
 
+/// A stable entity key from a name (a component or group id) and an instance
+/// index. Keys by name, not position, so two designs that share a component
+/// draw its failures from the same stream (common random numbers), even when
+/// other components were added or reordered.
+pub fn named_key(name: &str, instance: u32) -> u64 {
+    // FNV-1a over the bytes: fixed, simple, portable.
+    let mut h: u64 = 0xCBF2_9CE4_8422_2325;
+    for b in name.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01B3);
+    }
+    mix64(h) ^ instance as u64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -46,12 +46,12 @@ impl SimTime {
 
     /// This time in seconds.
     pub fn as_secs_f64(self) -> f64 {
-        self.0 as f64 * 1e-9
+        self.0 as f64 / 1e9
     }
 
     /// This time in milliseconds.
     pub fn as_millis_f64(self) -> f64 {
-        self.0 as f64 * 1e-6
+        self.0 as f64 / 1e6
     }
 
     /// Adds, saturating at [`SimTime::NEVER`].

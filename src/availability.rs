@@ -1,0 +1,110 @@
+//! Long-run availability by Monte Carlo: many state-only trials over a
+//! horizon (a year by default), summarised with confidence intervals.
+
+pub mod summary;
+pub mod trial;
+
+pub use summary::AvailabilitySummary;
+pub use trial::{AvailabilityConfig, AvailabilitySim, TrialOutcome};
+
+use crate::engine::SimTime;
+use crate::model::Model;
+use crate::montecarlo::{RunnerError, run_trials};
+
+/// What to run.
+#[derive(Clone, Debug)]
+pub struct AvailabilityRequest {
+    /// Trials to run (the minimum when `precision` is set).
+    pub trials: u64,
+    /// Simulated time per trial.
+    pub horizon: SimTime,
+    /// Master seed.
+    pub seed: u64,
+    /// Worker threads (0 = one per core).
+    pub threads: usize,
+    /// Target relative half-width of the 95% interval on unavailability;
+    /// trials are added in whole batches until it is met.
+    pub precision: Option<f64>,
+    /// Batch size used with `precision`.
+    pub batch: u64,
+    /// Upper limit on trials with `precision`.
+    pub max_trials: u64,
+    /// Points at which A(t) is sampled.
+    pub grid_points: usize,
+}
+
+impl Default for AvailabilityRequest {
+    fn default() -> Self {
+        AvailabilityRequest {
+            trials: 1000,
+            horizon: SimTime::YEAR,
+            seed: 1,
+            threads: 0,
+            precision: None,
+            batch: 1000,
+            max_trials: 1_000_000,
+            grid_points: 200,
+        }
+    }
+}
+
+/// A finished run: every trial's outcome, in trial order, and the summary.
+#[derive(Clone, Debug)]
+pub struct AvailabilityRun {
+    /// Per-trial outcomes, in trial order.
+    pub outcomes: Vec<TrialOutcome>,
+    /// Cause names in the order of [`TrialOutcome::blame_secs`] (`true` = group).
+    pub causes: Vec<(String, bool)>,
+    /// The figures.
+    pub summary: AvailabilitySummary,
+}
+
+/// Runs availability trials for `model`.
+pub fn run(
+    model: &Model,
+    req: &AvailabilityRequest,
+    mut progress: impl FnMut(u64, u64),
+) -> Result<AvailabilityRun, RunnerError> {
+    let sim = AvailabilitySim::new(
+        model,
+        AvailabilityConfig {
+            horizon: req.horizon,
+            grid_points: req.grid_points,
+        },
+    );
+    let mut outcomes = Vec::new();
+    let mut target = req.trials.max(1);
+    let total_hint = if req.precision.is_some() {
+        req.max_trials
+    } else {
+        target
+    };
+    loop {
+        let start = outcomes.len() as u64;
+        // Run in chunks so a progress bar can move; chunks do not change results.
+        let mut next = start;
+        while next < target {
+            let end = (next + req.batch.max(1)).min(target);
+            outcomes.extend(run_trials(req.seed, next..end, req.threads, |i, s| {
+                sim.run_trial(i, s)
+            })?);
+            next = end;
+            progress(next, total_hint);
+        }
+        let Some(precision) = req.precision else {
+            break;
+        };
+        let summary = AvailabilitySummary::from_outcomes(model, req, &sim.causes(), &outcomes);
+        if summary.relative_half_width() <= precision || target >= req.max_trials {
+            break;
+        }
+        target = (target + req.batch.max(1)).min(req.max_trials);
+    }
+    let causes = sim.causes();
+    let summary = AvailabilitySummary::from_outcomes(model, req, &causes, &outcomes);
+    Ok(AvailabilityRun {
+        outcomes,
+        causes,
+        summary,
+    })
+}

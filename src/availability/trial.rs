@@ -1,0 +1,396 @@
+//! One state-only trial: components and common-cause groups fail and are
+//! repaired by their distributions over a long horizon; the service is up
+//! while the structure function ([`crate::topology`]) says so.
+//!
+//! Assumptions, stated in the report too:
+//! - every instance and group starts new and up at time zero;
+//! - an instance's own failure/repair cycle runs regardless of its group; it
+//!   is *effectively* up when it is up itself and every group it sits in is up;
+//! - a repair starts when a crew member is free (FIFO), at once without crews;
+//! - a database serves while a primary is up; when the primary goes down and a
+//!   replica is up, a replica is promoted after the failover time; when no
+//!   replica is up, the first instance back becomes primary at once;
+//! - downtime during an outage is split equally among its current causes:
+//!   each required component with failed instances of its own, and each
+//!   failed group holding a down instance of a component that is not working.
+
+use crate::engine::SimTime;
+use crate::engine::queue::EventQueue;
+use crate::engine::rng::{Purpose, SimRng, named_key, stream};
+use crate::model::{Model, Reliability};
+use crate::topology::Topology;
+
+/// How one availability trial is run.
+#[derive(Clone, Debug)]
+pub struct AvailabilityConfig {
+    /// Simulated time per trial.
+    pub horizon: SimTime,
+    /// Number of points at which point availability A(t) is sampled.
+    pub grid_points: usize,
+}
+
+/// What one trial observed; its size depends on the model, never on events.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrialOutcome {
+    /// The trial's index.
+    pub trial: u64,
+    /// The trial's seed.
+    pub seed: u64,
+    /// Service downtime over the horizon [s].
+    pub downtime_secs: f64,
+    /// Number of times the service went down.
+    pub outages: u32,
+    /// Downtime blamed on each cause [s]: components, then groups.
+    pub blame_secs: Vec<f64>,
+    /// Whether the service was up at each grid point.
+    pub up_at_grid: Vec<bool>,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Entity {
+    Instance(u32),
+    Group(u32),
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Event {
+    Fail(Entity),
+    RepairDone(Entity),
+    FailoverDone(u32),
+}
+
+/// The model compiled for fast state-only trials.
+pub struct AvailabilitySim<'m> {
+    model: &'m Model,
+    topo: Topology,
+    /// (component, instance index within it) per flat instance.
+    instances: Vec<(usize, u32)>,
+    /// First flat instance of each component.
+    first_instance: Vec<usize>,
+    /// Groups each instance depends on (its group and all that contain it).
+    instance_groups: Vec<Vec<usize>>,
+    /// Components the service needs (reachable from entries by hard deps).
+    required: Vec<bool>,
+    config: AvailabilityConfig,
+}
+
+struct CrewState {
+    busy: u32,
+    waiting: std::collections::VecDeque<Entity>,
+}
+
+struct State {
+    inst_up: Vec<bool>,
+    group_up: Vec<bool>,
+    inst_rng: Vec<(SimRng, SimRng)>,
+    group_rng: Vec<(SimRng, SimRng)>,
+    failover_rng: Vec<SimRng>,
+    primary: Vec<Option<u32>>,
+    failing_over: Vec<bool>,
+    crews: Vec<CrewState>,
+    own_ok: Vec<bool>,
+    functional: Vec<bool>,
+    blame: Vec<usize>,
+}
+
+impl<'m> AvailabilitySim<'m> {
+    /// Compiles `model` for trials of `config`.
+    pub fn new(model: &'m Model, config: AvailabilityConfig) -> Self {
+        let topo = Topology::new(model);
+        let mut instances = Vec::new();
+        let mut first_instance = Vec::new();
+        let mut instance_groups = Vec::new();
+        for (c, comp) in model.components.iter().enumerate() {
+            first_instance.push(instances.len());
+            for i in 0..comp.instances {
+                instances.push((c, i));
+                let mut gs = Vec::new();
+                let mut g = comp.group_of(i as usize);
+                while let Some(x) = g {
+                    gs.push(x);
+                    g = model.groups[x].within;
+                }
+                instance_groups.push(gs);
+            }
+        }
+        first_instance.push(instances.len());
+        let mut required = vec![false; model.components.len()];
+        let mut stack: Vec<usize> = topo.entries().to_vec();
+        while let Some(c) = stack.pop() {
+            if !required[c] {
+                required[c] = true;
+                stack.extend(model.components[c].depends_on.iter().copied());
+            }
+        }
+        AvailabilitySim {
+            model,
+            topo,
+            instances,
+            first_instance,
+            instance_groups,
+            required,
+            config,
+        }
+    }
+
+    /// Names of the blame causes, in [`TrialOutcome::blame_secs`] order, with
+    /// `true` for a group.
+    pub fn causes(&self) -> Vec<(String, bool)> {
+        let comps = self.model.components.iter().map(|c| (c.id.clone(), false));
+        let groups = self.model.groups.iter().map(|g| (g.id.clone(), true));
+        comps.chain(groups).collect()
+    }
+
+    fn reliability(&self, e: Entity) -> Option<&'m Reliability> {
+        match e {
+            Entity::Instance(i) => self.model.components[self.instances[i as usize].0]
+                .reliability
+                .as_ref(),
+            Entity::Group(g) => self.model.groups[g as usize].reliability.as_ref(),
+        }
+    }
+
+    fn crew(&self, e: Entity) -> Option<usize> {
+        match e {
+            Entity::Instance(i) => self.model.components[self.instances[i as usize].0].crew,
+            Entity::Group(g) => self.model.groups[g as usize].crew,
+        }
+    }
+
+    fn rngs<'s>(&self, st: &'s mut State, e: Entity) -> &'s mut (SimRng, SimRng) {
+        match e {
+            Entity::Instance(i) => &mut st.inst_rng[i as usize],
+            Entity::Group(g) => &mut st.group_rng[g as usize],
+        }
+    }
+
+    fn effectively_up(&self, st: &State, i: usize) -> bool {
+        st.inst_up[i] && self.instance_groups[i].iter().all(|&g| st.group_up[g])
+    }
+
+    /// Runs one trial with the given seed.
+    pub fn run_trial(&self, trial: u64, seed: u64) -> TrialOutcome {
+        let m = self.model;
+        let n_causes = m.components.len() + m.groups.len();
+        let mut st = State {
+            inst_up: vec![true; self.instances.len()],
+            group_up: vec![true; m.groups.len()],
+            inst_rng: self
+                .instances
+                .iter()
+                .map(|&(c, i)| {
+                    let key = named_key(&m.components[c].id, i);
+                    (
+                        stream(seed, key, Purpose::Failure),
+                        stream(seed, key, Purpose::Repair),
+                    )
+                })
+                .collect(),
+            group_rng: m
+                .groups
+                .iter()
+                .map(|g| {
+                    let key = named_key(&format!("group:{}", g.id), 0);
+                    (
+                        stream(seed, key, Purpose::Failure),
+                        stream(seed, key, Purpose::Repair),
+                    )
+                })
+                .collect(),
+            failover_rng: m
+                .components
+                .iter()
+                .map(|c| stream(seed, named_key(&c.id, 0), Purpose::Failover))
+                .collect(),
+            primary: m
+                .components
+                .iter()
+                .map(|c| c.failover.as_ref().map(|_| 0))
+                .collect(),
+            failing_over: vec![false; m.components.len()],
+            crews: m
+                .crews
+                .iter()
+                .map(|_| CrewState {
+                    busy: 0,
+                    waiting: Default::default(),
+                })
+                .collect(),
+            own_ok: vec![true; m.components.len()],
+            functional: vec![true; m.components.len()],
+            blame: Vec::with_capacity(n_causes),
+        };
+        let mut queue = EventQueue::new();
+        let horizon = self.config.horizon;
+        let entities = (0..self.instances.len() as u32)
+            .map(Entity::Instance)
+            .chain((0..m.groups.len() as u32).map(Entity::Group));
+        for e in entities {
+            if let Some(rel) = self.reliability(e) {
+                let t = rel.failure.sample(&mut self.rngs(&mut st, e).0);
+                if t < horizon {
+                    queue.schedule(t, Event::Fail(e));
+                }
+            }
+        }
+
+        let mut out = TrialOutcome {
+            trial,
+            seed,
+            downtime_secs: 0.0,
+            outages: 0,
+            blame_secs: vec![0.0; n_causes],
+            up_at_grid: Vec::with_capacity(self.config.grid_points),
+        };
+        let grid_step = horizon.0 / self.config.grid_points.max(1) as u64;
+        let mut next_grid = 0usize;
+        let mut up = true;
+        let mut last = SimTime::ZERO;
+        loop {
+            let (now, ev) = match queue.pop() {
+                Some((t, ev)) if t < horizon => (t, Some(ev)),
+                _ => (horizon, None),
+            };
+            // Account for [last, now) in the current state.
+            while next_grid < self.config.grid_points && SimTime(next_grid as u64 * grid_step) < now
+            {
+                out.up_at_grid.push(up);
+                next_grid += 1;
+            }
+            if !up {
+                let span = (now - last).as_secs_f64();
+                out.downtime_secs += span;
+                let share = span / st.blame.len().max(1) as f64;
+                for &b in &st.blame {
+                    out.blame_secs[b] += share;
+                }
+            }
+            last = now;
+            let Some(ev) = ev else { break };
+            self.handle(&mut st, &mut queue, now, ev);
+            self.update_databases(&mut st, &mut queue, now);
+            let was_up = up;
+            up = self.evaluate(&mut st);
+            if was_up && !up {
+                out.outages += 1;
+            }
+        }
+        out
+    }
+
+    fn handle(&self, st: &mut State, queue: &mut EventQueue<Event>, now: SimTime, ev: Event) {
+        match ev {
+            Event::Fail(e) => {
+                match e {
+                    Entity::Instance(i) => st.inst_up[i as usize] = false,
+                    Entity::Group(g) => st.group_up[g as usize] = false,
+                }
+                match self.crew(e) {
+                    Some(c) if st.crews[c].busy >= self.model.crews[c].size => {
+                        st.crews[c].waiting.push_back(e)
+                    }
+                    Some(c) => {
+                        st.crews[c].busy += 1;
+                        self.start_repair(st, queue, now, e);
+                    }
+                    None => self.start_repair(st, queue, now, e),
+                }
+            }
+            Event::RepairDone(e) => {
+                match e {
+                    Entity::Instance(i) => st.inst_up[i as usize] = true,
+                    Entity::Group(g) => st.group_up[g as usize] = true,
+                }
+                let rel = self
+                    .reliability(e)
+                    .expect("only failing entities are repaired");
+                let t = rel.failure.sample(&mut self.rngs(st, e).0);
+                queue.schedule(now + t, Event::Fail(e));
+                if let Some(c) = self.crew(e) {
+                    match st.crews[c].waiting.pop_front() {
+                        Some(next) => self.start_repair(st, queue, now, next),
+                        None => st.crews[c].busy -= 1,
+                    }
+                }
+            }
+            Event::FailoverDone(c) => {
+                let c = c as usize;
+                st.failing_over[c] = false;
+                st.primary[c] = self.first_up_instance(st, c);
+            }
+        }
+    }
+
+    fn start_repair(&self, st: &mut State, queue: &mut EventQueue<Event>, now: SimTime, e: Entity) {
+        let rel = self
+            .reliability(e)
+            .expect("only failing entities are repaired");
+        let t = rel.repair.sample(&mut self.rngs(st, e).1);
+        queue.schedule(now + t, Event::RepairDone(e));
+    }
+
+    fn first_up_instance(&self, st: &State, c: usize) -> Option<u32> {
+        (self.first_instance[c]..self.first_instance[c + 1])
+            .find(|&i| self.effectively_up(st, i))
+            .map(|i| (i - self.first_instance[c]) as u32)
+    }
+
+    fn update_databases(&self, st: &mut State, queue: &mut EventQueue<Event>, now: SimTime) {
+        for (c, comp) in self.model.components.iter().enumerate() {
+            let Some(failover) = &comp.failover else {
+                continue;
+            };
+            if let Some(p) = st.primary[c] {
+                if !self.effectively_up(st, self.first_instance[c] + p as usize) {
+                    st.primary[c] = None;
+                    if self.first_up_instance(st, c).is_some() {
+                        st.failing_over[c] = true;
+                        let t = failover.time.sample(&mut st.failover_rng[c]);
+                        queue.schedule(now + t, Event::FailoverDone(c as u32));
+                    }
+                }
+            } else if !st.failing_over[c] {
+                st.primary[c] = self.first_up_instance(st, c);
+            }
+        }
+    }
+
+    /// Recomputes component and service state; returns whether the service is up.
+    fn evaluate(&self, st: &mut State) -> bool {
+        for (c, comp) in self.model.components.iter().enumerate() {
+            st.own_ok[c] = if comp.failover.is_some() {
+                st.primary[c].is_some()
+            } else {
+                let up = (self.first_instance[c]..self.first_instance[c + 1])
+                    .filter(|&i| self.effectively_up(st, i))
+                    .count();
+                up >= comp.min_up as usize
+            };
+        }
+        self.topo.evaluate(&st.own_ok, &mut st.functional);
+        let up = self.topo.service_up(&st.functional);
+        st.blame.clear();
+        if !up {
+            let n_comp = self.model.components.len();
+            for c in 0..n_comp {
+                if !self.required[c] || st.own_ok[c] {
+                    continue;
+                }
+                let before = st.blame.len();
+                let mut own_failure = false;
+                for i in self.first_instance[c]..self.first_instance[c + 1] {
+                    own_failure |= !st.inst_up[i];
+                    for &g in &self.instance_groups[i] {
+                        if !st.group_up[g] && !st.blame.contains(&(n_comp + g)) {
+                            st.blame.push(n_comp + g);
+                        }
+                    }
+                }
+                if own_failure || st.blame.len() == before {
+                    st.blame.push(c);
+                }
+            }
+        }
+        up
+    }
+}

@@ -1,0 +1,256 @@
+//! The model: a validated, typed description of a system read from a TOML
+//! file. Components with instance counts (k of n), dependencies, failure and
+//! repair distributions, common-cause groups (nodes, zones) and repair crews.
+//!
+//! ```
+//! let text = r#"
+//! [components.web]
+//! instances = 2
+//! failure = { dist = "exponential", mean = "30d" }
+//! repair = { dist = "exponential", mean = "1h" }
+//! "#;
+//! let model = resim::model::Model::parse(text, "example.toml").unwrap();
+//! assert_eq!(model.components[0].instances, 2);
+//! ```
+
+pub mod dist;
+pub mod error;
+mod read;
+pub mod reader;
+pub mod units;
+
+use std::path::Path;
+
+pub use dist::Dist;
+pub use error::ModelError;
+
+use crate::engine::SimTime;
+
+/// What a component is. Kinds carry their own mechanics in the drill; for
+/// availability they differ only where noted (a database fails over).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ComponentKind {
+    /// Name resolution (resolvers).
+    Dns,
+    /// A load balancer (one or more instances).
+    LoadBalancer,
+    /// Stateless application pods on Kubernetes.
+    Pods,
+    /// A cache such as Redis.
+    Cache,
+    /// A database: a primary and read replicas, with failover.
+    Database,
+    /// Anything else.
+    Generic,
+}
+
+impl ComponentKind {
+    /// The names accepted in model files.
+    pub const NAMES: &'static [&'static str] = &[
+        "dns",
+        "load_balancer",
+        "pods",
+        "cache",
+        "database",
+        "generic",
+    ];
+
+    /// Parses a kind name.
+    pub fn from_name(name: &str) -> Option<ComponentKind> {
+        Some(match name {
+            "dns" => ComponentKind::Dns,
+            "load_balancer" => ComponentKind::LoadBalancer,
+            "pods" => ComponentKind::Pods,
+            "cache" => ComponentKind::Cache,
+            "database" => ComponentKind::Database,
+            "generic" => ComponentKind::Generic,
+            _ => return None,
+        })
+    }
+
+    /// The name as written in model files.
+    pub fn name(self) -> &'static str {
+        match self {
+            ComponentKind::Dns => "dns",
+            ComponentKind::LoadBalancer => "load_balancer",
+            ComponentKind::Pods => "pods",
+            ComponentKind::Cache => "cache",
+            ComponentKind::Database => "database",
+            ComponentKind::Generic => "generic",
+        }
+    }
+}
+
+/// How a component's instances fail and come back.
+#[derive(Clone, Debug)]
+pub struct Reliability {
+    /// Time to failure of one instance.
+    pub failure: Dist,
+    /// Time to repair one instance (once a crew is on it).
+    pub repair: Dist,
+}
+
+/// A database's primary/replica arrangement.
+#[derive(Clone, Debug)]
+pub struct Failover {
+    /// Time from the primary's failure to a replica serving as primary.
+    pub time: Dist,
+}
+
+/// One component of the system.
+#[derive(Clone, Debug)]
+pub struct Component {
+    /// Its id in the model file (`[components.<id>]`).
+    pub id: String,
+    /// Its kind.
+    pub kind: ComponentKind,
+    /// Number of instances n (for a database: the primary plus its replicas).
+    pub instances: u32,
+    /// How many instances must be up for the component to work (k of n).
+    /// For a database: the primary role must be served; see [`Component::failover`].
+    pub min_up: u32,
+    /// Components this one cannot work without (indices into [`Model::components`]).
+    pub depends_on: Vec<usize>,
+    /// Components this one calls but survives without (degraded), e.g. a cache.
+    pub soft_depends_on: Vec<usize>,
+    /// Failure and repair; `None` means it never fails.
+    pub reliability: Option<Reliability>,
+    /// The group each instance is placed on (instance i on `placement[i % len]`), if any.
+    pub placement: Vec<usize>,
+    /// The repair crew its instances wait for, if crews are limited.
+    pub crew: Option<usize>,
+    /// Primary/replica failover, for databases.
+    pub failover: Option<Failover>,
+}
+
+impl Component {
+    /// The group instance `i` is placed on.
+    pub fn group_of(&self, i: usize) -> Option<usize> {
+        (!self.placement.is_empty()).then(|| self.placement[i % self.placement.len()])
+    }
+}
+
+/// What a common-cause group stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupKind {
+    /// A machine (Kubernetes node, VM, host).
+    Node,
+    /// A rack, PDU or switch domain.
+    Rack,
+    /// An availability zone or data centre.
+    Zone,
+    /// Anything else that fails as one.
+    Generic,
+}
+
+impl GroupKind {
+    /// The names accepted in model files.
+    pub const NAMES: &'static [&'static str] = &["node", "rack", "zone", "generic"];
+
+    /// Parses a kind name.
+    pub fn from_name(name: &str) -> Option<GroupKind> {
+        Some(match name {
+            "node" => GroupKind::Node,
+            "rack" => GroupKind::Rack,
+            "zone" => GroupKind::Zone,
+            "generic" => GroupKind::Generic,
+            _ => return None,
+        })
+    }
+
+    /// The name as written in model files.
+    pub fn name(self) -> &'static str {
+        match self {
+            GroupKind::Node => "node",
+            GroupKind::Rack => "rack",
+            GroupKind::Zone => "zone",
+            GroupKind::Generic => "generic",
+        }
+    }
+}
+
+/// A common-cause failure domain: when it fails, every instance placed on it
+/// (and every group within it) is down until it is repaired.
+#[derive(Clone, Debug)]
+pub struct Group {
+    /// Its id (`[groups.<id>]`).
+    pub id: String,
+    /// What it stands for.
+    pub kind: GroupKind,
+    /// The group it sits in (a node within a zone), if any.
+    pub within: Option<usize>,
+    /// Failure and repair; `None` means it never fails on its own.
+    pub reliability: Option<Reliability>,
+    /// The repair crew it waits for, if crews are limited.
+    pub crew: Option<usize>,
+}
+
+/// A limited pool of people who repair failures one at a time each.
+#[derive(Clone, Debug)]
+pub struct Crew {
+    /// Its id (`[crews.<id>]`).
+    pub id: String,
+    /// How many repairs can run at once.
+    pub size: u32,
+}
+
+/// A validated model.
+#[derive(Clone, Debug)]
+pub struct Model {
+    /// The file name it came from.
+    pub origin: String,
+    /// The system's name.
+    pub name: String,
+    /// A free-text description.
+    pub description: String,
+    /// Components in file order.
+    pub components: Vec<Component>,
+    /// Common-cause groups in file order.
+    pub groups: Vec<Group>,
+    /// Repair crews in file order.
+    pub crews: Vec<Crew>,
+    /// Defaults resim filled in, in words, for `resim check`.
+    pub defaults_applied: Vec<String>,
+}
+
+impl Model {
+    /// Parses and validates model text; `origin` names it in error messages.
+    pub fn parse(text: &str, origin: &str) -> Result<Model, ModelError> {
+        read::read_model(text, origin)
+    }
+
+    /// Reads and parses a model file.
+    pub fn load(path: &Path) -> Result<Model, ModelError> {
+        let origin = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ModelError::whole_file(&origin, format!("cannot read the model file: {e}"))
+        })?;
+        Model::parse(&text, &origin)
+    }
+
+    /// The index of the component with this id.
+    pub fn component_index(&self, id: &str) -> Option<usize> {
+        self.components.iter().position(|c| c.id == id)
+    }
+
+    /// The components nothing else depends on: the service's entry points.
+    pub fn entry_components(&self) -> Vec<usize> {
+        (0..self.components.len())
+            .filter(|&i| {
+                !self
+                    .components
+                    .iter()
+                    .any(|c| c.depends_on.contains(&i) || c.soft_depends_on.contains(&i))
+            })
+            .collect()
+    }
+
+    /// Total number of component instances.
+    pub fn instance_count(&self) -> usize {
+        self.components.iter().map(|c| c.instances as usize).sum()
+    }
+}
+
+/// The default failover time when a database gives none: 30 s, the Patroni
+/// leader-lock TTL (domain reference §16: 20-40 s of no writes).
+pub const DEFAULT_FAILOVER: SimTime = SimTime(30 * SimTime::SECOND.0);

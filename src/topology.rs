@@ -1,0 +1,152 @@
+//! The dependency graph (petgraph) and the structure function: given which
+//! components work on their own, which does the whole service?
+//!
+//! A component *functions* when enough of its own instances are up (k of n,
+//! or a served primary for a database) and every hard dependency functions.
+//! The service is up when every entry component (one nothing depends on)
+//! functions. Soft dependencies degrade a component but do not take it down.
+
+use petgraph::algo::{tarjan_scc, toposort};
+use petgraph::graph::{DiGraph, NodeIndex};
+
+use crate::model::{Component, Model};
+
+/// The dependency graph of a valid (acyclic) model.
+#[derive(Clone, Debug)]
+pub struct Topology {
+    /// Component indices with every dependency before its dependents.
+    order: Vec<usize>,
+    /// Hard dependencies per component.
+    deps: Vec<Vec<usize>>,
+    /// The components that make up the service.
+    entries: Vec<usize>,
+}
+
+fn graph(components: &[Component]) -> DiGraph<usize, ()> {
+    let mut g = DiGraph::new();
+    let nodes: Vec<NodeIndex> = (0..components.len()).map(|i| g.add_node(i)).collect();
+    for (i, c) in components.iter().enumerate() {
+        for &d in &c.depends_on {
+            g.add_edge(nodes[i], nodes[d], ());
+        }
+    }
+    g
+}
+
+/// Every dependency cycle, each as the list of components along it, in
+/// file order of its first member.
+pub fn dependency_cycles(components: &[Component]) -> Vec<Vec<usize>> {
+    let g = graph(components);
+    let mut cycles: Vec<Vec<usize>> = tarjan_scc(&g)
+        .into_iter()
+        .filter(|scc| scc.len() > 1)
+        .map(|scc| {
+            let members: Vec<usize> = scc.iter().map(|n| g[*n]).collect();
+            cycle_through(components, &members)
+        })
+        .collect();
+    cycles.sort();
+    cycles
+}
+
+/// A cycle inside a strongly connected set, starting at its lowest index.
+fn cycle_through(components: &[Component], members: &[usize]) -> Vec<usize> {
+    let start = *members.iter().min().expect("non-empty scc");
+    let mut path = vec![start];
+    let mut cur = start;
+    loop {
+        let next = components[cur]
+            .depends_on
+            .iter()
+            .copied()
+            .filter(|d| members.contains(d))
+            .min()
+            .expect("every scc member has an edge inside the scc");
+        if let Some(pos) = path.iter().position(|&p| p == next) {
+            return path.split_off(pos);
+        }
+        path.push(next);
+        cur = next;
+    }
+}
+
+impl Topology {
+    /// Builds the topology of a validated model.
+    pub fn new(model: &Model) -> Topology {
+        let g = graph(&model.components);
+        let mut order: Vec<usize> = toposort(&g, None)
+            .expect("validated models are acyclic")
+            .into_iter()
+            .map(|n| g[n])
+            .collect();
+        // toposort puts dependents first; we evaluate dependencies first.
+        order.reverse();
+        Topology {
+            order,
+            deps: model
+                .components
+                .iter()
+                .map(|c| c.depends_on.clone())
+                .collect(),
+            entries: model.entry_components(),
+        }
+    }
+
+    /// The components that make up the service (nothing depends on them).
+    pub fn entries(&self) -> &[usize] {
+        &self.entries
+    }
+
+    /// Components ordered so that every dependency comes first.
+    pub fn order(&self) -> &[usize] {
+        &self.order
+    }
+
+    /// Fills `functional[c]` from `own_ok[c]` (enough own instances up).
+    pub fn evaluate(&self, own_ok: &[bool], functional: &mut [bool]) {
+        for &c in &self.order {
+            functional[c] = own_ok[c] && self.deps[c].iter().all(|&d| functional[d]);
+        }
+    }
+
+    /// True when every entry component functions.
+    pub fn service_up(&self, functional: &[bool]) -> bool {
+        self.entries.iter().all(|&e| functional[e])
+    }
+
+    /// The dependency tree as indented text, one line per edge walk from
+    /// each entry, for `resim check`.
+    pub fn render(&self, model: &Model) -> String {
+        let mut out = String::new();
+        for &e in &self.entries {
+            render_node(model, e, 0, &mut out);
+        }
+        out
+    }
+}
+
+fn render_node(model: &Model, c: usize, depth: usize, out: &mut String) {
+    let comp = &model.components[c];
+    let kofn = if comp.failover.is_some() {
+        format!("primary + {} replicas", comp.instances - 1)
+    } else {
+        format!("{} of {}", comp.min_up, comp.instances)
+    };
+    out.push_str(&format!(
+        "{}{} [{}, {}]\n",
+        "  ".repeat(depth),
+        comp.id,
+        comp.kind.name(),
+        kofn
+    ));
+    for &d in &comp.depends_on {
+        render_node(model, d, depth + 1, out);
+    }
+    for &d in &comp.soft_depends_on {
+        out.push_str(&format!(
+            "{}(soft) {}\n",
+            "  ".repeat(depth + 1),
+            model.components[d].id
+        ));
+    }
+}
