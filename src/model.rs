@@ -209,8 +209,19 @@ pub struct Model {
     pub groups: Vec<Group>,
     /// Repair crews in file order.
     pub crews: Vec<Crew>,
+    /// Request traffic for drills, if the model gives any.
+    pub traffic: Option<Traffic>,
     /// Defaults resim filled in, in words, for `resim check`.
     pub defaults_applied: Vec<String>,
+}
+
+/// The offered load of a drill.
+#[derive(Clone, Debug)]
+pub struct Traffic {
+    /// Mean arrival rate of an open Poisson stream [req/s].
+    pub rate: f64,
+    /// Share of requests that only read, in [0, 1].
+    pub read_ratio: f64,
 }
 
 impl Model {

@@ -6,3 +6,4 @@
 pub mod output;
 
 pub use output::{OutputDir, OutputError};
+pub mod availability;

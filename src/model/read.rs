@@ -11,7 +11,8 @@ use super::{
     Reliability,
 };
 
-const TOP_KEYS: &[&str] = &["system", "components", "groups", "crews"];
+const TOP_KEYS: &[&str] = &["system", "components", "groups", "crews", "traffic"];
+const TRAFFIC_KEYS: &[&str] = &["rate", "read_ratio"];
 const SYSTEM_KEYS: &[&str] = &["name", "description"];
 const COMPONENT_KEYS: &[&str] = &[
     "kind",
@@ -83,6 +84,7 @@ pub(super) fn read_model(text: &str, origin: &str) -> Result<Model, ModelError> 
         components: Vec::new(),
         groups: Vec::new(),
         crews: Vec::new(),
+        traffic: None,
         defaults_applied: Vec::new(),
     };
 
@@ -103,6 +105,11 @@ pub(super) fn read_model(text: &str, origin: &str) -> Result<Model, ModelError> 
             .unwrap_or_else(|| "model".into());
     }
 
+    if let Some(mut tr) = top.table("traffic", &mut diags) {
+        tr.path = "traffic".into();
+        model.traffic = read_traffic(&mut tr, &mut model.defaults_applied, &mut diags);
+        tr.finish(TRAFFIC_KEYS, &mut diags);
+    }
     let crews = named_tables(&mut top, "crews", &mut diags);
     let groups = named_tables(&mut top, "groups", &mut diags);
     let components = named_tables(&mut top, "components", &mut diags);
@@ -517,4 +524,41 @@ fn check_group_nesting(
             cur = groups[p].within;
         }
     }
+}
+
+fn read_traffic(
+    tr: &mut TableReader,
+    defaults: &mut Vec<String>,
+    diags: &mut Diagnostics,
+) -> Option<super::Traffic> {
+    let rate = tr.rate("rate", diags);
+    if rate.is_none() && !tr.has("rate") {
+        tr.missing("rate", diags, "\"200/s\"");
+    }
+    let read_ratio = match tr.f64("read_ratio", diags) {
+        Some(p) if !(0.0..=1.0).contains(&p.value) => {
+            diags.error_hint(
+                p.span,
+                format!(
+                    "'traffic.read_ratio' is a probability and must be between 0 and 1, found {}",
+                    p.value
+                ),
+                Some("write e.g. read_ratio = 0.9 for 90% reads".into()),
+            );
+            None
+        }
+        Some(p) => Some(p.value),
+        None => {
+            if !tr.has("read_ratio") {
+                defaults.push("traffic: read_ratio = 0.9 (90% reads)".into());
+                Some(0.9)
+            } else {
+                None
+            }
+        }
+    };
+    Some(super::Traffic {
+        rate: rate?.value,
+        read_ratio: read_ratio?,
+    })
 }

@@ -1,0 +1,69 @@
+//! Argument parsing and dispatch for the `resim` binary.
+
+mod availability;
+mod check;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use resim::engine::SimTime;
+
+/// resim: a discrete-event resilience simulator for multi-tier web systems.
+#[derive(Parser)]
+#[command(name = "resim", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate a model and show it as resim understood it, with the
+    /// availability theory gives where the structure allows.
+    Check {
+        /// The model file (TOML).
+        model: PathBuf,
+    },
+    /// Estimate long-run availability (nines, downtime per year) by Monte Carlo.
+    Availability(availability::Args),
+}
+
+/// Why the command failed; decides the exit code.
+pub enum Failure {
+    /// The input was wrong (model file, arguments): exit 2.
+    Input(String),
+    /// The run could not complete (output folder, threads): exit 1.
+    Run(String),
+}
+
+/// Parses a duration argument such as `1y` or `90d`.
+pub fn parse_duration_arg(s: &str) -> Result<SimTime, String> {
+    resim::model::units::parse_duration(s)
+}
+
+/// Runs the command line and returns the exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Check { model } => check::run(&model),
+        Command::Availability(args) => availability::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Input(msg)) => {
+            eprintln!("{msg}");
+            eprintln!("error: the model was not run; fix the problems above");
+            ExitCode::from(2)
+        }
+        Err(Failure::Run(msg)) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Loads a model, turning its problems into an input failure.
+pub fn load_model(path: &std::path::Path) -> Result<resim::model::Model, Failure> {
+    resim::model::Model::load(path).map_err(|e| Failure::Input(e.to_string()))
+}

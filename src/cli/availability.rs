@@ -1,0 +1,111 @@
+//! `resim availability MODEL`.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use resim::availability::{self, AvailabilityRequest};
+use resim::engine::SimTime;
+use resim::report::OutputDir;
+
+use super::{Failure, load_model, parse_duration_arg};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The model file (TOML).
+    model: PathBuf,
+    /// Number of trials (the minimum with --precision).
+    #[arg(long, default_value_t = 1000)]
+    trials: u64,
+    /// Simulated time per trial, e.g. 1y, 90d.
+    #[arg(long, default_value = "1y", value_parser = parse_duration_arg)]
+    horizon: SimTime,
+    /// Master seed; the same seed gives the same results.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Worker threads (0 = one per core); results do not depend on it.
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// Output folder (default: a new numbered folder under results/).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Run trials in batches until the 95% interval on unavailability is
+    /// within this relative half-width, e.g. 5%.
+    #[arg(long, value_parser = parse_percent)]
+    precision: Option<f64>,
+    /// Trial limit with --precision.
+    #[arg(long, default_value_t = 1_000_000)]
+    max_trials: u64,
+}
+
+fn parse_percent(s: &str) -> Result<f64, String> {
+    let (num, scale) = match s.strip_suffix('%') {
+        Some(n) => (n, 0.01),
+        None => (s, 1.0),
+    };
+    let v: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a percentage such as 5%"))?;
+    let v = v * scale;
+    if v > 0.0 && v < 1.0 {
+        Ok(v)
+    } else {
+        Err(format!("'{s}' must be between 0% and 100%"))
+    }
+}
+
+pub fn run(args: &Args) -> Result<(), Failure> {
+    let model = load_model(&args.model)?;
+    if args.horizon == SimTime::ZERO {
+        return Err(Failure::Input("--horizon must be longer than zero".into()));
+    }
+    if args.trials == 0 {
+        return Err(Failure::Input("--trials must be at least 1".into()));
+    }
+    let stem = format!("availability-{}", model.name);
+    let out = OutputDir::prepare(args.out.as_deref(), std::path::Path::new("results"), &stem)
+        .map_err(|e| Failure::Run(e.to_string()))?;
+    let req = AvailabilityRequest {
+        trials: args.trials,
+        horizon: args.horizon,
+        seed: args.seed,
+        threads: args.threads,
+        precision: args.precision,
+        max_trials: args.max_trials.max(args.trials),
+        ..AvailabilityRequest::default()
+    };
+    eprintln!(
+        "resim availability: {} ({}), seed {}, {} trials of {}{}",
+        model.name,
+        args.model.display(),
+        args.seed,
+        args.trials,
+        args.horizon,
+        args.precision
+            .map(|p| format!(", until ±{:.1}% on unavailability", p * 100.0))
+            .unwrap_or_default()
+    );
+    let tty = std::io::stderr().is_terminal();
+    let run = availability::run(&model, &req, |done, total| {
+        if tty {
+            eprint!("\r  {done} / {total} trials");
+        }
+    })
+    .map_err(|e| Failure::Run(e.to_string()))?;
+    if tty {
+        eprintln!();
+    }
+    print!("{}", resim::report::availability::render_text(&run));
+    let written = resim::report::availability::write_results(&out, &run)
+        .map_err(|e| Failure::Run(e.to_string()))?;
+    println!("\nwrote {}", out.root().display());
+    for w in written {
+        println!(
+            "  {}",
+            w.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        );
+    }
+    Ok(())
+}

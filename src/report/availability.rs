@@ -1,0 +1,124 @@
+//! The files of an availability run: `summary.json`, `trials.csv` and the
+//! charts, plus the text summary printed on the terminal.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use super::{OutputDir, OutputError};
+use crate::availability::AvailabilityRun;
+use crate::availability::summary::MINUTES_PER_YEAR;
+
+/// Writes `summary.json` and `trials.csv` into `out`; returns the paths written.
+pub fn write_results(out: &OutputDir, run: &AvailabilityRun) -> Result<Vec<PathBuf>, OutputError> {
+    let mut written = Vec::new();
+    let json = serde_json::to_string_pretty(&run.summary).expect("summary serialises") + "\n";
+    written.push(out.write("summary.json", json)?);
+    written.push(out.write("trials.csv", trials_csv(run))?);
+    Ok(written)
+}
+
+/// One row per trial: its seed, availability, downtime, outages and the
+/// downtime blamed on each cause.
+pub fn trials_csv(run: &AvailabilityRun) -> String {
+    let mut s = String::from("trial,seed,availability,downtime_minutes,outages");
+    for (id, is_group) in &run.causes {
+        let _ = write!(
+            s,
+            ",{}_{}_minutes",
+            if *is_group { "group" } else { "component" },
+            id
+        );
+    }
+    s.push('\n');
+    let horizon_secs = run.summary.horizon_hours * 3600.0;
+    for o in &run.outcomes {
+        let _ = write!(
+            s,
+            "{},{},{},{},{}",
+            o.trial,
+            o.seed,
+            1.0 - o.downtime_secs / horizon_secs,
+            o.downtime_secs / 60.0,
+            o.outages
+        );
+        for b in &o.blame_secs {
+            let _ = write!(s, ",{}", b / 60.0);
+        }
+        s.push('\n');
+    }
+    s
+}
+
+/// The terminal summary of a run.
+pub fn render_text(run: &AvailabilityRun) -> String {
+    let s = &run.summary;
+    let mut t = String::new();
+    let pct = |x: f64| format!("{:.5}%", x * 100.0);
+    let _ = writeln!(
+        t,
+        "availability   {}  (95% CI {} .. {})  {:.2} nines",
+        pct(s.availability.mean),
+        pct(s.availability.ci95[0]),
+        pct(s.availability.ci95[1]),
+        s.availability.nines
+    );
+    let d = &s.downtime_minutes_per_year;
+    let _ = writeln!(
+        t,
+        "downtime       {:.1} min/year (95% CI {:.1} .. {:.1}); across trials p50 {:.1}, p90 {:.1}, p99 {:.1}",
+        d.mean, d.ci95[0], d.ci95[1], d.p50, d.p90, d.p99
+    );
+    let _ = writeln!(
+        t,
+        "outages        {:.2} per year (95% CI {:.2} .. {:.2}); {} observed in {} trials",
+        s.outages_per_year.mean,
+        s.outages_per_year.ci95[0],
+        s.outages_per_year.ci95[1],
+        s.outages_observed,
+        s.trials
+    );
+    match (s.service_mtbf_hours, s.service_mttr_minutes) {
+        (Some(mtbf), Some(mttr)) => {
+            let _ = writeln!(t, "service MTBF   {mtbf:.0} h; MTTR {mttr:.1} min");
+        }
+        _ => {
+            let _ = writeln!(t, "service MTBF   no outage observed");
+        }
+    }
+    let _ = writeln!(
+        t,
+        "year           8760 h ({MINUTES_PER_YEAR:.0} min); horizon {} h per trial",
+        s.horizon_hours
+    );
+    if !s.attribution.is_empty() {
+        let _ = writeln!(
+            t,
+            "\ndowntime by cause ({}):",
+            "split equally among causes active at the same time"
+        );
+        let width = s.attribution.iter().map(|a| a.id.len()).max().unwrap_or(0);
+        for a in &s.attribution {
+            let _ = writeln!(
+                t,
+                "  {:width$}  {:9}  {:8.2} min/year  {:5.1}%",
+                a.id,
+                a.kind,
+                a.downtime_minutes_per_year,
+                a.share * 100.0
+            );
+        }
+    }
+    if let Some(p) = &s.precision {
+        let _ = writeln!(
+            t,
+            "\nprecision      target ±{:.1}% on unavailability, achieved ±{:.1}% after {} trials",
+            p.target * 100.0,
+            p.achieved * 100.0,
+            s.trials
+        );
+    }
+    for w in &s.warnings {
+        let _ = writeln!(t, "\nwarning: {w}");
+    }
+    t
+}

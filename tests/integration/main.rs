@@ -1,0 +1,5 @@
+//! Integration tests: one binary, one module per behaviour.
+
+mod cli_errors;
+mod determinism;
+mod util;
