@@ -18,5 +18,6 @@ pub mod engine;
 pub mod model;
 pub mod montecarlo;
 pub mod report;
+pub mod scenario;
 pub mod stats;
 pub mod topology;

@@ -16,13 +16,16 @@
 pub mod dist;
 pub mod error;
 mod read;
+mod read_drill;
 pub mod reader;
+pub mod serving;
 pub mod units;
 
 use std::path::Path;
 
 pub use dist::Dist;
 pub use error::ModelError;
+pub use serving::{LbAlgorithm, Serving};
 
 use crate::engine::SimTime;
 
@@ -121,6 +124,8 @@ pub struct Component {
     pub crew: Option<usize>,
     /// Primary/replica failover, for databases.
     pub failover: Option<Failover>,
+    /// How it serves requests in a drill.
+    pub serving: Serving,
 }
 
 impl Component {
@@ -211,6 +216,8 @@ pub struct Model {
     pub crews: Vec<Crew>,
     /// Request traffic for drills, if the model gives any.
     pub traffic: Option<Traffic>,
+    /// Failure scenarios for drills, in file order.
+    pub scenarios: Vec<crate::scenario::Scenario>,
     /// Defaults resim filled in, in words, for `resim check`.
     pub defaults_applied: Vec<String>,
 }
@@ -218,10 +225,72 @@ pub struct Model {
 /// The offered load of a drill.
 #[derive(Clone, Debug)]
 pub struct Traffic {
-    /// Mean arrival rate of an open Poisson stream [req/s].
+    /// Mean arrival rate of an open Poisson stream [req/s] (before a profile).
     pub rate: f64,
     /// Share of requests that only read, in [0, 1].
     pub read_ratio: f64,
+    /// How long a client waits for a whole request.
+    pub timeout: SimTime,
+    /// How the rate varies over time, if it does.
+    pub profile: Option<LoadProfile>,
+}
+
+/// An arrival rate that varies over time: piecewise linear through points,
+/// or a daily curve. Times count from the end of the warm-up.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LoadProfile {
+    /// Linear between (time [s], rate [req/s]) points, sorted by time; flat
+    /// before the first and after the last. Two points at one time make a step.
+    Points(Vec<(f64, f64)>),
+    /// A 24-hour sinusoid between a trough and a peak.
+    Daily {
+        /// Lowest rate [req/s].
+        trough: f64,
+        /// Highest rate [req/s].
+        peak: f64,
+        /// Time of day of the peak [s since the start].
+        peak_at: f64,
+    },
+}
+
+impl LoadProfile {
+    /// The rate at `t` seconds after the end of the warm-up (negative: during it).
+    pub fn rate_at(&self, t: f64) -> f64 {
+        match self {
+            LoadProfile::Points(p) => {
+                let i = p.partition_point(|&(pt, _)| pt <= t);
+                if i == 0 {
+                    return p[0].1;
+                }
+                if i == p.len() {
+                    return p[p.len() - 1].1;
+                }
+                let (t0, r0) = p[i - 1];
+                let (t1, r1) = p[i];
+                if t1 <= t0 {
+                    r1
+                } else {
+                    r0 + (r1 - r0) * (t - t0) / (t1 - t0)
+                }
+            }
+            LoadProfile::Daily {
+                trough,
+                peak,
+                peak_at,
+            } => {
+                let phase = 2.0 * std::f64::consts::PI * (t - peak_at) / 86_400.0;
+                trough + (peak - trough) * (1.0 + phase.cos()) / 2.0
+            }
+        }
+    }
+
+    /// The highest rate the profile reaches [req/s].
+    pub fn max_rate(&self) -> f64 {
+        match self {
+            LoadProfile::Points(p) => p.iter().map(|x| x.1).fold(0.0, f64::max),
+            LoadProfile::Daily { peak, trough, .. } => peak.max(*trough),
+        }
+    }
 }
 
 impl Model {

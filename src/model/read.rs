@@ -5,14 +5,21 @@
 use toml::de::DeTable;
 
 use super::error::{Diagnostics, ModelError, suggest};
+use super::read_drill;
 use super::reader::{Located, TableReader};
 use super::{
     Component, ComponentKind, Crew, DEFAULT_FAILOVER, Dist, Failover, Group, GroupKind, Model,
     Reliability,
 };
 
-const TOP_KEYS: &[&str] = &["system", "components", "groups", "crews", "traffic"];
-const TRAFFIC_KEYS: &[&str] = &["rate", "read_ratio"];
+const TOP_KEYS: &[&str] = &[
+    "system",
+    "components",
+    "groups",
+    "crews",
+    "traffic",
+    "scenarios",
+];
 const SYSTEM_KEYS: &[&str] = &["name", "description"];
 const COMPONENT_KEYS: &[&str] = &[
     "kind",
@@ -27,19 +34,27 @@ const COMPONENT_KEYS: &[&str] = &[
     "placement",
     "crew",
     "description",
+    "workers",
+    "queue",
+    "service",
+    "latency",
+    "timeout",
+    "hit_ratio",
+    "ttl",
+    "algorithm",
 ];
 const GROUP_KEYS: &[&str] = &["kind", "within", "failure", "repair", "crew", "description"];
 const CREW_KEYS: &[&str] = &["size", "description"];
 
 /// Names defined in the file, for resolving references.
-struct Names {
-    components: Vec<String>,
-    groups: Vec<String>,
-    crews: Vec<String>,
+pub(super) struct Names {
+    pub components: Vec<String>,
+    pub groups: Vec<String>,
+    pub crews: Vec<String>,
 }
 
 /// Looks `name` up in `ids`, reporting an unknown name with a near miss.
-fn resolve(
+pub(super) fn resolve(
     name: &Located<String>,
     ids: &[String],
     what: &str,
@@ -85,6 +100,7 @@ pub(super) fn read_model(text: &str, origin: &str) -> Result<Model, ModelError> 
         groups: Vec::new(),
         crews: Vec::new(),
         traffic: None,
+        scenarios: Vec::new(),
         defaults_applied: Vec::new(),
     };
 
@@ -107,9 +123,10 @@ pub(super) fn read_model(text: &str, origin: &str) -> Result<Model, ModelError> 
 
     if let Some(mut tr) = top.table("traffic", &mut diags) {
         tr.path = "traffic".into();
-        model.traffic = read_traffic(&mut tr, &mut model.defaults_applied, &mut diags);
-        tr.finish(TRAFFIC_KEYS, &mut diags);
+        model.traffic =
+            read_drill::read_traffic(tr, origin, &mut model.defaults_applied, &mut diags);
     }
+    let top_scenarios = top.get("scenarios");
     let crews = named_tables(&mut top, "crews", &mut diags);
     let groups = named_tables(&mut top, "groups", &mut diags);
     let components = named_tables(&mut top, "components", &mut diags);
@@ -150,7 +167,13 @@ pub(super) fn read_model(text: &str, origin: &str) -> Result<Model, ModelError> 
 
     let mut within_spans = Vec::new();
     for (id, mut tr) in groups {
-        let kind = read_kind(&mut tr, GroupKind::NAMES, GroupKind::from_name, &mut diags);
+        let kind = read_kind(
+            &mut tr,
+            "kind",
+            GroupKind::NAMES,
+            GroupKind::from_name,
+            &mut diags,
+        );
         if kind.is_none() && !tr.has("kind") {
             model
                 .defaults_applied
@@ -191,6 +214,9 @@ pub(super) fn read_model(text: &str, origin: &str) -> Result<Model, ModelError> 
         dep_spans.push(spans);
     }
     check_cycles(&model.components, &dep_spans, &mut diags);
+    if let Some(v) = top_scenarios {
+        model.scenarios = read_drill::read_scenarios(v, &names, &model.components, &mut diags);
+    }
 
     if diags.is_empty() {
         Ok(model)
@@ -227,27 +253,28 @@ fn named_tables<'a, 'i>(
         .collect()
 }
 
-fn read_kind<K>(
+pub(super) fn read_kind<K>(
     tr: &mut TableReader,
+    key: &str,
     names: &[&str],
     from_name: fn(&str) -> Option<K>,
     diags: &mut Diagnostics,
 ) -> Option<K> {
-    let k = tr.str("kind", diags)?;
+    let k = tr.str(key, diags)?;
     let kind = from_name(&k.value);
     if kind.is_none() {
         let hint = suggest(&k.value, names.iter().copied())
             .or_else(|| Some(format!("kinds: {}", names.join(", "))));
         diags.error_hint(
             k.span,
-            format!("unknown kind '{}' in [{}]", k.value, tr.path),
+            format!("unknown {key} '{}' in [{}]", k.value, tr.path),
             hint,
         );
     }
     kind
 }
 
-fn read_dist(tr: &mut TableReader, key: &str, diags: &mut Diagnostics) -> Option<Dist> {
+pub(super) fn read_dist(tr: &mut TableReader, key: &str, diags: &mut Diagnostics) -> Option<Dist> {
     let sub = tr.table(key, diags)?;
     Dist::read(sub, diags)
 }
@@ -288,7 +315,13 @@ fn read_component(
     diags: &mut Diagnostics,
 ) -> (Component, Vec<(usize, std::ops::Range<usize>)>) {
     let name = &id.value;
-    let kind = read_kind(tr, ComponentKind::NAMES, ComponentKind::from_name, diags);
+    let kind = read_kind(
+        tr,
+        "kind",
+        ComponentKind::NAMES,
+        ComponentKind::from_name,
+        diags,
+    );
     if !tr.has("kind") {
         defaults.push(format!("component '{name}': kind = \"generic\""));
     }
@@ -463,6 +496,7 @@ fn read_component(
         .str("crew", diags)
         .and_then(|c| resolve(&c, &names.crews, "crew", diags));
     let _ = tr.str("description", diags);
+    let serving = read_drill::read_serving(tr, kind, name, defaults, diags);
 
     let component = Component {
         id: name.clone(),
@@ -475,6 +509,7 @@ fn read_component(
         placement,
         crew,
         failover,
+        serving,
     };
     (component, dep_spans)
 }
@@ -524,41 +559,4 @@ fn check_group_nesting(
             cur = groups[p].within;
         }
     }
-}
-
-fn read_traffic(
-    tr: &mut TableReader,
-    defaults: &mut Vec<String>,
-    diags: &mut Diagnostics,
-) -> Option<super::Traffic> {
-    let rate = tr.rate("rate", diags);
-    if rate.is_none() && !tr.has("rate") {
-        tr.missing("rate", diags, "\"200/s\"");
-    }
-    let read_ratio = match tr.f64("read_ratio", diags) {
-        Some(p) if !(0.0..=1.0).contains(&p.value) => {
-            diags.error_hint(
-                p.span,
-                format!(
-                    "'traffic.read_ratio' is a probability and must be between 0 and 1, found {}",
-                    p.value
-                ),
-                Some("write e.g. read_ratio = 0.9 for 90% reads".into()),
-            );
-            None
-        }
-        Some(p) => Some(p.value),
-        None => {
-            if !tr.has("read_ratio") {
-                defaults.push("traffic: read_ratio = 0.9 (90% reads)".into());
-                Some(0.9)
-            } else {
-                None
-            }
-        }
-    };
-    Some(super::Traffic {
-        rate: rate?.value,
-        read_ratio: read_ratio?,
-    })
 }

@@ -1,0 +1,640 @@
+//! Reading the parts of a model that only drills use: `[traffic]`, each
+//! component's serving parameters, and `[[scenarios]]` with their timelines.
+
+use toml::Spanned;
+use toml::de::DeValue;
+
+use super::error::{Diagnostics, suggest};
+use super::read::{Names, read_dist, read_kind, resolve};
+use super::reader::{Located, TableReader};
+use super::{Component, ComponentKind, LbAlgorithm, LoadProfile, Serving, Traffic};
+use crate::engine::SimTime;
+use crate::scenario::{
+    ACTION_NAMES, Action, DEFAULT_BOUNCE, EventKind, FAULT_NAMES, Fault, FaultSpec, Param,
+    Scenario, TimedEvent,
+};
+
+const TRAFFIC_KEYS: &[&str] = &[
+    "rate",
+    "read_ratio",
+    "timeout",
+    "profile",
+    "profile_csv",
+    "daily",
+];
+const STEP_KEYS: &[&str] = &["at", "rate", "ramp"];
+const DAILY_KEYS: &[&str] = &["trough", "peak", "peak_at"];
+const SCENARIO_KEYS: &[&str] = &["name", "description", "duration", "warmup", "events"];
+const EVENT_KEYS: &[&str] = &[
+    "at", "fault", "action", "target", "instance", "duration", "factor", "peer", "replicas",
+    "param", "value",
+];
+
+/// Reads a probability in [0, 1], reporting values outside it.
+fn probability(tr: &mut TableReader, key: &str, diags: &mut Diagnostics) -> Option<Located<f64>> {
+    let p = tr.f64(key, diags)?;
+    if !(0.0..=1.0).contains(&p.value) {
+        diags.error_hint(
+            p.span,
+            format!(
+                "'{}.{key}' is a probability and must be between 0 and 1, found {}",
+                tr.path, p.value
+            ),
+            Some(format!("write e.g. {key} = 0.9 for 90%")),
+        );
+        return None;
+    }
+    Some(p)
+}
+
+pub(super) fn read_traffic(
+    mut tr: TableReader,
+    origin: &str,
+    defaults: &mut Vec<String>,
+    diags: &mut Diagnostics,
+) -> Option<Traffic> {
+    let rate = tr.rate("rate", diags);
+    if rate.is_none() && !tr.has("rate") {
+        tr.missing("rate", diags, "\"200/s\"");
+    }
+    let read_ratio = if tr.has("read_ratio") {
+        probability(&mut tr, "read_ratio", diags).map(|p| p.value)
+    } else {
+        defaults.push("traffic: read_ratio = 0.9 (90% reads)".into());
+        Some(0.9)
+    };
+    let timeout = match tr.duration("timeout", diags) {
+        Some(t) => Some(t.value),
+        None if tr.has("timeout") => None,
+        None => {
+            defaults.push("traffic: timeout = 30s (the client's limit on a whole request)".into());
+            Some(SimTime(30 * SimTime::SECOND.0))
+        }
+    };
+    let base_rate = rate.as_ref().map_or(0.0, |r| r.value);
+    let mut profile = None;
+    if let Some(steps) = tr.array("profile", diags) {
+        profile = read_steps(&steps, base_rate, diags);
+    }
+    if let Some(path) = tr.str("profile_csv", diags) {
+        profile = read_profile_csv(&path, origin, diags);
+    }
+    if let Some(mut d) = tr.table("daily", diags) {
+        let trough = d.rate("trough", diags);
+        let peak = d.rate("peak", diags);
+        let peak_at = d.duration("peak_at", diags);
+        for (k, v) in [("trough", trough.is_some()), ("peak", peak.is_some())] {
+            if !v && !d.has(k) {
+                d.missing(k, diags, "\"100/s\"");
+            }
+        }
+        d.finish(DAILY_KEYS, diags);
+        if let (Some(t), Some(p)) = (trough, peak) {
+            profile = Some(LoadProfile::Daily {
+                trough: t.value,
+                peak: p.value,
+                peak_at: peak_at.map_or(14.0 * 3600.0, |x| x.value.as_secs_f64()),
+            });
+        }
+    }
+    let n_profiles = ["profile", "profile_csv", "daily"]
+        .iter()
+        .filter(|k| tr.has(k))
+        .count();
+    if n_profiles > 1 {
+        diags.error(
+            tr.span.start..tr.span.start + 1,
+            "[traffic] takes one of 'profile', 'profile_csv' or 'daily'",
+        );
+    }
+    tr.finish(TRAFFIC_KEYS, diags);
+    Some(Traffic {
+        rate: rate?.value,
+        read_ratio: read_ratio?,
+        timeout: timeout?,
+        profile,
+    })
+}
+
+/// `profile = [{ at = "5m", rate = "400/s", ramp = "1m" }, ...]`: steps, or
+/// ramps from the previous rate.
+fn read_steps(
+    steps: &[&Spanned<DeValue>],
+    base: f64,
+    diags: &mut Diagnostics,
+) -> Option<LoadProfile> {
+    let mut points = vec![(0.0, base)];
+    let mut ok = true;
+    for (i, v) in steps.iter().enumerate() {
+        let Some(mut st) = TableReader::new(v, &format!("traffic.profile[{i}]"), diags) else {
+            ok = false;
+            continue;
+        };
+        let at = st.duration("at", diags);
+        let rate = st.rate("rate", diags);
+        let ramp = st.duration("ramp", diags);
+        for (k, present) in [("at", at.is_some()), ("rate", rate.is_some())] {
+            if !present && !st.has(k) {
+                st.missing(k, diags, if k == "at" { "\"5m\"" } else { "\"400/s\"" });
+            }
+        }
+        st.finish(STEP_KEYS, diags);
+        let (Some(at), Some(rate)) = (at, rate) else {
+            ok = false;
+            continue;
+        };
+        let t = at.value.as_secs_f64();
+        let last = *points.last().expect("starts with the base rate");
+        if t < last.0 {
+            diags.error(
+                at.span,
+                format!(
+                    "traffic.profile[{i}] at {} comes before the previous step",
+                    at.value
+                ),
+            );
+            ok = false;
+            continue;
+        }
+        points.push((t, last.1));
+        let end = t + ramp.map_or(0.0, |r| r.value.as_secs_f64());
+        points.push((end, rate.value));
+    }
+    ok.then_some(LoadProfile::Points(points))
+}
+
+/// A CSV of `time,rate` rows as exported from a metrics system; times in
+/// seconds (or durations with units) are taken relative to the first row.
+fn read_profile_csv(
+    path: &Located<String>,
+    origin: &str,
+    diags: &mut Diagnostics,
+) -> Option<LoadProfile> {
+    let base = std::path::Path::new(origin)
+        .parent()
+        .unwrap_or(std::path::Path::new("."));
+    let full = base.join(&path.value);
+    let text = match std::fs::read_to_string(&full) {
+        Ok(t) => t,
+        Err(e) => {
+            diags.error(
+                path.span.clone(),
+                format!("cannot read the profile '{}': {e}", full.display()),
+            );
+            return None;
+        }
+    };
+    let mut points: Vec<(f64, f64)> = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let mut cols = line.split(',').map(str::trim);
+        let (Some(t), Some(r)) = (cols.next(), cols.next()) else {
+            diags.error(
+                path.span.clone(),
+                format!("{}:{}: expected 'time,rate'", full.display(), n + 1),
+            );
+            return None;
+        };
+        let time = t.parse::<f64>().ok().or_else(|| {
+            super::units::parse_duration(t)
+                .ok()
+                .map(|d| d.as_secs_f64())
+        });
+        let rate = r.parse::<f64>().ok().filter(|x| x.is_finite() && *x >= 0.0);
+        match (time, rate) {
+            (Some(time), Some(rate)) => points.push((time, rate)),
+            _ if points.is_empty() && n == 0 => {} // a header row
+            _ => {
+                diags.error(
+                    path.span.clone(),
+                    format!(
+                        "{}:{}: '{line}' is not 'seconds,requests per second'",
+                        full.display(),
+                        n + 1
+                    ),
+                );
+                return None;
+            }
+        }
+    }
+    if points.is_empty() {
+        diags.error(
+            path.span.clone(),
+            format!("the profile '{}' has no rows", full.display()),
+        );
+        return None;
+    }
+    let t0 = points[0].0;
+    for p in &mut points {
+        p.0 -= t0;
+    }
+    if points.windows(2).any(|w| w[1].0 < w[0].0) {
+        diags.error(
+            path.span.clone(),
+            format!("the profile '{}' is not sorted by time", full.display()),
+        );
+        return None;
+    }
+    Some(LoadProfile::Points(points))
+}
+
+pub(super) fn read_serving(
+    tr: &mut TableReader,
+    kind: ComponentKind,
+    name: &str,
+    defaults: &mut Vec<String>,
+    diags: &mut Diagnostics,
+) -> Serving {
+    let (mut s, described) = Serving::defaults(kind);
+    let mut any_default = false;
+    let mut note = |present: bool| any_default |= !present;
+    match tr.u32("workers", diags) {
+        Some(w) if w.value == 0 => {
+            diags.error(w.span, format!("'{name}.workers' must be at least 1"))
+        }
+        Some(w) => s.workers = w.value,
+        None => note(tr.has("workers")),
+    }
+    match tr.u32("queue", diags) {
+        Some(q) => s.queue = q.value,
+        None => note(tr.has("queue")),
+    }
+    for (key, slot) in [("service", &mut s.service), ("latency", &mut s.latency)] {
+        match read_dist(tr, key, diags) {
+            Some(d) => *slot = d,
+            None => note(tr.has(key)),
+        }
+    }
+    match tr.duration("timeout", diags) {
+        Some(t) if t.value == SimTime::ZERO => {
+            diags.error(t.span, format!("'{name}.timeout' must be longer than zero"))
+        }
+        Some(t) => s.timeout = t.value,
+        None => note(tr.has("timeout")),
+    }
+    if let Some(p) = probability(tr, "hit_ratio", diags) {
+        if kind != ComponentKind::Cache {
+            diags.error(
+                p.span.clone(),
+                format!("'hit_ratio' applies to caches; '{name}' is {}", kind.name()),
+            );
+        }
+        s.hit_ratio = p.value;
+    }
+    if let Some(t) = tr.duration("ttl", diags) {
+        if kind != ComponentKind::Dns {
+            diags.error(
+                t.span.clone(),
+                format!("'ttl' applies to dns; '{name}' is {}", kind.name()),
+            );
+        }
+        s.ttl = t.value;
+    }
+    if let Some(a) = read_kind(
+        tr,
+        "algorithm",
+        LbAlgorithm::NAMES,
+        LbAlgorithm::from_name,
+        diags,
+    ) {
+        if kind != ComponentKind::LoadBalancer {
+            diags.error(
+                tr.span_of("algorithm"),
+                format!(
+                    "'algorithm' applies to load balancers; '{name}' is {}",
+                    kind.name()
+                ),
+            );
+        }
+        s.algorithm = a;
+    }
+    if any_default {
+        defaults.push(format!(
+            "component '{name}' serves with the {} defaults where unset: {described}",
+            kind.name()
+        ));
+    }
+    s
+}
+
+pub(super) fn read_scenarios(
+    value: &Spanned<DeValue>,
+    names: &Names,
+    components: &[Component],
+    diags: &mut Diagnostics,
+) -> Vec<Scenario> {
+    let items: Vec<&Spanned<DeValue>> = match value.get_ref() {
+        DeValue::Array(a) => a.iter().collect(),
+        other => {
+            diags.error_hint(
+                value.span(),
+                format!(
+                    "'scenarios' must be an array of tables, found {}",
+                    other.type_str()
+                ),
+                Some("write each scenario as [[scenarios]]".into()),
+            );
+            return Vec::new();
+        }
+    };
+    let mut out: Vec<Scenario> = Vec::new();
+    for (i, v) in items.into_iter().enumerate() {
+        let Some(mut tr) = TableReader::new(v, &format!("scenarios[{i}]"), diags) else {
+            continue;
+        };
+        let name = tr.str("name", diags);
+        if let Some(n) = &name {
+            tr.path = format!("scenarios.{}", n.value);
+            if out.iter().any(|s| s.name == n.value) {
+                diags.error(
+                    n.span.clone(),
+                    format!("scenario '{}' is defined twice", n.value),
+                );
+            }
+        } else if !tr.has("name") {
+            tr.missing("name", diags, "\"pod-crash\"");
+        }
+        let description = tr
+            .str("description", diags)
+            .map(|d| d.value)
+            .unwrap_or_default();
+        let duration = tr.duration("duration", diags);
+        if duration.is_none() && !tr.has("duration") {
+            tr.missing("duration", diags, "\"15m\"");
+        }
+        if let Some(d) = &duration
+            && d.value == SimTime::ZERO
+        {
+            diags.error(
+                d.span.clone(),
+                "a scenario's duration must be longer than zero",
+            );
+        }
+        let warmup = tr
+            .duration("warmup", diags)
+            .map_or(SimTime::MINUTE, |w| w.value);
+        let mut events = Vec::new();
+        if let Some(list) = tr.array("events", diags) {
+            for (j, ev) in list.into_iter().enumerate() {
+                let path = format!("{}.events[{j}]", tr.path);
+                let Some(mut et) = TableReader::new(ev, &path, diags) else {
+                    continue;
+                };
+                if let Some(e) = read_event(
+                    &mut et,
+                    names,
+                    components,
+                    duration.as_ref().map(|d| d.value),
+                    diags,
+                ) {
+                    events.push(e);
+                }
+                et.finish(EVENT_KEYS, diags);
+            }
+        }
+        events.sort_by_key(|e: &TimedEvent| e.at);
+        tr.finish(SCENARIO_KEYS, diags);
+        if let (Some(name), Some(duration)) = (name, duration) {
+            out.push(Scenario {
+                name: name.value,
+                description,
+                duration: duration.value,
+                warmup,
+                events,
+            });
+        }
+    }
+    out
+}
+
+fn read_event(
+    et: &mut TableReader,
+    names: &Names,
+    components: &[Component],
+    scenario_duration: Option<SimTime>,
+    diags: &mut Diagnostics,
+) -> Option<TimedEvent> {
+    let at = et.duration("at", diags);
+    if at.is_none() && !et.has("at") {
+        et.missing("at", diags, "\"5m\"");
+    }
+    if let (Some(a), Some(d)) = (&at, scenario_duration)
+        && a.value > d
+    {
+        diags.error(
+            a.span.clone(),
+            format!(
+                "'{}.at' ({}) is after the scenario ends ({d})",
+                et.path, a.value
+            ),
+        );
+    }
+    let target = et.str("target", diags);
+    if target.is_none() && !et.has("target") {
+        et.missing("target", diags, "\"app\"");
+    }
+    let target_idx = target
+        .as_ref()
+        .and_then(|t| resolve(t, &names.components, "component", diags));
+    let fault = et.str("fault", diags);
+    let action = et.str("action", diags);
+    let t = target.as_ref().map(|t| t.value.clone()).unwrap_or_default();
+    let what = match (fault, action) {
+        (Some(f), None) => {
+            read_fault(et, &f, target_idx, names, components, diags).map(EventKind::Fault)
+        }
+        (None, Some(a)) => read_action(et, &a, target_idx, diags).map(EventKind::Action),
+        (Some(f), Some(_)) => {
+            diags.error(
+                f.span,
+                format!("'{}' has both 'fault' and 'action'; give one", et.path),
+            );
+            None
+        }
+        (None, None) => {
+            if !et.has("fault") && !et.has("action") {
+                et.missing("fault", diags, "\"crash\" (or action = \"scale\")");
+            }
+            None
+        }
+    }?;
+    let label = match &what {
+        EventKind::Fault(f) => {
+            let inst = f.instance.map(|i| format!("[{i}]")).unwrap_or_default();
+            let name = match f.fault {
+                Fault::Crash => "crash".to_string(),
+                Fault::Bounce => "bounce".to_string(),
+                Fault::Slow(x) => format!("slow x{x}"),
+                Fault::Partition(p) => format!("partition {} |", components[p].id),
+                Fault::Hold => "hold".to_string(),
+            };
+            format!("{name} {t}{inst}")
+        }
+        EventKind::Action(Action::Scale { replicas, .. }) => format!("scale {t} to {replicas}"),
+        EventKind::Action(Action::Set { param, value, .. }) => format!("set {t} {param:?}={value}"),
+        EventKind::Action(Action::Repair { .. }) => format!("repair {t}"),
+        EventKind::Action(Action::Release { .. }) => format!("release {t}"),
+    };
+    Some(TimedEvent {
+        at: at?.value,
+        what,
+        label,
+    })
+}
+
+fn read_fault(
+    et: &mut TableReader,
+    name: &Located<String>,
+    target: Option<usize>,
+    names: &Names,
+    components: &[Component],
+    diags: &mut Diagnostics,
+) -> Option<FaultSpec> {
+    let duration = et.duration("duration", diags).map(|d| d.value);
+    let instance = et.u32("instance", diags);
+    if let (Some(i), Some(t)) = (&instance, target)
+        && i.value >= components[t].instances
+    {
+        diags.error(
+            i.span.clone(),
+            format!(
+                "'{}' has {} instances (0..{}); instance {} does not exist",
+                components[t].id,
+                components[t].instances,
+                components[t].instances - 1,
+                i.value
+            ),
+        );
+    }
+    let fault = match name.value.as_str() {
+        "crash" => Fault::Crash,
+        "bounce" => Fault::Bounce,
+        "hold" => Fault::Hold,
+        "slow" => {
+            let f = et.f64("factor", diags);
+            match f {
+                Some(f) if f.value > 0.0 && f.value.is_finite() => Fault::Slow(f.value),
+                Some(f) => {
+                    diags.error(
+                        f.span,
+                        format!("'{}.factor' must be a positive number", et.path),
+                    );
+                    return None;
+                }
+                None => {
+                    if !et.has("factor") {
+                        et.missing("factor", diags, "5.0 (service times five times longer)");
+                    }
+                    return None;
+                }
+            }
+        }
+        "partition" => {
+            let peer = et.str("peer", diags);
+            if peer.is_none() && !et.has("peer") {
+                et.missing("peer", diags, "\"db\"");
+            }
+            Fault::Partition(resolve(&peer?, &names.components, "component", diags)?)
+        }
+        other => {
+            let hint = suggest(other, FAULT_NAMES.iter().copied())
+                .or_else(|| Some(format!("faults: {}", FAULT_NAMES.join(", "))));
+            diags.error_hint(name.span.clone(), format!("unknown fault '{other}'"), hint);
+            return None;
+        }
+    };
+    let duration = if fault == Fault::Bounce {
+        Some(duration.unwrap_or(DEFAULT_BOUNCE))
+    } else {
+        duration
+    };
+    Some(FaultSpec {
+        fault,
+        target: target?,
+        instance: instance.map(|i| i.value),
+        duration,
+    })
+}
+
+fn read_action(
+    et: &mut TableReader,
+    name: &Located<String>,
+    target: Option<usize>,
+    diags: &mut Diagnostics,
+) -> Option<Action> {
+    match name.value.as_str() {
+        "scale" => {
+            let r = et.u32("replicas", diags);
+            if r.is_none() && !et.has("replicas") {
+                et.missing("replicas", diags, "3");
+            }
+            Some(Action::Scale {
+                target: target?,
+                replicas: r?.value,
+            })
+        }
+        "set" => {
+            let p = et.str("param", diags);
+            let param = p.as_ref().and_then(|p| {
+                let found = Param::from_name(&p.value);
+                if found.is_none() {
+                    let hint = suggest(&p.value, Param::NAMES.iter().copied())
+                        .or_else(|| Some(format!("parameters: {}", Param::NAMES.join(", "))));
+                    diags.error_hint(
+                        p.span.clone(),
+                        format!("unknown parameter '{}'", p.value),
+                        hint,
+                    );
+                }
+                found
+            });
+            if p.is_none() && !et.has("param") {
+                et.missing("param", diags, "\"workers\"");
+            }
+            let value = if param == Some(Param::TimeoutMs) {
+                et.duration("value", diags).map(|d| d.value.as_millis_f64())
+            } else {
+                let v = et.f64("value", diags);
+                match (&v, param) {
+                    (Some(v), Some(Param::HitRatio)) if !(0.0..=1.0).contains(&v.value) => {
+                        diags.error(
+                            v.span.clone(),
+                            format!(
+                                "'{}.value' is a probability and must be between 0 and 1",
+                                et.path
+                            ),
+                        );
+                        None
+                    }
+                    (Some(v), _) if v.value < 0.0 || !v.value.is_finite() => {
+                        diags.error(
+                            v.span.clone(),
+                            format!("'{}.value' must not be negative", et.path),
+                        );
+                        None
+                    }
+                    _ => v.map(|v| v.value),
+                }
+            };
+            if !et.has("value") {
+                et.missing("value", diags, "16");
+            }
+            Some(Action::Set {
+                target: target?,
+                param: param?,
+                value: value?,
+            })
+        }
+        "repair" => Some(Action::Repair { target: target? }),
+        "release" => Some(Action::Release { target: target? }),
+        other => {
+            let hint = suggest(other, ACTION_NAMES.iter().copied())
+                .or_else(|| Some(format!("actions: {}", ACTION_NAMES.join(", "))));
+            diags.error_hint(name.span.clone(), format!("unknown action '{other}'"), hint);
+            None
+        }
+    }
+}

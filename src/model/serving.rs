@@ -1,0 +1,133 @@
+//! How a component serves requests in a drill: workers, a bounded queue,
+//! service and network-latency distributions, the callers' timeout, and the
+//! few kind-specific knobs the simple components have (cache hit ratio, DNS
+//! answer TTL, load-balancing algorithm). Defaults depend on the kind.
+
+use super::{ComponentKind, Dist};
+use crate::engine::SimTime;
+
+/// How a load balancer picks a backend.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LbAlgorithm {
+    /// Each backend in turn.
+    RoundRobin,
+    /// The backend with the fewest requests in flight (ties: lowest index).
+    LeastRequest,
+    /// Two random backends, the one with fewer in flight (Envoy's default).
+    PowerOfTwo,
+}
+
+impl LbAlgorithm {
+    /// Names accepted in model files.
+    pub const NAMES: &'static [&'static str] = &["round_robin", "least_request", "p2c"];
+
+    /// Parses a name.
+    pub fn from_name(name: &str) -> Option<LbAlgorithm> {
+        Some(match name {
+            "round_robin" => LbAlgorithm::RoundRobin,
+            "least_request" => LbAlgorithm::LeastRequest,
+            "p2c" | "power_of_two" => LbAlgorithm::PowerOfTwo,
+            _ => return None,
+        })
+    }
+}
+
+/// A component's request-serving parameters.
+#[derive(Clone, Debug)]
+pub struct Serving {
+    /// Requests one instance serves at once (its worker pool).
+    pub workers: u32,
+    /// Requests one instance holds waiting for a worker; beyond, "queue full".
+    pub queue: u32,
+    /// Local work per request (not counting calls to dependencies).
+    pub service: Dist,
+    /// One-way network latency from a caller to this component.
+    pub latency: Dist,
+    /// How long a caller waits for this component before giving up.
+    pub timeout: SimTime,
+    /// Caches: share of reads answered from the cache, in [0, 1].
+    pub hit_ratio: f64,
+    /// DNS: how long clients keep an answer.
+    pub ttl: SimTime,
+    /// Load balancers: how a backend is chosen.
+    pub algorithm: LbAlgorithm,
+}
+
+fn ms(x: u64) -> SimTime {
+    SimTime(x * SimTime::MILLISECOND.0)
+}
+
+impl Serving {
+    /// The defaults for a kind, with a one-line description for `resim check`.
+    pub fn defaults(kind: ComponentKind) -> (Serving, &'static str) {
+        let lognormal = |median_us: f64, p95_us: f64| {
+            let mu = (median_us * 1e-6).ln();
+            let sigma = ((p95_us * 1e-6).ln() - mu) / 1.644_853_626_951_472_2;
+            Dist::LogNormal {
+                mu,
+                sigma,
+                sampler: rand_distr::LogNormal::new(mu, sigma).expect("valid"),
+            }
+        };
+        let base = Serving {
+            workers: 8,
+            queue: 128,
+            service: lognormal(5_000.0, 20_000.0),
+            latency: Dist::constant(SimTime(250 * SimTime::MICROSECOND.0)),
+            timeout: ms(5_000),
+            hit_ratio: 0.9,
+            ttl: SimTime(30 * SimTime::SECOND.0),
+            algorithm: LbAlgorithm::RoundRobin,
+        };
+        match kind {
+            ComponentKind::Dns => (
+                Serving {
+                    workers: 1_000,
+                    queue: 1_000,
+                    service: lognormal(500.0, 2_000.0),
+                    timeout: ms(5_000),
+                    ..base
+                },
+                "workers 1000, queue 1000, service lognormal(median 0.5ms, p95 2ms), timeout 5s (glibc), ttl 30s",
+            ),
+            ComponentKind::LoadBalancer => (
+                Serving {
+                    workers: 10_000,
+                    queue: 0,
+                    service: Dist::constant(SimTime(100 * SimTime::MICROSECOND.0)),
+                    timeout: ms(30_000),
+                    ..base
+                },
+                "workers 10000, queue 0, service 0.1ms, timeout 30s, round robin",
+            ),
+            ComponentKind::Pods => (
+                base,
+                "workers 8, queue 128, service lognormal(median 5ms, p95 20ms), timeout 5s",
+            ),
+            ComponentKind::Cache => (
+                Serving {
+                    workers: 1,
+                    queue: 10_000,
+                    service: Dist::exponential(SimTime(50 * SimTime::MICROSECOND.0)),
+                    timeout: ms(100),
+                    ..base
+                },
+                "workers 1 (single-threaded), queue 10000, service exponential(mean 50us), timeout 100ms, hit ratio 0.9",
+            ),
+            ComponentKind::Database => (
+                Serving {
+                    workers: 16,
+                    queue: 256,
+                    service: lognormal(2_000.0, 10_000.0),
+                    timeout: ms(1_000),
+                    ..base
+                },
+                "workers 16, queue 256, service lognormal(median 2ms, p95 10ms), timeout 1s",
+            ),
+            ComponentKind::Generic => (
+                base,
+                "workers 8, queue 128, service lognormal(median 5ms, p95 20ms), timeout 5s",
+            ),
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! Failure scenarios: a name, a measured duration after a warm-up, and a
+//! timeline of faults (what breaks) and containment actions (what the
+//! runbook does), so that a runbook's steps become simulated events.
+//!
+//! The fault verbs follow turmoil's vocabulary: `crash`, `bounce`, `slow`,
+//! `partition`, `hold`; the actions are `scale`, `set`, `repair`, `release`.
+
+use crate::engine::SimTime;
+
+/// A named failure scenario.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// Its name (`--scenario NAME`).
+    pub name: String,
+    /// Free text.
+    pub description: String,
+    /// Measured time after the warm-up.
+    pub duration: SimTime,
+    /// Simulated but unmeasured time before it, so queues reach steady state.
+    pub warmup: SimTime,
+    /// Faults and actions, sorted by time.
+    pub events: Vec<TimedEvent>,
+}
+
+/// One entry of a scenario's timeline.
+#[derive(Clone, Debug)]
+pub struct TimedEvent {
+    /// Time from the end of the warm-up.
+    pub at: SimTime,
+    /// What happens.
+    pub what: EventKind,
+    /// A short label for charts and reports, e.g. `crash app[0]`.
+    pub label: String,
+}
+
+/// A fault or a containment action.
+#[derive(Clone, Debug)]
+pub enum EventKind {
+    /// Something breaks.
+    Fault(FaultSpec),
+    /// The runbook does something.
+    Action(Action),
+}
+
+/// A fault on a component, or on one of its instances.
+#[derive(Clone, Debug)]
+pub struct FaultSpec {
+    /// What kind of fault.
+    pub fault: Fault,
+    /// The component index.
+    pub target: usize,
+    /// One instance, or every instance when `None`.
+    pub instance: Option<u32>,
+    /// How long it lasts; `None` until a `repair`/`release` action or the end.
+    pub duration: Option<SimTime>,
+}
+
+/// What a fault does.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Fault {
+    /// The process dies: in-flight and queued requests fail, new connections
+    /// are refused until it is back.
+    Crash,
+    /// A restart: like a crash that lasts `duration` (default 10 s).
+    Bounce,
+    /// Service times multiplied by a factor.
+    Slow(f64),
+    /// Calls between the target and `peer` are dropped (callers time out).
+    Partition(usize),
+    /// The process hangs: it accepts and queues requests but serves none.
+    Hold,
+}
+
+/// A containment action.
+#[derive(Clone, Debug)]
+pub enum Action {
+    /// Run this many instances (`kubectl scale`); new ones start after `startup`.
+    Scale {
+        /// The component index.
+        target: usize,
+        /// New instance count.
+        replicas: u32,
+    },
+    /// Change a serving parameter.
+    Set {
+        /// The component index.
+        target: usize,
+        /// Which parameter.
+        param: Param,
+        /// Its new value (milliseconds for times).
+        value: f64,
+    },
+    /// End every crash, slowdown and partition on the target.
+    Repair {
+        /// The component index.
+        target: usize,
+    },
+    /// End a hold on the target: queued requests are served again.
+    Release {
+        /// The component index.
+        target: usize,
+    },
+}
+
+/// A serving parameter a `set` action may change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Param {
+    /// Workers per instance.
+    Workers,
+    /// Queue length per instance.
+    Queue,
+    /// Cache hit ratio.
+    HitRatio,
+    /// Callers' timeout [ms].
+    TimeoutMs,
+    /// Multiplier on service times.
+    ServiceFactor,
+}
+
+impl Param {
+    /// Names accepted in model files.
+    pub const NAMES: &'static [&'static str] =
+        &["workers", "queue", "hit_ratio", "timeout", "service_factor"];
+
+    /// Parses a name.
+    pub fn from_name(name: &str) -> Option<Param> {
+        Some(match name {
+            "workers" => Param::Workers,
+            "queue" => Param::Queue,
+            "hit_ratio" => Param::HitRatio,
+            "timeout" => Param::TimeoutMs,
+            "service_factor" => Param::ServiceFactor,
+            _ => return None,
+        })
+    }
+}
+
+/// The fault names accepted in model files.
+pub const FAULT_NAMES: &[&str] = &["crash", "bounce", "slow", "partition", "hold"];
+/// The action names accepted in model files.
+pub const ACTION_NAMES: &[&str] = &["scale", "set", "repair", "release"];
+/// How long a bounce keeps the target down when no duration is given.
+pub const DEFAULT_BOUNCE: SimTime = SimTime(10 * SimTime::SECOND.0);
