@@ -27,7 +27,9 @@ pub struct Estimate {
 
 impl Estimate {
     fn of(samples: &[f64]) -> Estimate {
-        let (mean, lo, hi) = mean_ci95(samples);
+        // One trial has no interval: it collapses to the value itself.
+        let single = samples.first().copied().unwrap_or(f64::NAN);
+        let (mean, lo, hi) = mean_ci95(samples).unwrap_or((single, single, single));
         Estimate {
             mean,
             ci95: [lo, hi],
@@ -223,9 +225,9 @@ impl AvailabilitySummary {
             downtime_minutes_per_year: DowntimeFigure {
                 mean: d.mean,
                 ci95: d.ci95,
-                p50: quantile_sorted(&down_min, 0.5),
-                p90: quantile_sorted(&down_min, 0.9),
-                p99: quantile_sorted(&down_min, 0.99),
+                p50: quantile_sorted(&down_min, 0.5).unwrap_or(f64::NAN),
+                p90: quantile_sorted(&down_min, 0.9).unwrap_or(f64::NAN),
+                p99: quantile_sorted(&down_min, 0.99).unwrap_or(f64::NAN),
             },
             outages_per_year: Estimate::of(&outages),
             service_mtbf_hours: (outages_observed > 0)
