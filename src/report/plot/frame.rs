@@ -80,9 +80,9 @@ impl XyFrame<'_> {
         let slots = place_labels(root, &markers, &self.x, plot_px)?;
         let row_count = slots.iter().map(|s| s.row + 1).max().unwrap_or(0) as i32;
 
-        let top = header(root, self.title, self.note.as_deref(), &self.legend)?;
-        let strip_top = top;
-        let area = root.margin(top + row_count * MARKER_ROW, 0, 0, 0);
+        // The marker-label strip starts where the header ends.
+        let strip_top = header(root, self.title, self.note.as_deref(), &self.legend)?;
+        let area = root.margin(strip_top + row_count * MARKER_ROW, 0, 0, 0);
         let mut chart = ChartBuilder::on(&area)
             .margin_left(MARGIN_LEFT)
             .margin_right(MARGIN_RIGHT)
