@@ -81,8 +81,13 @@ pub struct Attribution {
 pub struct PointAvailability {
     /// Time since start [h].
     pub t_hours: f64,
-    /// Share of trials in which the service was up at that time.
+    /// Point availability: the share of trials in which the service was up
+    /// at that instant.
     pub availability: f64,
+    /// Interval availability of the cell starting here (up to the next
+    /// point), averaged over trials: smoother than the point value when
+    /// outages are rare.
+    pub cell_availability: f64,
 }
 
 /// Everything `summary.json` holds for an availability run.
@@ -198,6 +203,13 @@ impl AvailabilitySummary {
                     .filter(|o| o.up_at_grid.get(g).copied().unwrap_or(true))
                     .count() as f64
                     / n,
+                cell_availability: 1.0
+                    - outcomes
+                        .iter()
+                        .map(|o| o.down_in_cell.get(g).copied().unwrap_or(0.0))
+                        .sum::<f64>()
+                        / n
+                        / (horizon / grid as f64),
             })
             .collect();
 

@@ -42,8 +42,10 @@ pub struct TrialOutcome {
     pub outages: u32,
     /// Downtime blamed on each cause [s]: components, then groups.
     pub blame_secs: Vec<f64>,
-    /// Whether the service was up at each grid point.
+    /// Whether the service was up at each grid point (for point availability A(t)).
     pub up_at_grid: Vec<bool>,
+    /// Downtime inside each grid cell [s] (for interval availability over time).
+    pub down_in_cell: Vec<f64>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -241,6 +243,7 @@ impl<'m> AvailabilitySim<'m> {
             outages: 0,
             blame_secs: vec![0.0; n_causes],
             up_at_grid: Vec::with_capacity(self.config.grid_points),
+            down_in_cell: vec![0.0; self.config.grid_points],
         };
         let grid_step = horizon.0 / self.config.grid_points.max(1) as u64;
         let mut next_grid = 0usize;
@@ -259,6 +262,7 @@ impl<'m> AvailabilitySim<'m> {
             }
             if !up {
                 let span = (now - last).as_secs_f64();
+                add_to_cells(&mut out.down_in_cell, grid_step, last, now);
                 out.downtime_secs += span;
                 let share = span / st.blame.len().max(1) as f64;
                 for &b in &st.blame {
@@ -392,5 +396,21 @@ impl<'m> AvailabilitySim<'m> {
             }
         }
         up
+    }
+}
+
+/// Adds the interval `[from, to)` to the cells of width `step` it overlaps [s].
+fn add_to_cells(cells: &mut [f64], step: u64, from: SimTime, to: SimTime) {
+    if step == 0 {
+        return;
+    }
+    let mut t = from.0;
+    while t < to.0 {
+        let cell = (t / step) as usize;
+        let end = ((cell as u64 + 1) * step).min(to.0);
+        if let Some(c) = cells.get_mut(cell) {
+            *c += (end - t) as f64 / 1e9;
+        }
+        t = end;
     }
 }

@@ -4,17 +4,92 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use super::{OutputDir, OutputError};
+use super::plot::{
+    Bar, BarChart, HistogramChart, LineChart, Series, bar_chart, histogram_chart, line_chart,
+};
+use super::{OutputDir, PlotError};
 use crate::availability::AvailabilityRun;
 use crate::availability::summary::MINUTES_PER_YEAR;
 
-/// Writes `summary.json` and `trials.csv` into `out`; returns the paths written.
-pub fn write_results(out: &OutputDir, run: &AvailabilityRun) -> Result<Vec<PathBuf>, OutputError> {
+/// Writes `summary.json`, `trials.csv` and the charts into `out`; returns
+/// the paths written.
+pub fn write_results(out: &OutputDir, run: &AvailabilityRun) -> Result<Vec<PathBuf>, PlotError> {
     let mut written = Vec::new();
     let json = serde_json::to_string_pretty(&run.summary).expect("summary serialises") + "\n";
     written.push(out.write("summary.json", json)?);
     written.push(out.write("trials.csv", trials_csv(run))?);
+    written.extend(write_charts(out, run)?);
     Ok(written)
+}
+
+fn write_charts(out: &OutputDir, run: &AvailabilityRun) -> Result<Vec<PathBuf>, PlotError> {
+    let s = &run.summary;
+    let years = s.horizon_hours / 8760.0;
+    let mut files = Vec::new();
+    let downtime: Vec<f64> = run
+        .outcomes
+        .iter()
+        .map(|o| o.downtime_secs / 60.0 / years)
+        .collect();
+    let hist = HistogramChart {
+        title: format!("{}: downtime per year across {} trials", s.model, s.trials),
+        x_label: "downtime [min/year]".into(),
+        y_label: "trials".into(),
+        samples: downtime,
+        show_mean: true,
+        quantiles: vec![0.5, 0.9, 0.99],
+        ..Default::default()
+    };
+    let f = histogram_chart(out, "downtime-distribution", &hist)?;
+    files.extend([f.png, f.svg]);
+
+    let bars = BarChart {
+        title: format!("{}: downtime by cause", s.model),
+        x_label: "downtime [min/year]".into(),
+        y_label: String::new(),
+        bars: s
+            .attribution
+            .iter()
+            .map(|a| {
+                Bar::new(
+                    format!("{} ({})", a.id, a.kind),
+                    a.downtime_minutes_per_year,
+                )
+            })
+            .collect(),
+        note: Some("overlapping outages are split equally among their causes".into()),
+    };
+    let f = bar_chart(out, "downtime-by-cause", &bars)?;
+    files.extend([f.png, f.svg]);
+
+    let curve = LineChart {
+        title: format!("{}: availability over the horizon, A(t)", s.model),
+        x_label: "time since all components were new [days]".into(),
+        y_label: "availability".into(),
+        series: vec![
+            Series::new(
+                format!(
+                    "mean over each {:.1}-day cell",
+                    s.horizon_hours / 24.0 / s.point_availability.len().max(1) as f64
+                ),
+                s.point_availability
+                    .iter()
+                    .map(|p| (p.t_hours / 24.0, p.cell_availability))
+                    .collect(),
+            ),
+            Series::new(
+                "long-run mean",
+                s.point_availability
+                    .iter()
+                    .map(|p| (p.t_hours / 24.0, s.availability.mean))
+                    .collect(),
+            ),
+        ],
+        ..Default::default()
+    };
+    let f = line_chart(out, "point-availability", &curve)?;
+    files.extend([f.png, f.svg]);
+    Ok(files)
 }
 
 /// One row per trial: its seed, availability, downtime, outages and the

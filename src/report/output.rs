@@ -149,7 +149,20 @@ impl OutputDir {
     fn prepare_numbered(base: &Path, stem: &str) -> Result<OutputDir, OutputError> {
         check_plain_name(stem)?;
         fs::create_dir_all(base).map_err(OutputError::io("create folder", base))?;
-        for n in 1..=MAX_NUMBER {
+        // Start after the highest number present, so folders sort in the
+        // order the runs were made even when earlier ones were deleted.
+        let highest = fs::read_dir(base)
+            .map_err(OutputError::io("read folder", base))?
+            .filter_map(|e| e.ok())
+            .filter_map(|e| {
+                let name = e.file_name().into_string().ok()?;
+                let n = name.strip_prefix(stem)?.strip_prefix('-')?;
+                (n.len() >= 3 && n.bytes().all(|b| b.is_ascii_digit()))
+                    .then(|| n.parse::<u32>().ok())?
+            })
+            .max()
+            .unwrap_or(0);
+        for n in highest + 1..=MAX_NUMBER {
             let candidate = base.join(format!("{stem}-{n:03}"));
             match fs::create_dir(&candidate) {
                 Ok(()) => return Ok(OutputDir { root: candidate }),
@@ -245,7 +258,7 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn numbered_folders_count_up_and_fill_gaps() {
+    fn numbered_folders_count_up_after_the_highest() {
         let base = scratch("numbered");
         let a = OutputDir::prepare(None, &base, "drill").unwrap();
         let b = OutputDir::prepare(None, &base, "drill").unwrap();
@@ -253,9 +266,10 @@ pub(crate) mod tests {
         assert_eq!(b.root(), base.join("drill-002"));
         fs::remove_dir(base.join("drill-001")).unwrap();
         let c = OutputDir::prepare(None, &base, "drill").unwrap();
-        assert_eq!(c.root(), base.join("drill-001"));
+        assert_eq!(c.root(), base.join("drill-003"));
+        fs::create_dir(base.join("drill-extra")).unwrap();
         let d = OutputDir::prepare(None, &base, "drill").unwrap();
-        assert_eq!(d.root(), base.join("drill-003"));
+        assert_eq!(d.root(), base.join("drill-004"));
         fs::remove_dir_all(&base).unwrap();
     }
 
