@@ -2,6 +2,7 @@
 
 mod availability;
 mod check;
+mod run;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -27,6 +28,9 @@ enum Command {
     },
     /// Estimate long-run availability (nines, downtime per year) by Monte Carlo.
     Availability(availability::Args),
+    /// Drill failure scenarios request by request: availability and latency
+    /// over time, with the runbook's faults and actions on the timeline.
+    Run(run::Args),
 }
 
 /// Why the command failed; decides the exit code.
@@ -48,6 +52,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check { model } => check::run(&model),
         Command::Availability(args) => availability::run(&args),
+        Command::Run(args) => run::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

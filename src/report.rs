@@ -10,3 +10,4 @@ pub mod plot;
 pub use output::{OutputDir, OutputError};
 pub mod availability;
 pub use plot::{ChartFiles, Marker, MarkerKind, PlotError};
+pub mod drill;

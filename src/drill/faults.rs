@@ -1,0 +1,146 @@
+//! Applying a scenario's timeline to a running trial: faults start (and end
+//! after their duration) and containment actions change the system.
+
+use super::sim::DrillTrial;
+use crate::engine::SimTime;
+use crate::scenario::{Action, EventKind, Fault, FaultSpec, Param};
+
+impl DrillTrial<'_> {
+    /// The instances a fault hits.
+    fn targets(&self, f: &FaultSpec) -> Vec<usize> {
+        let active = self.comps[f.target].active as usize;
+        match f.instance {
+            Some(i) => vec![i as usize],
+            None => (0..active).collect(),
+        }
+    }
+
+    pub(super) fn apply_event(&mut self, i: usize, now: SimTime) {
+        let ev = &self.scenario.events[i];
+        match &ev.what {
+            EventKind::Fault(f) => {
+                self.start_fault(f, now);
+                if let Some(d) = f.duration {
+                    self.queue.schedule(now + d, super::sim::fault_end(i));
+                }
+            }
+            EventKind::Action(a) => self.apply_action(a, now),
+        }
+    }
+
+    fn start_fault(&mut self, f: &FaultSpec, now: SimTime) {
+        self.touch_all(now);
+        match f.fault {
+            Fault::Crash | Fault::Bounce => {
+                for inst in self.targets(f) {
+                    if inst < self.comps[f.target].insts.len() && self.comps[f.target].insts[inst].up {
+                        self.fail_instance_calls(f.target, inst, now);
+                        self.comps[f.target].insts[inst].up = false;
+                    }
+                }
+            }
+            Fault::Slow(factor) => match f.instance {
+                Some(i) => self.comps[f.target].insts[i as usize].slow = factor,
+                None => self.comps[f.target].slow = factor,
+            },
+            Fault::Partition(peer) => self.partitions.push((f.target as u16, peer as u16)),
+            Fault::Hold => {
+                for inst in self.targets(f) {
+                    self.comps[f.target].insts[inst].held = true;
+                }
+            }
+        }
+    }
+
+    pub(super) fn end_fault(&mut self, i: usize, now: SimTime) {
+        let EventKind::Fault(f) = &self.scenario.events[i].what else { return };
+        self.touch_all(now);
+        match f.fault {
+            Fault::Crash | Fault::Bounce => {
+                for inst in self.targets(f) {
+                    if let Some(x) = self.comps[f.target].insts.get_mut(inst) {
+                        x.up = true;
+                    }
+                }
+            }
+            Fault::Slow(_) => match f.instance {
+                Some(i) => self.comps[f.target].insts[i as usize].slow = 1.0,
+                None => self.comps[f.target].slow = 1.0,
+            },
+            Fault::Partition(peer) => {
+                let pair = (f.target as u16, peer as u16);
+                if let Some(pos) = self.partitions.iter().position(|&p| p == pair) {
+                    self.partitions.remove(pos);
+                }
+            }
+            Fault::Hold => {
+                for inst in self.targets(f) {
+                    self.release_instance(f.target, inst, now);
+                }
+            }
+        }
+    }
+
+    fn release_instance(&mut self, comp: usize, inst: usize, now: SimTime) {
+        if let Some(x) = self.comps[comp].insts.get_mut(inst) {
+            x.held = false;
+            self.start_queued(comp, inst, now);
+        }
+    }
+
+    fn apply_action(&mut self, a: &Action, now: SimTime) {
+        self.touch_all(now);
+        match *a {
+            Action::Scale { target, replicas } => {
+                let c = &mut self.comps[target];
+                let old = c.active as usize;
+                let new = replicas as usize;
+                if new > old {
+                    while c.insts.len() < new {
+                        c.insts.push(super::sim::Inst::fresh());
+                    }
+                    for x in &mut c.insts[old..new] {
+                        *x = super::sim::Inst::fresh();
+                    }
+                    c.active = replicas;
+                } else {
+                    for inst in new..old {
+                        if self.comps[target].insts[inst].up {
+                            self.fail_instance_calls(target, inst, now);
+                        }
+                    }
+                    self.comps[target].active = replicas;
+                }
+            }
+            Action::Set { target, param, value } => {
+                let c = &mut self.comps[target];
+                match param {
+                    Param::Workers => c.workers = (value.round() as u32).max(1),
+                    Param::Queue => c.queue_cap = value.round() as u32,
+                    Param::HitRatio => c.hit_ratio = value,
+                    Param::TimeoutMs => c.timeout = SimTime::from_secs_f64(value / 1e3),
+                    Param::ServiceFactor => c.slow = value,
+                }
+                if param == Param::Workers {
+                    for inst in 0..self.comps[target].active as usize {
+                        self.start_queued(target, inst, now);
+                    }
+                }
+            }
+            Action::Repair { target } => {
+                self.partitions.retain(|&(a, b)| a as usize != target && b as usize != target);
+                let c = &mut self.comps[target];
+                c.slow = 1.0;
+                for x in &mut c.insts {
+                    x.up = true;
+                    x.slow = 1.0;
+                }
+            }
+            Action::Release { target } => {
+                for inst in 0..self.comps[target].insts.len() {
+                    self.release_instance(target, inst, now);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,259 @@
+//! What one drill trial measures, per time bin: requests offered, succeeded
+//! and failed by cause (attributed to the bin of their arrival), success
+//! latency quantiles, and time-weighted component gauges. Memory is bounded
+//! by the number of bins and components, never by the number of requests:
+//! latency histograms are kept only for the few bins whose requests may
+//! still be in flight, then folded into scalars.
+
+use crate::engine::SimTime;
+use crate::stats::LatencyHistogram;
+
+/// Why a request failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Cause {
+    /// A caller (or the client) gave up waiting.
+    Timeout = 0,
+    /// A component failed the request (5xx, reset by a crash).
+    ServerError = 1,
+    /// The connection was refused (instance down).
+    Refused = 2,
+    /// The instance's queue was full (503).
+    QueueFull = 3,
+    /// The name could not be resolved.
+    DnsFailure = 4,
+    /// The load balancer had no backend to send to (503).
+    NoBackend = 5,
+}
+
+/// Number of failure causes.
+pub const CAUSES: usize = 6;
+
+impl Cause {
+    /// Every cause, in index order.
+    pub const ALL: [Cause; CAUSES] =
+        [Cause::Timeout, Cause::ServerError, Cause::Refused, Cause::QueueFull, Cause::DnsFailure, Cause::NoBackend];
+
+    /// The name used in reports and CSV columns.
+    pub fn name(self) -> &'static str {
+        match self {
+            Cause::Timeout => "timeout",
+            Cause::ServerError => "server_error",
+            Cause::Refused => "refused",
+            Cause::QueueFull => "queue_full",
+            Cause::DnsFailure => "dns_failure",
+            Cause::NoBackend => "no_backend",
+        }
+    }
+}
+
+/// Request outcomes in one bin of one trial.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct BinStats {
+    /// Requests that arrived in the bin.
+    pub offered: u64,
+    /// Of those, the ones that succeeded.
+    pub succeeded: u64,
+    /// Of those, the ones that failed, by [`Cause`] index.
+    pub failed: [u64; CAUSES],
+    /// Median latency of the successes [ms] (NaN when none).
+    pub p50_ms: f64,
+    /// 99th percentile latency of the successes [ms] (NaN when none).
+    pub p99_ms: f64,
+    /// Mean latency of the successes [ms] (NaN when none).
+    pub mean_ms: f64,
+}
+
+/// Time-weighted gauges of one component in one bin.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct GaugeBin {
+    /// Mean busy workers, summed over instances.
+    pub busy: f64,
+    /// Mean queued requests, summed over instances.
+    pub queued: f64,
+    /// Mean workers available on instances that are up.
+    pub capacity: f64,
+    /// Mean instances up.
+    pub up: f64,
+}
+
+impl GaugeBin {
+    /// Busy workers over available workers, in [0, 1] (0 with no capacity).
+    pub fn utilisation(&self) -> f64 {
+        if self.capacity > 0.0 { self.busy / self.capacity } else { 0.0 }
+    }
+}
+
+/// Everything one trial measured; its size depends on the model and the
+/// number of bins only.
+#[derive(Clone, Debug)]
+pub struct TrialResult {
+    /// Trial index.
+    pub trial: u64,
+    /// Trial seed.
+    pub seed: u64,
+    /// Per-bin request outcomes.
+    pub bins: Vec<BinStats>,
+    /// Per component, per bin gauges.
+    pub gauges: Vec<Vec<GaugeBin>>,
+    /// Latencies of every success in the measured window.
+    pub latency: LatencyHistogram,
+    /// Events the engine processed (for throughput figures).
+    pub events: u64,
+}
+
+impl TrialResult {
+    /// Requests offered in the measured window.
+    pub fn offered(&self) -> u64 {
+        self.bins.iter().map(|b| b.offered).sum()
+    }
+
+    /// Requests that succeeded in the measured window.
+    pub fn succeeded(&self) -> u64 {
+        self.bins.iter().map(|b| b.succeeded).sum()
+    }
+
+    /// Failures by cause in the measured window.
+    pub fn failed(&self) -> [u64; CAUSES] {
+        let mut f = [0; CAUSES];
+        for b in &self.bins {
+            for (x, y) in f.iter_mut().zip(b.failed) {
+                *x += y;
+            }
+        }
+        f
+    }
+
+    /// Succeeded over offered (1 when nothing was offered).
+    pub fn availability(&self) -> f64 {
+        let o = self.offered();
+        if o == 0 { 1.0 } else { self.succeeded() as f64 / o as f64 }
+    }
+}
+
+/// Collects outcomes during a trial.
+pub(crate) struct Recorder {
+    /// Start of the measured window.
+    start: SimTime,
+    bin: SimTime,
+    bins: Vec<BinStats>,
+    /// Latency histograms of open bins, indexed by bin % len.
+    open: Vec<LatencyHistogram>,
+    /// The next bin whose histogram is still open (all earlier are folded).
+    first_open: usize,
+    /// How long after a bin ends its requests may still complete.
+    grace: SimTime,
+    total: LatencyHistogram,
+}
+
+impl Recorder {
+    pub(crate) fn new(start: SimTime, bin: SimTime, bins: usize, grace: SimTime) -> Recorder {
+        let ring = (grace.0 / bin.0.max(1)) as usize + 2;
+        Recorder {
+            start,
+            bin,
+            bins: vec![BinStats::default(); bins],
+            open: (0..ring.min(bins.max(1))).map(|_| LatencyHistogram::new()).collect(),
+            first_open: 0,
+            grace,
+            total: LatencyHistogram::new(),
+        }
+    }
+
+    /// The bin of an arrival at `t`, if it falls in the measured window.
+    #[inline]
+    pub(crate) fn bin_of(&self, t: SimTime) -> Option<u32> {
+        if t < self.start {
+            return None;
+        }
+        let b = ((t - self.start).0 / self.bin.0) as usize;
+        (b < self.bins.len()).then_some(b as u32)
+    }
+
+    #[inline]
+    pub(crate) fn offered(&mut self, bin: u32) {
+        self.bins[bin as usize].offered += 1;
+    }
+
+    #[inline]
+    pub(crate) fn success(&mut self, bin: u32, latency: SimTime) {
+        self.bins[bin as usize].succeeded += 1;
+        let n = self.open.len();
+        self.open[bin as usize % n].record(latency.0);
+    }
+
+    #[inline]
+    pub(crate) fn failure(&mut self, bin: u32, cause: Cause) {
+        self.bins[bin as usize].failed[cause as usize] += 1;
+    }
+
+    /// Folds every bin that no request can still reach at `now`.
+    pub(crate) fn close_until(&mut self, now: SimTime) {
+        while self.first_open < self.bins.len() {
+            let end = self.start + SimTime(self.bin.0 * (self.first_open as u64 + 1));
+            if end + self.grace > now {
+                break;
+            }
+            self.fold(self.first_open);
+            self.first_open += 1;
+        }
+    }
+
+    fn fold(&mut self, b: usize) {
+        let n = self.open.len();
+        let h = &mut self.open[b % n];
+        let ms = |v: Option<u64>| v.map_or(f64::NAN, |x| x as f64 / 1e6);
+        let stats = &mut self.bins[b];
+        stats.p50_ms = ms(h.quantile(0.5));
+        stats.p99_ms = ms(h.quantile(0.99));
+        stats.mean_ms = h.mean().map_or(f64::NAN, |m| m / 1e6);
+        self.total.merge(h);
+        h.clear();
+    }
+
+    /// Folds every remaining bin and returns the outcome data.
+    pub(crate) fn finish(mut self) -> (Vec<BinStats>, LatencyHistogram) {
+        while self.first_open < self.bins.len() {
+            self.fold(self.first_open);
+            self.first_open += 1;
+        }
+        (self.bins, self.total)
+    }
+}
+
+/// Time-weighted gauge integrals for one component.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct GaugeArea {
+    last: SimTime,
+    busy: f64,
+    queued: f64,
+    capacity: f64,
+    up: f64,
+}
+
+impl GaugeArea {
+    /// Adds the current levels over `[last, now)`, clipped to after `start`.
+    #[inline]
+    pub(crate) fn advance(&mut self, now: SimTime, start: SimTime, busy: u32, queued: u32, capacity: u32, up: u32) {
+        let from = self.last.max(start);
+        if now > from {
+            let dt = (now - from).0 as f64;
+            self.busy += busy as f64 * dt;
+            self.queued += queued as f64 * dt;
+            self.capacity += capacity as f64 * dt;
+            self.up += up as f64 * dt;
+        }
+        self.last = now;
+    }
+
+    /// The bin's means over `len`, resetting the integrals.
+    pub(crate) fn take(&mut self, len: SimTime) -> GaugeBin {
+        let d = len.0.max(1) as f64;
+        let g = GaugeBin { busy: self.busy / d, queued: self.queued / d, capacity: self.capacity / d, up: self.up / d };
+        self.busy = 0.0;
+        self.queued = 0.0;
+        self.capacity = 0.0;
+        self.up = 0.0;
+        g
+    }
+}

@@ -1,0 +1,231 @@
+//! A scenario's figures across trials: overall availability and latency with
+//! intervals, and per-bin means with 95% intervals for the time series.
+//! Computed from trial results in trial order, so the bytes do not depend on
+//! the thread count.
+
+use serde::Serialize;
+
+use super::metrics::{CAUSES, Cause, TrialResult};
+use crate::model::Model;
+use crate::scenario::{EventKind, Scenario};
+use crate::stats::{LatencyHistogram, mean_ci95};
+
+/// A mean with its 95% interval (NaN when no trial had a value).
+#[derive(Clone, Copy, Debug, Serialize, PartialEq)]
+pub struct Band {
+    /// Mean across trials.
+    pub mean: f64,
+    /// Lower end of the 95% interval of the mean.
+    pub low: f64,
+    /// Upper end of the 95% interval of the mean.
+    pub high: f64,
+}
+
+impl Band {
+    /// The band of the finite values in `xs`.
+    pub fn of(xs: impl Iterator<Item = f64>) -> Band {
+        let v: Vec<f64> = xs.filter(|x| x.is_finite()).collect();
+        match (mean_ci95(&v), v.first()) {
+            (Some((m, lo, hi)), _) => Band { mean: m, low: lo, high: hi },
+            (None, Some(&x)) => Band { mean: x, low: x, high: x },
+            (None, None) => Band { mean: f64::NAN, low: f64::NAN, high: f64::NAN },
+        }
+    }
+}
+
+/// Overall availability of a scenario.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Availability {
+    /// Mean over trials of succeeded / offered in the measured window.
+    pub mean: f64,
+    /// 95% interval `[low, high]`.
+    pub ci95: [f64; 2],
+}
+
+/// Latency of successful requests over all trials [ms].
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Latency {
+    /// Mean.
+    pub mean: f64,
+    /// Median.
+    pub p50: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// 99.9th percentile.
+    pub p999: f64,
+}
+
+/// A fault or action on the timeline, for reports and chart markers.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct TimelineEntry {
+    /// Seconds after the warm-up.
+    pub at_s: f64,
+    /// `fault` or `action`.
+    pub kind: &'static str,
+    /// What it is.
+    pub label: String,
+}
+
+/// One time bin across trials.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct BinSummary {
+    /// Bin start, seconds after the warm-up.
+    pub t_s: f64,
+    /// Requests offered (mean per trial).
+    pub offered: f64,
+    /// Success ratio.
+    pub success: Band,
+    /// Median latency of successes [ms].
+    pub p50_ms: Band,
+    /// 99th percentile latency of successes [ms].
+    pub p99_ms: Band,
+    /// Failures by cause (mean per trial), in [`Cause::ALL`] order.
+    pub failed: [f64; CAUSES],
+    /// Per component: mean busy workers, queued requests, utilisation, instances up.
+    pub gauges: Vec<[f64; 4]>,
+}
+
+/// Everything reported for one scenario.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ScenarioSummary {
+    /// Scenario name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Trials run.
+    pub trials: u64,
+    /// Measured duration [s].
+    pub duration_s: f64,
+    /// Warm-up [s].
+    pub warmup_s: f64,
+    /// Bin width [s].
+    pub bin_s: f64,
+    /// Requests offered per trial (mean).
+    pub offered_per_trial: f64,
+    /// Share of requests that succeeded.
+    pub availability: Availability,
+    /// Latency of successes.
+    pub latency_ms: Latency,
+    /// Failures per trial by cause (mean).
+    pub failed_per_trial: Vec<(String, f64)>,
+    /// The scenario's timeline.
+    pub timeline: Vec<TimelineEntry>,
+    /// Seconds from the first fault until the success ratio is back within
+    /// 0.5 percentage points of its pre-fault level for good (None when it
+    /// never dipped or never recovered).
+    pub recovery_s: Option<f64>,
+    /// Lowest per-bin mean success ratio.
+    pub worst_success: f64,
+    /// Engine events per trial (mean), a measure of the work done.
+    pub events_per_trial: f64,
+    /// Per-bin series.
+    #[serde(skip)]
+    pub bins: Vec<BinSummary>,
+    /// Component ids, in gauge order.
+    #[serde(skip)]
+    pub components: Vec<String>,
+}
+
+impl ScenarioSummary {
+    /// Summarises `trials` (in trial order) of `scenario`.
+    pub fn from_trials(model: &Model, scenario: &Scenario, bin_s: f64, trials: &[TrialResult]) -> ScenarioSummary {
+        let n = trials.len().max(1) as f64;
+        let a = Band::of(trials.iter().map(|t| t.availability()));
+        let mut all = LatencyHistogram::new();
+        for t in trials {
+            all.merge(&t.latency);
+        }
+        let q = |p: f64| all.quantile(p).map_or(f64::NAN, |v| v as f64 / 1e6);
+        let latency =
+            Latency { mean: all.mean().map_or(f64::NAN, |m| m / 1e6), p50: q(0.5), p90: q(0.9), p99: q(0.99), p999: q(0.999) };
+        let mut failed = [0.0; CAUSES];
+        for t in trials {
+            for (f, x) in failed.iter_mut().zip(t.failed()) {
+                *f += x as f64 / n;
+            }
+        }
+        let nbins = trials.first().map_or(0, |t| t.bins.len());
+        let ncomp = model.components.len();
+        let bins: Vec<BinSummary> = (0..nbins)
+            .map(|b| {
+                let stats = || trials.iter().map(move |t| &t.bins[b]);
+                let mut f = [0.0; CAUSES];
+                for s in stats() {
+                    for (x, y) in f.iter_mut().zip(s.failed) {
+                        *x += y as f64 / n;
+                    }
+                }
+                let gauges = (0..ncomp)
+                    .map(|c| {
+                        let g = || trials.iter().map(move |t| t.gauges[c][b]);
+                        [
+                            g().map(|x| x.busy).sum::<f64>() / n,
+                            g().map(|x| x.queued).sum::<f64>() / n,
+                            g().map(|x| x.utilisation()).sum::<f64>() / n,
+                            g().map(|x| x.up).sum::<f64>() / n,
+                        ]
+                    })
+                    .collect();
+                BinSummary {
+                    t_s: b as f64 * bin_s,
+                    offered: stats().map(|s| s.offered as f64).sum::<f64>() / n,
+                    success: Band::of(stats().map(|s| {
+                        if s.offered == 0 { f64::NAN } else { s.succeeded as f64 / s.offered as f64 }
+                    })),
+                    p50_ms: Band::of(stats().map(|s| s.p50_ms)),
+                    p99_ms: Band::of(stats().map(|s| s.p99_ms)),
+                    failed: f,
+                    gauges,
+                }
+            })
+            .collect();
+        let timeline: Vec<TimelineEntry> = scenario
+            .events
+            .iter()
+            .map(|e| TimelineEntry {
+                at_s: e.at.as_secs_f64(),
+                kind: if matches!(e.what, EventKind::Fault(_)) { "fault" } else { "action" },
+                label: e.label.clone(),
+            })
+            .collect();
+        let first_fault = timeline.iter().find(|e| e.kind == "fault").map(|e| e.at_s);
+        let recovery_s = first_fault.and_then(|t0| recovery_time(&bins, t0, bin_s));
+        let worst_success = bins.iter().map(|b| b.success.mean).filter(|x| x.is_finite()).fold(1.0, f64::min);
+        ScenarioSummary {
+            name: scenario.name.clone(),
+            description: scenario.description.clone(),
+            trials: trials.len() as u64,
+            duration_s: scenario.duration.as_secs_f64(),
+            warmup_s: scenario.warmup.as_secs_f64(),
+            bin_s,
+            offered_per_trial: trials.iter().map(|t| t.offered() as f64).sum::<f64>() / n,
+            availability: Availability { mean: a.mean, ci95: [a.low, a.high] },
+            latency_ms: latency,
+            failed_per_trial: Cause::ALL.iter().map(|c| (c.name().to_string(), failed[*c as usize])).collect(),
+            timeline,
+            recovery_s,
+            worst_success,
+            events_per_trial: trials.iter().map(|t| t.events as f64).sum::<f64>() / n,
+            bins,
+            components: model.components.iter().map(|c| c.id.clone()).collect(),
+        }
+    }
+}
+
+/// Time from `t0` to the start of the first bin after which every bin's
+/// success ratio stays within 0.005 of the level before `t0`.
+fn recovery_time(bins: &[BinSummary], t0: f64, bin_s: f64) -> Option<f64> {
+    let before: Vec<f64> =
+        bins.iter().filter(|b| b.t_s + bin_s <= t0).map(|b| b.success.mean).filter(|x| x.is_finite()).collect();
+    let baseline = if before.is_empty() { 1.0 } else { before.iter().sum::<f64>() / before.len() as f64 };
+    let ok = |b: &BinSummary| !(b.success.mean < baseline - 0.005);
+    let after: Vec<&BinSummary> = bins.iter().filter(|b| b.t_s + bin_s > t0).collect();
+    if after.iter().all(|b| ok(b)) {
+        return None;
+    }
+    let last_bad = after.iter().rposition(|b| !ok(b))?;
+    let recovered = after.get(last_bad + 1)?;
+    Some((recovered.t_s - t0).max(0.0))
+}
