@@ -19,11 +19,10 @@
 //! approximation, and the report says so.
 
 pub mod markov;
-
-use std::fmt::Write as _;
+mod render;
 
 use crate::availability::summary::{MINUTES_PER_YEAR, nines};
-use crate::model::{Model, Reliability};
+use crate::model::{Dist, Model, Reliability};
 use crate::topology::Topology;
 
 pub use markov::{MarkovAvailability, NotMarkov};
@@ -133,6 +132,19 @@ pub fn at_least(k: usize, p: &[f64]) -> f64 {
 }
 
 /// Analyses `model` (closed form, then the exact chain when it applies).
+///
+/// ```
+/// let text = r#"
+/// [components.web]
+/// instances = 2
+/// failure = { dist = "exponential", mean = "10h" }
+/// repair = { dist = "exponential", mean = "1h" }
+/// "#;
+/// let model = resim::model::Model::parse(text, "example.toml").unwrap();
+/// let a = resim::analytic::analyze(&model);
+/// assert!((a.service.availability - 120.0 / 121.0).abs() < 1e-12);
+/// assert!(a.render().contains("exact (Markov chain, 4 states)"));
+/// ```
 pub fn analyze(model: &Model) -> Analysis {
     let topo = Topology::new(model);
     let required = required_components(model, &topo);
@@ -212,6 +224,11 @@ pub fn analyze(model: &Model) -> Analysis {
     }
 }
 
+/// Constant and empirical times take values on a grid, so cycles can stay in phase.
+fn is_lattice(d: &Dist) -> bool {
+    matches!(d, Dist::Constant(_) | Dist::Empirical(_))
+}
+
 fn kofn_rule(comp: &crate::model::Component) -> String {
     if comp.failover.is_some() {
         let r = comp.instances - 1;
@@ -280,6 +297,40 @@ fn common_cause_caveats(
             ));
         }
     }
+    // Fixed (lattice) cycle times never decorrelate: entities that start
+    // together at t = 0 keep failing together, whatever the renewal limit says.
+    let lattice = |r: &Option<Reliability>| {
+        r.as_ref()
+            .is_some_and(|r| is_lattice(&r.failure) && is_lattice(&r.repair))
+    };
+    // (name, entities) of everything on fixed times that the service needs.
+    let mut in_step: Vec<(String, usize)> = model
+        .components
+        .iter()
+        .enumerate()
+        .filter(|&(c, comp)| required[c] && lattice(&comp.reliability))
+        .map(|(_, comp)| (comp.id.clone(), comp.instances as usize))
+        .collect();
+    in_step.extend(
+        model
+            .groups
+            .iter()
+            .enumerate()
+            .filter(|&(g, group)| !held[g].is_empty() && lattice(&group.reliability))
+            .map(|(_, group)| (group.id.clone(), 1)),
+    );
+    let entities: usize = in_step.iter().map(|(_, n)| n).sum();
+    if entities > 1 {
+        caveats.push(format!(
+            "fixed failure and repair times ({}): instances that start together stay in step, \
+             so they do not fail independently and neither the binomial sum nor the product holds",
+            in_step
+                .iter()
+                .map(|(id, _)| format!("'{id}'"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
     for (k, crew) in model.crews.iter().enumerate() {
         let served = model
             .components
@@ -300,89 +351,6 @@ fn common_cause_caveats(
             ));
         }
     }
-}
-
-impl Analysis {
-    /// The analysis as text for `resim check`.
-    pub fn render(&self) -> String {
-        let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "closed-form availability (long run; a = MTTF/(MTTF+MTTR), any distributions)"
-        );
-        let w = self
-            .components
-            .iter()
-            .map(|c| c.id.len())
-            .max()
-            .unwrap_or(0)
-            .max(9);
-        let _ = writeln!(
-            out,
-            "  {:w$}  {:<20} {:>14} {:>6} {:>14}",
-            "component", "needs", "availability", "nines", "down [min/y]"
-        );
-        for c in &self.components {
-            let note = match (c.method, c.required) {
-                (_, false) => "  (not required by the service)",
-                (Method::DatabaseApprox, true) => "  (approximate)",
-                (Method::NeverFails, true) => "  (never fails)",
-                (Method::KOfN, true) => "",
-            };
-            let _ = writeln!(
-                out,
-                "  {:w$}  {:<20} {}{note}",
-                c.id,
-                c.rule,
-                fmt_figure(&c.figure)
-            );
-        }
-        let required = self.components.iter().filter(|c| c.required).count();
-        let _ = writeln!(
-            out,
-            "  {:w$}  {:<20} {}",
-            "service",
-            format!("all {required} required"),
-            fmt_figure(&self.service)
-        );
-        if self.product_is_exact {
-            let _ = writeln!(
-                out,
-                "  the service figure is the product over required components; it assumes they \
-                 fail independently, which holds for this model (no shared groups or short crews)"
-            );
-        } else {
-            let _ = writeln!(
-                out,
-                "  the service figure is the product over required components, the independent \
-                 approximation; it does not hold exactly here:"
-            );
-            for c in &self.caveats {
-                let _ = writeln!(out, "  - {c}");
-            }
-        }
-        match (&self.exact, self.markov_states) {
-            (Ok(f), states) => {
-                let _ = writeln!(
-                    out,
-                    "exact (Markov chain, {} states): {}",
-                    states.unwrap_or(0),
-                    fmt_figure(f).trim_start()
-                );
-            }
-            (Err(e), _) => {
-                let _ = writeln!(out, "no exact figure: {e}; use `resim availability`");
-            }
-        }
-        out
-    }
-}
-
-fn fmt_figure(f: &Figure) -> String {
-    format!(
-        "{:>14.8} {:>6.2} {:>14.2}",
-        f.availability, f.nines, f.downtime_minutes_per_year
-    )
 }
 
 #[cfg(test)]
@@ -467,6 +435,21 @@ mod tests {
             "{approx} vs {exact}"
         );
         assert!(r.render().contains("(approximate)"));
+    }
+
+    #[test]
+    fn fixed_times_are_flagged() {
+        let fixed = "failure = { dist = \"constant\", value = \"10h\" }\n\
+                     repair = { dist = \"constant\", value = \"1h\" }\n";
+        let r = analyze_text(&format!("[components.web]\n{fixed}"));
+        assert!(
+            r.product_is_exact,
+            "one entity alone is fine: {:?}",
+            r.caveats
+        );
+        let r = analyze_text(&format!("[components.web]\ninstances = 2\n{fixed}"));
+        assert!(!r.product_is_exact);
+        assert!(r.caveats[0].contains("fixed failure and repair times ('web')"));
     }
 
     #[test]
