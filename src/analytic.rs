@@ -86,15 +86,14 @@ pub struct Analysis {
     pub components: Vec<ComponentAnalysis>,
     /// The product over required components (the independent approximation).
     pub service: Figure,
-    /// True when the product is exact in the long run: no database, no group
-    /// holding two required instances, no crew that can be short.
+    /// True when the product is exact in the long run: no replicated
+    /// database, no group holding two required instances, no crew that can be
+    /// short, no instances kept in step by fixed times.
     pub product_is_exact: bool,
     /// Why the product is only approximate, one line each.
     pub caveats: Vec<String>,
-    /// The exact figure from the Markov chain, or why there is none.
-    pub exact: Result<Figure, NotMarkov>,
-    /// Reachable states of the chain, when it was solved.
-    pub markov_states: Option<usize>,
+    /// The exact figures from the Markov chain, or why there are none.
+    pub exact: Result<MarkovAvailability, NotMarkov>,
 }
 
 /// Components reachable from the entries through hard dependencies.
@@ -210,17 +209,12 @@ pub fn analyze(model: &Model) -> Analysis {
 
     common_cause_caveats(model, &required, &group_chain, &mut caveats);
     let product_is_exact = caveats.is_empty();
-    let (exact, markov_states) = match markov::solve(model) {
-        Ok(m) => (Ok(Figure::of(m.availability)), Some(m.states)),
-        Err(e) => (Err(e), None),
-    };
     Analysis {
         components,
         service,
         product_is_exact,
         caveats,
-        exact,
-        markov_states,
+        exact: markov::solve(model),
     }
 }
 

@@ -63,16 +63,16 @@ impl Analysis {
                 let _ = writeln!(out, "  - {c}");
             }
         }
-        match (&self.exact, self.markov_states) {
-            (Ok(f), states) => {
+        match &self.exact {
+            Ok(m) => {
                 let _ = writeln!(
                     out,
                     "exact (Markov chain, {} states): {}",
-                    states.unwrap_or(0),
-                    fmt_figure(f).trim_start()
+                    m.states,
+                    fmt_figure(&Figure::of(m.availability)).trim_start()
                 );
             }
-            (Err(e), _) => {
+            Err(e) => {
                 let _ = writeln!(out, "no exact figure: {e}; use `resim availability`");
             }
         }
