@@ -13,6 +13,7 @@
 //! 5. [`report`] writes JSON, CSV and charts (PNG and SVG).
 #![warn(missing_docs)]
 
+pub mod analytic;
 pub mod availability;
 pub mod engine;
 pub mod model;
