@@ -67,6 +67,7 @@ pub fn run(path: &Path) -> Result<(), Failure> {
     for line in topo.render(&model).lines() {
         println!("  {line}");
     }
+    println!("\n{}", resim::analytic::analyze(&model).render().trim_end());
     if !model.defaults_applied.is_empty() {
         println!("\ndefaults applied:");
         for d in &model.defaults_applied {

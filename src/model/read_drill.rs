@@ -248,24 +248,28 @@ pub(super) fn read_serving(
     defaults: &mut Vec<String>,
     diags: &mut Diagnostics,
 ) -> Serving {
-    let (mut s, described) = Serving::defaults(kind);
-    let mut any_default = false;
-    let mut note = |present: bool| any_default |= !present;
+    let mut s = Serving::defaults(kind);
+    let mut unset: Vec<&str> = Vec::new();
+    let mut note = |present: bool, key: &'static str| {
+        if !present {
+            unset.push(key)
+        }
+    };
     match tr.u32("workers", diags) {
         Some(w) if w.value == 0 => {
             diags.error(w.span, format!("'{name}.workers' must be at least 1"))
         }
         Some(w) => s.workers = w.value,
-        None => note(tr.has("workers")),
+        None => note(tr.has("workers"), "workers"),
     }
     match tr.u32("queue", diags) {
         Some(q) => s.queue = q.value,
-        None => note(tr.has("queue")),
+        None => note(tr.has("queue"), "queue"),
     }
     for (key, slot) in [("service", &mut s.service), ("latency", &mut s.latency)] {
         match read_dist(tr, key, diags) {
             Some(d) => *slot = d,
-            None => note(tr.has(key)),
+            None => note(tr.has(key), key),
         }
     }
     match tr.duration("timeout", diags) {
@@ -273,7 +277,7 @@ pub(super) fn read_serving(
             diags.error(t.span, format!("'{name}.timeout' must be longer than zero"))
         }
         Some(t) => s.timeout = t.value,
-        None => note(tr.has("timeout")),
+        None => note(tr.has("timeout"), "timeout"),
     }
     if let Some(p) = probability(tr, "hit_ratio", diags) {
         if kind != ComponentKind::Cache {
@@ -311,11 +315,15 @@ pub(super) fn read_serving(
         }
         s.algorithm = a;
     }
-    if any_default {
-        defaults.push(format!(
-            "component '{name}' serves with the {} defaults where unset: {described}",
-            kind.name()
-        ));
+    match kind {
+        ComponentKind::Cache if !tr.has("hit_ratio") => unset.push("hit_ratio"),
+        ComponentKind::Dns if !tr.has("ttl") => unset.push("ttl"),
+        ComponentKind::LoadBalancer if !tr.has("algorithm") => unset.push("algorithm"),
+        _ => {}
+    }
+    if !unset.is_empty() {
+        let described: Vec<String> = unset.iter().map(|k| format!("{k} = {}", s.describe(k))).collect();
+        defaults.push(format!("component '{name}' ({} defaults): {}", kind.name(), described.join(", ")));
     }
     s
 }

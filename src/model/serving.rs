@@ -8,6 +8,7 @@ use crate::engine::SimTime;
 
 /// How a load balancer picks a backend.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 pub enum LbAlgorithm {
     /// Each backend in turn.
     RoundRobin,
@@ -58,8 +59,25 @@ fn ms(x: u64) -> SimTime {
 }
 
 impl Serving {
-    /// The defaults for a kind, with a one-line description for `resim check`.
-    pub fn defaults(kind: ComponentKind) -> (Serving, &'static str) {
+    /// One parameter's value in words, for `resim check`.
+    pub fn describe(&self, key: &str) -> String {
+        match key {
+            "workers" => self.workers.to_string(),
+            "queue" => self.queue.to_string(),
+            "service" => self.service.describe(),
+            "latency" => self.latency.describe(),
+            "timeout" => self.timeout.to_string(),
+            "hit_ratio" => self.hit_ratio.to_string(),
+            "ttl" => self.ttl.to_string(),
+            "algorithm" => LbAlgorithm::NAMES[self.algorithm as usize].to_string(),
+            _ => String::new(),
+        }
+    }
+
+    /// The defaults for a kind (workers, queue, service time and timeout
+    /// follow the kind's typical deployment: a single-threaded Redis, a
+    /// 16-connection database, a 5 s glibc resolver timeout).
+    pub fn defaults(kind: ComponentKind) -> Serving {
         let lognormal = |median_us: f64, p95_us: f64| {
             let mu = (median_us * 1e-6).ln();
             let sigma = ((p95_us * 1e-6).ln() - mu) / 1.644_853_626_951_472_2;
@@ -80,54 +98,36 @@ impl Serving {
             algorithm: LbAlgorithm::RoundRobin,
         };
         match kind {
-            ComponentKind::Dns => (
-                Serving {
+            ComponentKind::Dns => Serving {
                     workers: 1_000,
                     queue: 1_000,
                     service: lognormal(500.0, 2_000.0),
                     timeout: ms(5_000),
                     ..base
                 },
-                "workers 1000, queue 1000, service lognormal(median 0.5ms, p95 2ms), timeout 5s (glibc), ttl 30s",
-            ),
-            ComponentKind::LoadBalancer => (
-                Serving {
+            ComponentKind::LoadBalancer => Serving {
                     workers: 10_000,
                     queue: 0,
                     service: Dist::constant(SimTime(100 * SimTime::MICROSECOND.0)),
                     timeout: ms(30_000),
                     ..base
                 },
-                "workers 10000, queue 0, service 0.1ms, timeout 30s, round robin",
-            ),
-            ComponentKind::Pods => (
-                base,
-                "workers 8, queue 128, service lognormal(median 5ms, p95 20ms), timeout 5s",
-            ),
-            ComponentKind::Cache => (
-                Serving {
+            ComponentKind::Pods => base,
+            ComponentKind::Cache => Serving {
                     workers: 1,
                     queue: 10_000,
                     service: Dist::exponential(SimTime(50 * SimTime::MICROSECOND.0)),
                     timeout: ms(100),
                     ..base
                 },
-                "workers 1 (single-threaded), queue 10000, service exponential(mean 50us), timeout 100ms, hit ratio 0.9",
-            ),
-            ComponentKind::Database => (
-                Serving {
+            ComponentKind::Database => Serving {
                     workers: 16,
                     queue: 256,
                     service: lognormal(2_000.0, 10_000.0),
                     timeout: ms(1_000),
                     ..base
                 },
-                "workers 16, queue 256, service lognormal(median 2ms, p95 10ms), timeout 1s",
-            ),
-            ComponentKind::Generic => (
-                base,
-                "workers 8, queue 128, service lognormal(median 5ms, p95 20ms), timeout 5s",
-            ),
+            ComponentKind::Generic => base,
         }
     }
 }
