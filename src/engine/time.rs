@@ -6,7 +6,7 @@
 use std::fmt;
 use std::ops::{Add, AddAssign, Sub};
 
-/// An instant or a span of simulated time [ns].
+/// An instant or a span of simulated time \[ns\].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SimTime(pub u64);
 
