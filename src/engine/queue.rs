@@ -211,7 +211,10 @@ impl<E> EventQueue<E> {
     /// each scheduling the next), else the same as [`schedule`](Self::schedule).
     ///
     /// The pop order is identical to scheduling every event with
-    /// [`schedule`](Self::schedule): only the cost differs.
+    /// [`schedule`](Self::schedule): only the cost differs. There is one
+    /// lane per queue, so it pays off for one dominant sorted stream (the
+    /// arrivals); several interleaved streams whose times cross each other
+    /// fall back to the heap often and gain little.
     pub fn schedule_ordered(&mut self, at: SimTime, ev: E) -> EventKey {
         let entry = self.store(at, ev);
         match self.lane.back() {
