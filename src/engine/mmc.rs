@@ -1,5 +1,5 @@
 //! Example model (not part of resim's domain): an M/M/c queue driven by the
-//! [`EventQueue`](super::queue::EventQueue).
+//! [`EventQueue`].
 //!
 //! Poisson arrivals at rate λ, exponential service at rate μ per server,
 //! `c` servers and an unbounded FIFO waiting line. It exists to test the
@@ -14,7 +14,7 @@
 //! - the event enum is small and `Copy`; the waiting line is a `VecDeque`
 //!   that stops allocating once it reaches its high-water mark;
 //! - arrivals and services draw from separate keyed streams
-//!   ([`stream`](super::rng::stream)), so changing `c` leaves the arrival
+//!   ([`stream`]), so changing `c` leaves the arrival
 //!   times unchanged (common random numbers).
 
 use std::collections::VecDeque;
@@ -28,9 +28,9 @@ use super::time::SimTime;
 /// Parameters of an M/M/c queue.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct MmcParams {
-    /// Arrival rate λ [1/s].
+    /// Arrival rate λ \[1/s\].
     pub arrival_rate: f64,
-    /// Service rate μ of one server [1/s].
+    /// Service rate μ of one server \[1/s\].
     pub service_rate: f64,
     /// Number of servers `c` (at least 1).
     pub servers: u32,
@@ -77,7 +77,7 @@ impl MmcParams {
         Some(tail / (sum + tail))
     }
 
-    /// Theoretical mean response time (wait + service) [s], or `None` if
+    /// Theoretical mean response time (wait + service) \[s\], or `None` if
     /// unstable: `C(c, a) / (c μ − λ) + 1 / μ`.
     pub fn mean_response_time(&self) -> Option<f64> {
         let c = self.wait_probability()?;

@@ -53,9 +53,9 @@ fn bounds_of(i: usize) -> (u64, u64) {
 /// One non-empty bucket, as returned by [`LatencyHistogram::iter`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Bucket {
-    /// Smallest value the bucket holds [ns].
+    /// Smallest value the bucket holds \[ns\].
     pub low: u64,
-    /// Largest value the bucket holds [ns], inclusive.
+    /// Largest value the bucket holds \[ns\], inclusive.
     pub high: u64,
     /// Number of recorded values in the bucket.
     pub count: u64,
@@ -97,7 +97,7 @@ impl LatencyHistogram {
         Self::with_max(DEFAULT_MAX)
     }
 
-    /// An empty histogram whose buckets reach at least `max` [ns]
+    /// An empty histogram whose buckets reach at least `max` \[ns\]
     /// (any `u64`; `u64::MAX` takes 1 920 buckets, 15 KiB).
     pub fn with_max(max: u64) -> Self {
         LatencyHistogram {
@@ -110,18 +110,18 @@ impl LatencyHistogram {
         }
     }
 
-    /// The largest value with a bucket of its own [ns].
+    /// The largest value with a bucket of its own \[ns\].
     pub fn max_trackable(&self) -> u64 {
         bounds_of(self.counts.len() - 1).1
     }
 
-    /// Records one value [ns].
+    /// Records one value \[ns\].
     #[inline]
     pub fn record(&mut self, v: u64) {
         self.record_n(v, 1);
     }
 
-    /// Records `n` occurrences of the value `v` [ns].
+    /// Records `n` occurrences of the value `v` \[ns\].
     #[inline]
     pub fn record_n(&mut self, v: u64, n: u64) {
         if n == 0 {
@@ -180,22 +180,22 @@ impl LatencyHistogram {
         self.count == 0
     }
 
-    /// The exact sum of the recorded values [ns].
+    /// The exact sum of the recorded values \[ns\].
     pub fn sum(&self) -> u128 {
         self.sum
     }
 
-    /// The exact mean [ns], or `None` if empty.
+    /// The exact mean \[ns\], or `None` if empty.
     pub fn mean(&self) -> Option<f64> {
         (self.count > 0).then(|| self.sum as f64 / self.count as f64)
     }
 
-    /// The exact smallest recorded value [ns], or `None` if empty.
+    /// The exact smallest recorded value \[ns\], or `None` if empty.
     pub fn min(&self) -> Option<u64> {
         (self.count > 0).then_some(self.min)
     }
 
-    /// The exact largest recorded value [ns], or `None` if empty.
+    /// The exact largest recorded value \[ns\], or `None` if empty.
     pub fn max(&self) -> Option<u64> {
         (self.count > 0).then_some(self.max)
     }
@@ -206,7 +206,7 @@ impl LatencyHistogram {
         self.saturated
     }
 
-    /// The `q`-quantile [ns], `q` in `[0, 1]` (clamped), or `None` if empty
+    /// The `q`-quantile \[ns\], `q` in `[0, 1]` (clamped), or `None` if empty
     /// or `q` is NaN.
     ///
     /// Definition (nearest rank): the `r`-th smallest recorded value with
