@@ -33,7 +33,9 @@ pub struct DrillRequest {
 #[derive(Debug, thiserror::Error)]
 pub enum DrillError {
     /// The model has no `[traffic]` section.
-    #[error("{0}: the model has no [traffic] section, so there is nothing to drill; add e.g. [traffic] rate = \"200/s\"")]
+    #[error(
+        "{0}: the model has no [traffic] section, so there is nothing to drill; add e.g. [traffic] rate = \"200/s\""
+    )]
     NoTraffic(String),
     /// A scenario name was not found.
     #[error("{origin}: no scenario named '{name}'{hint}")]
@@ -58,7 +60,10 @@ pub fn run_scenario(
     req: &DrillRequest,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Vec<TrialResult>, DrillError> {
-    let traffic = model.traffic.as_ref().ok_or_else(|| DrillError::NoTraffic(model.origin.clone()))?;
+    let traffic = model
+        .traffic
+        .as_ref()
+        .ok_or_else(|| DrillError::NoTraffic(model.origin.clone()))?;
     let setup = DrillSetup::new(model, scenario, traffic, req.bin);
     Ok(run_trials(req.seed, 0..req.trials, req.threads, |i, s| {
         let r = setup.run(i, s);

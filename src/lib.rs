@@ -15,6 +15,7 @@
 
 pub mod analytic;
 pub mod availability;
+pub mod drill;
 pub mod engine;
 pub mod model;
 pub mod montecarlo;
@@ -22,4 +23,3 @@ pub mod report;
 pub mod scenario;
 pub mod stats;
 pub mod topology;
-pub mod drill;

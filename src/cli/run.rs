@@ -43,7 +43,9 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         return Err(Failure::Input("--bin must be longer than zero".into()));
     }
     if model.traffic.is_none() {
-        return Err(Failure::Input(drill::DrillError::NoTraffic(model.origin.clone()).to_string()));
+        return Err(Failure::Input(
+            drill::DrillError::NoTraffic(model.origin.clone()).to_string(),
+        ));
     }
     let mut selected = Vec::new();
     for name in &args.scenarios {
@@ -54,7 +56,10 @@ pub fn run(args: &Args) -> Result<(), Failure> {
                 let hint = resim::model::error::suggest(name, names.iter().copied())
                     .map(|h| format!("; {h}"))
                     .unwrap_or_else(|| format!("; scenarios: {}", names.join(", ")));
-                return Err(Failure::Input(format!("{}: no scenario named '{name}'{hint}", model.origin)));
+                return Err(Failure::Input(format!(
+                    "{}: no scenario named '{name}'{hint}",
+                    model.origin
+                )));
             }
         }
     }
@@ -67,9 +72,18 @@ pub fn run(args: &Args) -> Result<(), Failure> {
             model.origin
         )));
     }
-    let out = OutputDir::prepare(args.out.as_deref(), std::path::Path::new("results"), &format!("run-{}", model.name))
-        .map_err(|e| Failure::Run(e.to_string()))?;
-    let req = DrillRequest { trials: args.trials, seed: args.seed, threads: args.threads, bin: args.bin };
+    let out = OutputDir::prepare(
+        args.out.as_deref(),
+        std::path::Path::new("results"),
+        &format!("run-{}", model.name),
+    )
+    .map_err(|e| Failure::Run(e.to_string()))?;
+    let req = DrillRequest {
+        trials: args.trials,
+        seed: args.seed,
+        threads: args.threads,
+        bin: args.bin,
+    };
     eprintln!(
         "resim run: {} ({}), seed {}, {} trials per scenario, {} bins",
         model.name,
@@ -88,7 +102,8 @@ pub fn run(args: &Args) -> Result<(), Failure> {
                 eprint!("\r  {}: {n} / {} trials", sc.name, args.trials);
             }
         };
-        let trials = drill::run_scenario(&model, sc, &req, &progress).map_err(|e| Failure::Run(e.to_string()))?;
+        let trials = drill::run_scenario(&model, sc, &req, &progress)
+            .map_err(|e| Failure::Run(e.to_string()))?;
         if tty {
             eprintln!();
         }
@@ -97,8 +112,13 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         println!();
         summaries.push(s);
     }
-    let written = resim::report::drill::write_results(&out, &model.name, args.seed, args.trials, &summaries)
-        .map_err(|e| Failure::Run(e.to_string()))?;
-    println!("wrote {} ({} files: summary.json, timeseries.csv, charts)", out.root().display(), written.len());
+    let written =
+        resim::report::drill::write_results(&out, &model.name, args.seed, args.trials, &summaries)
+            .map_err(|e| Failure::Run(e.to_string()))?;
+    println!(
+        "wrote {} ({} files: summary.json, timeseries.csv, charts)",
+        out.root().display(),
+        written.len()
+    );
     Ok(())
 }

@@ -33,7 +33,9 @@ impl DrillTrial<'_> {
         match f.fault {
             Fault::Crash | Fault::Bounce => {
                 for inst in self.targets(f) {
-                    if inst < self.comps[f.target].insts.len() && self.comps[f.target].insts[inst].up {
+                    if inst < self.comps[f.target].insts.len()
+                        && self.comps[f.target].insts[inst].up
+                    {
                         self.fail_instance_calls(f.target, inst, now);
                         self.comps[f.target].insts[inst].up = false;
                     }
@@ -53,7 +55,9 @@ impl DrillTrial<'_> {
     }
 
     pub(super) fn end_fault(&mut self, i: usize, now: SimTime) {
-        let EventKind::Fault(f) = &self.scenario.events[i].what else { return };
+        let EventKind::Fault(f) = &self.scenario.events[i].what else {
+            return;
+        };
         self.touch_all(now);
         match f.fault {
             Fault::Crash | Fault::Bounce => {
@@ -112,7 +116,11 @@ impl DrillTrial<'_> {
                     self.comps[target].active = replicas;
                 }
             }
-            Action::Set { target, param, value } => {
+            Action::Set {
+                target,
+                param,
+                value,
+            } => {
                 let c = &mut self.comps[target];
                 match param {
                     Param::Workers => c.workers = (value.round() as u32).max(1),
@@ -128,7 +136,8 @@ impl DrillTrial<'_> {
                 }
             }
             Action::Repair { target } => {
-                self.partitions.retain(|&(a, b)| a as usize != target && b as usize != target);
+                self.partitions
+                    .retain(|&(a, b)| a as usize != target && b as usize != target);
                 let c = &mut self.comps[target];
                 c.slow = 1.0;
                 for x in &mut c.insts {

@@ -31,8 +31,14 @@ pub const CAUSES: usize = 6;
 
 impl Cause {
     /// Every cause, in index order.
-    pub const ALL: [Cause; CAUSES] =
-        [Cause::Timeout, Cause::ServerError, Cause::Refused, Cause::QueueFull, Cause::DnsFailure, Cause::NoBackend];
+    pub const ALL: [Cause; CAUSES] = [
+        Cause::Timeout,
+        Cause::ServerError,
+        Cause::Refused,
+        Cause::QueueFull,
+        Cause::DnsFailure,
+        Cause::NoBackend,
+    ];
 
     /// The name used in reports and CSV columns.
     pub fn name(self) -> &'static str {
@@ -80,7 +86,11 @@ pub struct GaugeBin {
 impl GaugeBin {
     /// Busy workers over available workers, in [0, 1] (0 with no capacity).
     pub fn utilisation(&self) -> f64 {
-        if self.capacity > 0.0 { self.busy / self.capacity } else { 0.0 }
+        if self.capacity > 0.0 {
+            self.busy / self.capacity
+        } else {
+            0.0
+        }
     }
 }
 
@@ -127,7 +137,11 @@ impl TrialResult {
     /// Succeeded over offered (1 when nothing was offered).
     pub fn availability(&self) -> f64 {
         let o = self.offered();
-        if o == 0 { 1.0 } else { self.succeeded() as f64 / o as f64 }
+        if o == 0 {
+            1.0
+        } else {
+            self.succeeded() as f64 / o as f64
+        }
     }
 }
 
@@ -153,7 +167,9 @@ impl Recorder {
             start,
             bin,
             bins: vec![BinStats::default(); bins],
-            open: (0..ring.min(bins.max(1))).map(|_| LatencyHistogram::new()).collect(),
+            open: (0..ring.min(bins.max(1)))
+                .map(|_| LatencyHistogram::new())
+                .collect(),
             first_open: 0,
             grace,
             total: LatencyHistogram::new(),
@@ -234,7 +250,15 @@ pub(crate) struct GaugeArea {
 impl GaugeArea {
     /// Adds the current levels over `[last, now)`, clipped to after `start`.
     #[inline]
-    pub(crate) fn advance(&mut self, now: SimTime, start: SimTime, busy: u32, queued: u32, capacity: u32, up: u32) {
+    pub(crate) fn advance(
+        &mut self,
+        now: SimTime,
+        start: SimTime,
+        busy: u32,
+        queued: u32,
+        capacity: u32,
+        up: u32,
+    ) {
         let from = self.last.max(start);
         if now > from {
             let dt = (now - from).0 as f64;
@@ -249,7 +273,12 @@ impl GaugeArea {
     /// The bin's means over `len`, resetting the integrals.
     pub(crate) fn take(&mut self, len: SimTime) -> GaugeBin {
         let d = len.0.max(1) as f64;
-        let g = GaugeBin { busy: self.busy / d, queued: self.queued / d, capacity: self.capacity / d, up: self.up / d };
+        let g = GaugeBin {
+            busy: self.busy / d,
+            queued: self.queued / d,
+            capacity: self.capacity / d,
+            up: self.up / d,
+        };
         self.busy = 0.0;
         self.queued = 0.0;
         self.capacity = 0.0;

@@ -66,22 +66,46 @@ pub fn compile(model: &Model) -> Vec<Plan> {
                 .chain(c.soft_depends_on.iter().map(|&d| (d, true)))
                 .collect();
             let kind_of = |d: usize| model.components[d].kind;
-            let step = |d: usize, soft: bool, kind: StepKind| Step { dep: d as u16, soft, kind };
+            let step = |d: usize, soft: bool, kind: StepKind| Step {
+                dep: d as u16,
+                soft,
+                kind,
+            };
             let mut read: Vec<Step> = Vec::new();
             // Caches first so that a hit can skip the database.
-            for &(d, soft) in deps.iter().filter(|(d, _)| kind_of(*d) == ComponentKind::Cache) {
+            for &(d, soft) in deps
+                .iter()
+                .filter(|(d, _)| kind_of(*d) == ComponentKind::Cache)
+            {
                 read.push(step(d, soft, StepKind::CacheRead));
             }
-            for &(d, soft) in deps.iter().filter(|(d, _)| kind_of(*d) != ComponentKind::Cache) {
-                let kind = if kind_of(d) == ComponentKind::Database { StepKind::DbRead } else { StepKind::Call };
+            for &(d, soft) in deps
+                .iter()
+                .filter(|(d, _)| kind_of(*d) != ComponentKind::Cache)
+            {
+                let kind = if kind_of(d) == ComponentKind::Database {
+                    StepKind::DbRead
+                } else {
+                    StepKind::Call
+                };
                 read.push(step(d, soft, kind));
             }
             let mut write: Vec<Step> = Vec::new();
-            for &(d, soft) in deps.iter().filter(|(d, _)| kind_of(*d) != ComponentKind::Cache) {
-                let kind = if kind_of(d) == ComponentKind::Database { StepKind::DbWrite } else { StepKind::Call };
+            for &(d, soft) in deps
+                .iter()
+                .filter(|(d, _)| kind_of(*d) != ComponentKind::Cache)
+            {
+                let kind = if kind_of(d) == ComponentKind::Database {
+                    StepKind::DbWrite
+                } else {
+                    StepKind::Call
+                };
                 write.push(step(d, soft, kind));
             }
-            for &(d, soft) in deps.iter().filter(|(d, _)| kind_of(*d) == ComponentKind::Cache) {
+            for &(d, soft) in deps
+                .iter()
+                .filter(|(d, _)| kind_of(*d) == ComponentKind::Cache)
+            {
                 write.push(step(d, soft, StepKind::CacheInvalidate));
             }
             Plan { read, write }
@@ -96,13 +120,24 @@ pub fn client_plan(model: &Model) -> Plan {
     let entries = model.entry_components();
     for &e in &entries {
         if model.components[e].kind == ComponentKind::Dns {
-            steps.push(Step { dep: e as u16, soft: false, kind: StepKind::Dns });
+            steps.push(Step {
+                dep: e as u16,
+                soft: false,
+                kind: StepKind::Dns,
+            });
         }
     }
     for &e in &entries {
         if model.components[e].kind != ComponentKind::Dns {
-            steps.push(Step { dep: e as u16, soft: false, kind: StepKind::Call });
+            steps.push(Step {
+                dep: e as u16,
+                soft: false,
+                kind: StepKind::Call,
+            });
         }
     }
-    Plan { read: steps.clone(), write: steps }
+    Plan {
+        read: steps.clone(),
+        write: steps,
+    }
 }

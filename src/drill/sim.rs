@@ -93,7 +93,13 @@ pub(super) struct Inst {
 
 impl Inst {
     pub(super) fn fresh() -> Inst {
-        Inst { up: true, held: false, slow: 1.0, busy: 0, queue: VecDeque::new() }
+        Inst {
+            up: true,
+            held: false,
+            slow: 1.0,
+            busy: 0,
+            queue: VecDeque::new(),
+        }
     }
 }
 
@@ -157,8 +163,20 @@ pub struct DrillSetup<'m> {
 
 impl<'m> DrillSetup<'m> {
     /// Compiles the call plans for `model`.
-    pub fn new(model: &'m Model, scenario: &'m Scenario, traffic: &'m Traffic, bin: SimTime) -> Self {
-        DrillSetup { model, scenario, traffic, bin, plans: compile(model), client: client_plan(model) }
+    pub fn new(
+        model: &'m Model,
+        scenario: &'m Scenario,
+        traffic: &'m Traffic,
+        bin: SimTime,
+    ) -> Self {
+        DrillSetup {
+            model,
+            scenario,
+            traffic,
+            bin,
+            plans: compile(model),
+            client: client_plan(model),
+        }
     }
 
     /// Number of time bins in the measured window.
@@ -234,7 +252,8 @@ impl<'m> DrillTrial<'m> {
     fn run(&mut self) {
         self.schedule_next_arrival(SimTime::ZERO);
         for (i, ev) in self.scenario.events.iter().enumerate() {
-            self.queue.schedule(self.start + ev.at, Ev::Scenario(i as u16));
+            self.queue
+                .schedule(self.start + ev.at, Ev::Scenario(i as u16));
         }
         for k in 1..=self.ticks {
             let t = (self.start + SimTime(self.bin.0 * k as u64)).min(self.end);
@@ -250,7 +269,12 @@ impl<'m> DrillTrial<'m> {
                     }
                 }
                 Ev::Served { call, tag } => {
-                    if self.live(call, tag) && self.calls.get(call).is_some_and(|c| c.phase == Phase::Serving) {
+                    if self.live(call, tag)
+                        && self
+                            .calls
+                            .get(call)
+                            .is_some_and(|c| c.phase == Phase::Serving)
+                    {
                         self.on_served(call, now);
                     }
                 }
@@ -280,7 +304,14 @@ impl<'m> DrillTrial<'m> {
             g.resize(self.ticks, GaugeBin::default());
         }
         let (bins, latency) = self.recorder.finish();
-        TrialResult { trial, seed, bins, gauges: self.gauges, latency, events: self.events }
+        TrialResult {
+            trial,
+            seed,
+            bins,
+            gauges: self.gauges,
+            latency,
+            events: self.events,
+        }
     }
 
     #[inline]
@@ -297,7 +328,11 @@ impl<'m> DrillTrial<'m> {
 
     /// Poisson arrivals, thinned from the profile's peak rate when it varies.
     fn schedule_next_arrival(&mut self, now: SimTime) {
-        let peak = self.traffic.profile.as_ref().map_or(self.traffic.rate, |p| p.max_rate());
+        let peak = self
+            .traffic
+            .profile
+            .as_ref()
+            .map_or(self.traffic.rate, |p| p.max_rate());
         if peak <= 0.0 {
             return;
         }
@@ -308,7 +343,9 @@ impl<'m> DrillTrial<'m> {
             if t >= self.end {
                 return;
             }
-            if self.traffic.profile.is_none() || self.rng_arrivals.random::<f64>() * peak < self.rate_at(t) {
+            if self.traffic.profile.is_none()
+                || self.rng_arrivals.random::<f64>() * peak < self.rate_at(t)
+            {
                 break;
             }
         }
@@ -350,14 +387,20 @@ impl<'m> DrillTrial<'m> {
             start: now,
             bin,
         });
-        let key = self.queue.schedule(now + self.traffic.timeout, Ev::Timeout { call: id, tag });
+        let key = self
+            .queue
+            .schedule(now + self.traffic.timeout, Ev::Timeout { call: id, tag });
         self.calls.get_mut(id).expect("just inserted").timer = Some(key);
         self.open_roots += 1;
         self.advance(id, now);
     }
 
     fn plan_of(&self, c: &Call) -> &'m [Step] {
-        let plan = if c.comp == CLIENT { self.client } else { &self.plans[c.comp as usize] };
+        let plan = if c.comp == CLIENT {
+            self.client
+        } else {
+            &self.plans[c.comp as usize]
+        };
         plan.steps(c.is_read)
     }
 
@@ -390,7 +433,8 @@ impl<'m> DrillTrial<'m> {
 
     /// Picks the instance a call to `dep` goes to, or the failure when none can take it.
     fn route(&mut self, caller: u16, s: Step) -> Result<u16, Cause> {
-        let by_lb = caller != CLIENT && self.model.components[caller as usize].kind == ComponentKind::LoadBalancer;
+        let by_lb = caller != CLIENT
+            && self.model.components[caller as usize].kind == ComponentKind::LoadBalancer;
         let algorithm = if by_lb {
             self.model.components[caller as usize].serving.algorithm
         } else {
@@ -399,7 +443,11 @@ impl<'m> DrillTrial<'m> {
         let comp = &mut self.comps[s.dep as usize];
         let n = comp.active;
         if n == 0 {
-            return Err(if by_lb { Cause::NoBackend } else { Cause::Refused });
+            return Err(if by_lb {
+                Cause::NoBackend
+            } else {
+                Cause::Refused
+            });
         }
         let pick = match s.kind {
             StepKind::DbWrite => comp.primary.min(n - 1),
@@ -422,7 +470,9 @@ impl<'m> DrillTrial<'m> {
                 LbAlgorithm::PowerOfTwo => {
                     let a = comp.rng_route.random_range(0..n);
                     let b = comp.rng_route.random_range(0..n);
-                    let load = |i: u32| comp.insts[i as usize].busy as usize + comp.insts[i as usize].queue.len();
+                    let load = |i: u32| {
+                        comp.insts[i as usize].busy as usize + comp.insts[i as usize].queue.len()
+                    };
                     if load(b) < load(a) { b } else { a }
                 }
             },
@@ -444,7 +494,10 @@ impl<'m> DrillTrial<'m> {
         };
         let tag = self.next_tag();
         let dropped = caller != CLIENT
-            && self.partitions.iter().any(|&(a, b)| (a, b) == (caller, s.dep) || (b, a) == (caller, s.dep));
+            && self
+                .partitions
+                .iter()
+                .any(|&(a, b)| (a, b) == (caller, s.dep) || (b, a) == (caller, s.dep));
         let id = self.new_call(Call {
             tag,
             parent,
@@ -457,7 +510,11 @@ impl<'m> DrillTrial<'m> {
             cache_hit: false,
             hit: false,
             has_worker: false,
-            phase: if dropped { Phase::Dropped } else { Phase::ToCallee },
+            phase: if dropped {
+                Phase::Dropped
+            } else {
+                Phase::ToCallee
+            },
             error: None,
             timer: None,
             start: now,
@@ -465,10 +522,15 @@ impl<'m> DrillTrial<'m> {
         });
         let comp = &mut self.comps[s.dep as usize];
         if !dropped {
-            let lat = self.model.components[s.dep as usize].serving.latency.sample(&mut comp.rng_latency);
+            let lat = self.model.components[s.dep as usize]
+                .serving
+                .latency
+                .sample(&mut comp.rng_latency);
             self.queue.schedule(now + lat, Ev::Arrive { call: id, tag });
         }
-        let key = self.queue.schedule(now + comp.timeout, Ev::Timeout { call: id, tag });
+        let key = self
+            .queue
+            .schedule(now + comp.timeout, Ev::Timeout { call: id, tag });
         self.calls.get_mut(id).expect("live").timer = Some(key);
         self.calls.get_mut(parent).expect("live").child = id;
     }
@@ -476,7 +538,14 @@ impl<'m> DrillTrial<'m> {
     fn touch(&mut self, comp: usize, now: SimTime) {
         let c = &mut self.comps[comp];
         let up = c.insts[..c.active as usize].iter().filter(|i| i.up).count() as u32;
-        c.gauge.advance(now, self.start, c.busy_total, c.queued_total, up * c.workers, up);
+        c.gauge.advance(
+            now,
+            self.start,
+            c.busy_total,
+            c.queued_total,
+            up * c.workers,
+            up,
+        );
     }
 
     fn on_arrive(&mut self, id: u32, now: SimTime) {
@@ -509,14 +578,20 @@ impl<'m> DrillTrial<'m> {
         cs.insts[inst].busy += 1;
         cs.busy_total += 1;
         let factor = cs.slow * cs.insts[inst].slow;
-        let base = self.model.components[comp].serving.service.sample_secs(&mut cs.rng_service);
+        let base = self.model.components[comp]
+            .serving
+            .service
+            .sample_secs(&mut cs.rng_service);
         let tag = {
             let c = self.calls.get_mut(id).expect("live");
             c.has_worker = true;
             c.phase = Phase::Serving;
             c.tag
         };
-        self.queue.schedule(now + SimTime::from_secs_f64(base * factor), Ev::Served { call: id, tag });
+        self.queue.schedule(
+            now + SimTime::from_secs_f64(base * factor),
+            Ev::Served { call: id, tag },
+        );
     }
 
     fn on_served(&mut self, id: u32, now: SimTime) {
@@ -572,7 +647,10 @@ impl<'m> DrillTrial<'m> {
     fn reply(&mut self, id: u32, error: Option<Cause>, now: SimTime) {
         let comp = self.calls.get(id).expect("live").comp as usize;
         let cs = &mut self.comps[comp];
-        let lat = self.model.components[comp].serving.latency.sample(&mut cs.rng_latency);
+        let lat = self.model.components[comp]
+            .serving
+            .latency
+            .sample(&mut cs.rng_latency);
         let c = self.calls.get_mut(id).expect("live");
         c.phase = Phase::Returning;
         c.error = error;
@@ -637,7 +715,11 @@ impl<'m> DrillTrial<'m> {
                 self.advance(parent, now);
             }
             Err(cause) => {
-                let cause = if s.kind == StepKind::Dns { Cause::DnsFailure } else { cause };
+                let cause = if s.kind == StepKind::Dns {
+                    Cause::DnsFailure
+                } else {
+                    cause
+                };
                 self.complete(parent, Some(cause), now);
             }
         }

@@ -26,9 +26,21 @@ impl Band {
     pub fn of(xs: impl Iterator<Item = f64>) -> Band {
         let v: Vec<f64> = xs.filter(|x| x.is_finite()).collect();
         match (mean_ci95(&v), v.first()) {
-            (Some((m, lo, hi)), _) => Band { mean: m, low: lo, high: hi },
-            (None, Some(&x)) => Band { mean: x, low: x, high: x },
-            (None, None) => Band { mean: f64::NAN, low: f64::NAN, high: f64::NAN },
+            (Some((m, lo, hi)), _) => Band {
+                mean: m,
+                low: lo,
+                high: hi,
+            },
+            (None, Some(&x)) => Band {
+                mean: x,
+                low: x,
+                high: x,
+            },
+            (None, None) => Band {
+                mean: f64::NAN,
+                low: f64::NAN,
+                high: f64::NAN,
+            },
         }
     }
 }
@@ -130,7 +142,12 @@ pub struct ScenarioSummary {
 
 impl ScenarioSummary {
     /// Summarises `trials` (in trial order) of `scenario`.
-    pub fn from_trials(model: &Model, scenario: &Scenario, bin_s: f64, trials: &[TrialResult]) -> ScenarioSummary {
+    pub fn from_trials(
+        model: &Model,
+        scenario: &Scenario,
+        bin_s: f64,
+        trials: &[TrialResult],
+    ) -> ScenarioSummary {
         let n = trials.len().max(1) as f64;
         let a = Band::of(trials.iter().map(|t| t.availability()));
         let mut all = LatencyHistogram::new();
@@ -138,8 +155,13 @@ impl ScenarioSummary {
             all.merge(&t.latency);
         }
         let q = |p: f64| all.quantile(p).map_or(f64::NAN, |v| v as f64 / 1e6);
-        let latency =
-            Latency { mean: all.mean().map_or(f64::NAN, |m| m / 1e6), p50: q(0.5), p90: q(0.9), p99: q(0.99), p999: q(0.999) };
+        let latency = Latency {
+            mean: all.mean().map_or(f64::NAN, |m| m / 1e6),
+            p50: q(0.5),
+            p90: q(0.9),
+            p99: q(0.99),
+            p999: q(0.999),
+        };
         let mut failed = [0.0; CAUSES];
         for t in trials {
             for (f, x) in failed.iter_mut().zip(t.failed()) {
@@ -172,7 +194,11 @@ impl ScenarioSummary {
                     t_s: b as f64 * bin_s,
                     offered: stats().map(|s| s.offered as f64).sum::<f64>() / n,
                     success: Band::of(stats().map(|s| {
-                        if s.offered == 0 { f64::NAN } else { s.succeeded as f64 / s.offered as f64 }
+                        if s.offered == 0 {
+                            f64::NAN
+                        } else {
+                            s.succeeded as f64 / s.offered as f64
+                        }
                     })),
                     p50_ms: Band::of(stats().map(|s| s.p50_ms)),
                     p99_ms: Band::of(stats().map(|s| s.p99_ms)),
@@ -186,13 +212,21 @@ impl ScenarioSummary {
             .iter()
             .map(|e| TimelineEntry {
                 at_s: e.at.as_secs_f64(),
-                kind: if matches!(e.what, EventKind::Fault(_)) { "fault" } else { "action" },
+                kind: if matches!(e.what, EventKind::Fault(_)) {
+                    "fault"
+                } else {
+                    "action"
+                },
                 label: e.label.clone(),
             })
             .collect();
         let first_fault = timeline.iter().find(|e| e.kind == "fault").map(|e| e.at_s);
         let recovery_s = first_fault.and_then(|t0| recovery_time(&bins, t0, bin_s));
-        let worst_success = bins.iter().map(|b| b.success.mean).filter(|x| x.is_finite()).fold(1.0, f64::min);
+        let worst_success = bins
+            .iter()
+            .map(|b| b.success.mean)
+            .filter(|x| x.is_finite())
+            .fold(1.0, f64::min);
         ScenarioSummary {
             name: scenario.name.clone(),
             description: scenario.description.clone(),
@@ -201,9 +235,15 @@ impl ScenarioSummary {
             warmup_s: scenario.warmup.as_secs_f64(),
             bin_s,
             offered_per_trial: trials.iter().map(|t| t.offered() as f64).sum::<f64>() / n,
-            availability: Availability { mean: a.mean, ci95: [a.low, a.high] },
+            availability: Availability {
+                mean: a.mean,
+                ci95: [a.low, a.high],
+            },
             latency_ms: latency,
-            failed_per_trial: Cause::ALL.iter().map(|c| (c.name().to_string(), failed[*c as usize])).collect(),
+            failed_per_trial: Cause::ALL
+                .iter()
+                .map(|c| (c.name().to_string(), failed[*c as usize]))
+                .collect(),
             timeline,
             recovery_s,
             worst_success,
@@ -217,10 +257,19 @@ impl ScenarioSummary {
 /// Time from `t0` to the start of the first bin after which every bin's
 /// success ratio stays within 0.005 of the level before `t0`.
 fn recovery_time(bins: &[BinSummary], t0: f64, bin_s: f64) -> Option<f64> {
-    let before: Vec<f64> =
-        bins.iter().filter(|b| b.t_s + bin_s <= t0).map(|b| b.success.mean).filter(|x| x.is_finite()).collect();
-    let baseline = if before.is_empty() { 1.0 } else { before.iter().sum::<f64>() / before.len() as f64 };
-    let ok = |b: &BinSummary| !(b.success.mean < baseline - 0.005);
+    let before: Vec<f64> = bins
+        .iter()
+        .filter(|b| b.t_s + bin_s <= t0)
+        .map(|b| b.success.mean)
+        .filter(|x| x.is_finite())
+        .collect();
+    let baseline = if before.is_empty() {
+        1.0
+    } else {
+        before.iter().sum::<f64>() / before.len() as f64
+    };
+    // A bin with no requests (NaN) does not count as a dip.
+    let ok = |b: &BinSummary| b.success.mean.is_nan() || b.success.mean >= baseline - 0.005;
     let after: Vec<&BinSummary> = bins.iter().filter(|b| b.t_s + bin_s > t0).collect();
     if after.iter().all(|b| ok(b)) {
         return None;

@@ -322,8 +322,15 @@ pub(super) fn read_serving(
         _ => {}
     }
     if !unset.is_empty() {
-        let described: Vec<String> = unset.iter().map(|k| format!("{k} = {}", s.describe(k))).collect();
-        defaults.push(format!("component '{name}' ({} defaults): {}", kind.name(), described.join(", ")));
+        let described: Vec<String> = unset
+            .iter()
+            .map(|k| format!("{k} = {}", s.describe(k)))
+            .collect();
+        defaults.push(format!(
+            "component '{name}' ({} defaults): {}",
+            kind.name(),
+            described.join(", ")
+        ));
     }
     s
 }

@@ -99,34 +99,34 @@ impl Serving {
         };
         match kind {
             ComponentKind::Dns => Serving {
-                    workers: 1_000,
-                    queue: 1_000,
-                    service: lognormal(500.0, 2_000.0),
-                    timeout: ms(5_000),
-                    ..base
-                },
+                workers: 1_000,
+                queue: 1_000,
+                service: lognormal(500.0, 2_000.0),
+                timeout: ms(5_000),
+                ..base
+            },
             ComponentKind::LoadBalancer => Serving {
-                    workers: 10_000,
-                    queue: 0,
-                    service: Dist::constant(SimTime(100 * SimTime::MICROSECOND.0)),
-                    timeout: ms(30_000),
-                    ..base
-                },
+                workers: 10_000,
+                queue: 0,
+                service: Dist::constant(SimTime(100 * SimTime::MICROSECOND.0)),
+                timeout: ms(30_000),
+                ..base
+            },
             ComponentKind::Pods => base,
             ComponentKind::Cache => Serving {
-                    workers: 1,
-                    queue: 10_000,
-                    service: Dist::exponential(SimTime(50 * SimTime::MICROSECOND.0)),
-                    timeout: ms(100),
-                    ..base
-                },
+                workers: 1,
+                queue: 10_000,
+                service: Dist::exponential(SimTime(50 * SimTime::MICROSECOND.0)),
+                timeout: ms(100),
+                ..base
+            },
             ComponentKind::Database => Serving {
-                    workers: 16,
-                    queue: 256,
-                    service: lognormal(2_000.0, 10_000.0),
-                    timeout: ms(1_000),
-                    ..base
-                },
+                workers: 16,
+                queue: 256,
+                service: lognormal(2_000.0, 10_000.0),
+                timeout: ms(1_000),
+                ..base
+            },
             ComponentKind::Generic => base,
         }
     }

@@ -168,8 +168,7 @@ pub fn render_text(run: &AvailabilityRun) -> String {
     if !s.attribution.is_empty() {
         let _ = writeln!(
             t,
-            "\ndowntime by cause ({}):",
-            "split equally among causes active at the same time"
+            "\ndowntime by cause (split equally among causes active at the same time):"
         );
         let width = s.attribution.iter().map(|a| a.id.len()).max().unwrap_or(0);
         for a in &s.attribution {

@@ -33,8 +33,16 @@ pub fn write_results(
     trials: u64,
     scenarios: &[ScenarioSummary],
 ) -> Result<Vec<PathBuf>, PlotError> {
-    let summary = DrillSummary { model, seed, trials, scenarios: scenarios.iter().map(|s| (s.name.as_str(), s)).collect() };
-    let mut written = vec![out.write("summary.json", serde_json::to_string_pretty(&summary).expect("serialises") + "\n")?];
+    let summary = DrillSummary {
+        model,
+        seed,
+        trials,
+        scenarios: scenarios.iter().map(|s| (s.name.as_str(), s)).collect(),
+    };
+    let mut written = vec![out.write(
+        "summary.json",
+        serde_json::to_string_pretty(&summary).expect("serialises") + "\n",
+    )?];
     written.push(out.write("timeseries.csv", timeseries_csv(scenarios))?);
     for s in scenarios {
         written.extend(write_charts(out, s)?);
@@ -45,7 +53,9 @@ pub fn write_results(
 /// One row per scenario and bin: outcomes, latency and component gauges.
 pub fn timeseries_csv(scenarios: &[ScenarioSummary]) -> String {
     let mut s = String::new();
-    let Some(first) = scenarios.first() else { return s };
+    let Some(first) = scenarios.first() else {
+        return s;
+    };
     s.push_str("scenario,t_start_s,offered,success_mean,success_ci_low,success_ci_high,p50_ms_mean,p50_ms_ci_low,p50_ms_ci_high,p99_ms_mean,p99_ms_ci_low,p99_ms_ci_high");
     for c in Cause::ALL {
         let _ = write!(s, ",failed_{}", c.name());
@@ -88,7 +98,11 @@ fn markers(s: &ScenarioSummary) -> Vec<Marker> {
     s.timeline
         .iter()
         .map(|e| {
-            let kind = if e.kind == "fault" { MarkerKind::Fault } else { MarkerKind::Action };
+            let kind = if e.kind == "fault" {
+                MarkerKind::Fault
+            } else {
+                MarkerKind::Action
+            };
             Marker::new(e.at_s / 60.0, e.label.clone(), kind)
         })
         .collect()
@@ -99,11 +113,27 @@ fn write_charts(out: &OutputDir, s: &ScenarioSummary) -> Result<Vec<PathBuf>, Pl
     let mid = |t: f64| (t + s.bin_s / 2.0) / 60.0;
     let x_label = "time since the warm-up [min]".to_string();
     let success = LineChart {
-        title: format!("{}: success ratio ({} trials, mean and 95% interval)", s.name, s.trials),
+        title: format!(
+            "{}: success ratio ({} trials, mean and 95% interval)",
+            s.name, s.trials
+        ),
         x_label: x_label.clone(),
         y_label: "requests succeeded / offered".into(),
-        series: vec![Series::new("success ratio", s.bins.iter().map(|b| (mid(b.t_s), b.success.mean)).collect())
-            .with_band(s.bins.iter().map(|b| (b.success.low, b.success.high)).collect())],
+        series: vec![
+            Series::new(
+                "success ratio",
+                s.bins
+                    .iter()
+                    .map(|b| (mid(b.t_s), b.success.mean))
+                    .collect(),
+            )
+            .with_band(
+                s.bins
+                    .iter()
+                    .map(|b| (b.success.low, b.success.high))
+                    .collect(),
+            ),
+        ],
         markers: markers(s),
         ..Default::default()
     };
@@ -115,10 +145,26 @@ fn write_charts(out: &OutputDir, s: &ScenarioSummary) -> Result<Vec<PathBuf>, Pl
         x_label: x_label.clone(),
         y_label: "latency [ms]".into(),
         series: vec![
-            Series::new("p50", s.bins.iter().map(|b| (mid(b.t_s), b.p50_ms.mean)).collect())
-                .with_band(s.bins.iter().map(|b| (b.p50_ms.low, b.p50_ms.high)).collect()),
-            Series::new("p99", s.bins.iter().map(|b| (mid(b.t_s), b.p99_ms.mean)).collect())
-                .with_band(s.bins.iter().map(|b| (b.p99_ms.low, b.p99_ms.high)).collect()),
+            Series::new(
+                "p50",
+                s.bins.iter().map(|b| (mid(b.t_s), b.p50_ms.mean)).collect(),
+            )
+            .with_band(
+                s.bins
+                    .iter()
+                    .map(|b| (b.p50_ms.low, b.p50_ms.high))
+                    .collect(),
+            ),
+            Series::new(
+                "p99",
+                s.bins.iter().map(|b| (mid(b.t_s), b.p99_ms.mean)).collect(),
+            )
+            .with_band(
+                s.bins
+                    .iter()
+                    .map(|b| (b.p99_ms.low, b.p99_ms.high))
+                    .collect(),
+            ),
         ],
         markers: markers(s),
         log_y: true,
@@ -149,7 +195,11 @@ fn write_charts(out: &OutputDir, s: &ScenarioSummary) -> Result<Vec<PathBuf>, Pl
 /// The terminal summary of one scenario.
 pub fn render_text(s: &ScenarioSummary) -> String {
     let mut t = String::new();
-    let _ = writeln!(t, "scenario {}: {} trials, {:.0} s measured after {:.0} s warm-up", s.name, s.trials, s.duration_s, s.warmup_s);
+    let _ = writeln!(
+        t,
+        "scenario {}: {} trials, {:.0} s measured after {:.0} s warm-up",
+        s.name, s.trials, s.duration_s, s.warmup_s
+    );
     let _ = writeln!(
         t,
         "  availability  {:.4}%  (95% CI {:.4}% .. {:.4}%), worst {:.0}-s bin {:.2}%",
@@ -160,17 +210,32 @@ pub fn render_text(s: &ScenarioSummary) -> String {
         s.worst_success * 100.0
     );
     let l = &s.latency_ms;
-    let _ = writeln!(t, "  latency       p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms", l.p50, l.p90, l.p99, l.p999);
-    let failed: Vec<String> =
-        s.failed_per_trial.iter().filter(|(_, v)| *v > 0.0).map(|(k, v)| format!("{k} {v:.1}")).collect();
+    let _ = writeln!(
+        t,
+        "  latency       p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms",
+        l.p50, l.p90, l.p99, l.p999
+    );
+    let failed: Vec<String> = s
+        .failed_per_trial
+        .iter()
+        .filter(|(_, v)| *v > 0.0)
+        .map(|(k, v)| format!("{k} {v:.1}"))
+        .collect();
     let _ = writeln!(
         t,
         "  requests      {:.0} offered per trial; failed per trial: {}",
         s.offered_per_trial,
-        if failed.is_empty() { "none".to_string() } else { failed.join(", ") }
+        if failed.is_empty() {
+            "none".to_string()
+        } else {
+            failed.join(", ")
+        }
     );
     if let Some(r) = s.recovery_s {
-        let _ = writeln!(t, "  recovery      back to the pre-fault success ratio {r:.0} s after the first fault");
+        let _ = writeln!(
+            t,
+            "  recovery      back to the pre-fault success ratio {r:.0} s after the first fault"
+        );
     }
     for e in &s.timeline {
         let _ = writeln!(t, "  {:>7.0} s  {:6}  {}", e.at_s, e.kind, e.label);
