@@ -94,6 +94,53 @@ impl GaugeBin {
     }
 }
 
+/// Per-component call counts over the measured window (by the time the
+/// call reached the component).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct CallTotals {
+    /// Calls that reached an instance.
+    pub arrived: u64,
+    /// Calls that got a worker.
+    pub served: u64,
+    /// Of those, calls that waited in the queue first.
+    pub waited: u64,
+    /// Total time calls spent queued before a worker took them [ns].
+    pub wait_ns: u128,
+    /// Calls turned away because the queue was full.
+    pub rejected: u64,
+    /// Calls refused because the instance was down.
+    pub refused: u64,
+}
+
+impl CallTotals {
+    /// Share of served calls that waited.
+    pub fn wait_probability(&self) -> f64 {
+        if self.served == 0 {
+            0.0
+        } else {
+            self.waited as f64 / self.served as f64
+        }
+    }
+
+    /// Mean queueing delay over served calls [s].
+    pub fn mean_wait_secs(&self) -> f64 {
+        if self.served == 0 {
+            0.0
+        } else {
+            self.wait_ns as f64 / self.served as f64 / 1e9
+        }
+    }
+
+    /// Share of arrived calls turned away with a full queue.
+    pub fn blocking_probability(&self) -> f64 {
+        if self.arrived == 0 {
+            0.0
+        } else {
+            self.rejected as f64 / self.arrived as f64
+        }
+    }
+}
+
 /// Everything one trial measured; its size depends on the model and the
 /// number of bins only.
 #[derive(Clone, Debug)]
@@ -108,6 +155,8 @@ pub struct TrialResult {
     pub gauges: Vec<Vec<GaugeBin>>,
     /// Latencies of every success in the measured window.
     pub latency: LatencyHistogram,
+    /// Per component call totals over the measured window.
+    pub calls: Vec<CallTotals>,
     /// Events the engine processed (for throughput figures).
     pub events: u64,
 }

@@ -13,7 +13,7 @@ use std::collections::VecDeque;
 
 use rand::RngExt;
 
-use super::metrics::{Cause, GaugeArea, GaugeBin, Recorder, TrialResult};
+use super::metrics::{CallTotals, Cause, GaugeArea, GaugeBin, Recorder, TrialResult};
 use super::plan::{Plan, Step, StepKind, client_plan, compile};
 use crate::engine::SimTime;
 use crate::engine::arena::Arena;
@@ -116,6 +116,7 @@ pub(super) struct Comp {
     busy_total: u32,
     queued_total: u32,
     gauge: GaugeArea,
+    totals: CallTotals,
     rng_service: SimRng,
     rng_latency: SimRng,
     rng_route: SimRng,
@@ -214,6 +215,7 @@ impl<'m> DrillTrial<'m> {
                     busy_total: 0,
                     queued_total: 0,
                     gauge: GaugeArea::default(),
+                    totals: CallTotals::default(),
                     rng_service: stream(seed, key, Purpose::Service),
                     rng_latency: stream(seed, key, Purpose::Network),
                     rng_route: stream(seed, key, Purpose::Routing),
@@ -310,6 +312,7 @@ impl<'m> DrillTrial<'m> {
             bins,
             gauges: self.gauges,
             latency,
+            calls: self.comps.iter().map(|c| c.totals).collect(),
             events: self.events,
         }
     }
@@ -548,18 +551,35 @@ impl<'m> DrillTrial<'m> {
         );
     }
 
+    /// Whether `now` falls in the measured window.
+    #[inline]
+    fn measured(&self, now: SimTime) -> bool {
+        now >= self.start && now < self.end
+    }
+
     fn on_arrive(&mut self, id: u32, now: SimTime) {
         let (comp, inst) = {
-            let c = self.calls.get(id).expect("live");
+            let c = self.calls.get_mut(id).expect("live");
+            c.start = now;
             (c.comp as usize, c.inst as usize)
         };
-        let cs = &self.comps[comp];
+        let measured = self.measured(now);
+        let cs = &mut self.comps[comp];
+        if measured {
+            cs.totals.arrived += 1;
+        }
         let x = &cs.insts[inst];
         if inst >= cs.active as usize || !x.up {
+            if measured {
+                cs.totals.refused += 1;
+            }
             return self.reply(id, Some(Cause::Refused), now);
         }
         if x.held || x.busy >= cs.workers {
             if x.queue.len() >= cs.queue_cap as usize {
+                if measured {
+                    cs.totals.rejected += 1;
+                }
                 return self.reply(id, Some(Cause::QueueFull), now);
             }
             self.touch(comp, now);
@@ -574,7 +594,16 @@ impl<'m> DrillTrial<'m> {
 
     fn start_service(&mut self, id: u32, comp: usize, inst: usize, now: SimTime) {
         self.touch(comp, now);
+        let arrived = self.calls.get(id).expect("live").start;
+        let measured = self.measured(arrived);
         let cs = &mut self.comps[comp];
+        if measured {
+            cs.totals.served += 1;
+            if now > arrived {
+                cs.totals.waited += 1;
+                cs.totals.wait_ns += (now - arrived).0 as u128;
+            }
+        }
         cs.insts[inst].busy += 1;
         cs.busy_total += 1;
         let factor = cs.slow * cs.insts[inst].slow;

@@ -74,7 +74,7 @@ pub struct Latency {
 pub struct TimelineEntry {
     /// Seconds after the warm-up.
     pub at_s: f64,
-    /// `fault` or `action`.
+    /// `fault`, `fault ends` or `action`.
     pub kind: &'static str,
     /// What it is.
     pub label: String,
@@ -207,19 +207,32 @@ impl ScenarioSummary {
                 }
             })
             .collect();
-        let timeline: Vec<TimelineEntry> = scenario
-            .events
-            .iter()
-            .map(|e| TimelineEntry {
-                at_s: e.at.as_secs_f64(),
-                kind: if matches!(e.what, EventKind::Fault(_)) {
-                    "fault"
-                } else {
-                    "action"
-                },
-                label: e.label.clone(),
-            })
-            .collect();
+        let mut timeline: Vec<TimelineEntry> = Vec::new();
+        for e in &scenario.events {
+            let at_s = e.at.as_secs_f64();
+            match &e.what {
+                EventKind::Fault(f) => {
+                    timeline.push(TimelineEntry {
+                        at_s,
+                        kind: "fault",
+                        label: e.label.clone(),
+                    });
+                    if let Some(d) = f.duration {
+                        timeline.push(TimelineEntry {
+                            at_s: at_s + d.as_secs_f64(),
+                            kind: "fault ends",
+                            label: format!("{} ends", e.label),
+                        });
+                    }
+                }
+                EventKind::Action(_) => timeline.push(TimelineEntry {
+                    at_s,
+                    kind: "action",
+                    label: e.label.clone(),
+                }),
+            }
+        }
+        timeline.sort_by(|a, b| a.at_s.total_cmp(&b.at_s));
         let first_fault = timeline.iter().find(|e| e.kind == "fault").map(|e| e.at_s);
         let recovery_s = first_fault.and_then(|t0| recovery_time(&bins, t0, bin_s));
         let worst_success = bins

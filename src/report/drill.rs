@@ -238,7 +238,7 @@ pub fn render_text(s: &ScenarioSummary) -> String {
         );
     }
     for e in &s.timeline {
-        let _ = writeln!(t, "  {:>7.0} s  {:6}  {}", e.at_s, e.kind, e.label);
+        let _ = writeln!(t, "  {:>7.0} s  {:10}  {}", e.at_s, e.kind, e.label);
     }
     t
 }
