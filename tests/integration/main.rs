@@ -1,6 +1,8 @@
 //! Integration tests: one binary, one module per behaviour.
 
+mod availability_run;
 mod availability_theory;
 mod cli_errors;
 mod determinism;
+mod drill_traffic;
 mod util;
