@@ -4,5 +4,6 @@ mod availability_run;
 mod availability_theory;
 mod cli_errors;
 mod determinism;
+mod drill_faults;
 mod drill_traffic;
 mod util;
