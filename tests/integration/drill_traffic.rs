@@ -65,11 +65,11 @@ profile = [{ at = "60s", rate = "300/s" }, { at = "90s", rate = "100/s", ramp = 
     let n = 20;
     let bins = offered_per_bin(&text, n);
     assert_eq!(bins.len(), 12);
-    for b in 0..6 {
-        assert_poisson(bins[b], 1000.0, n, &format!("bin {b} before the step"));
+    for (b, &offered) in bins.iter().enumerate().take(6) {
+        assert_poisson(offered, 1000.0, n, &format!("bin {b} before the step"));
     }
-    for b in 6..9 {
-        assert_poisson(bins[b], 3000.0, n, &format!("bin {b} after the step"));
+    for (b, &offered) in bins.iter().enumerate().take(9).skip(6) {
+        assert_poisson(offered, 3000.0, n, &format!("bin {b} after the step"));
     }
     // The ramp from 300/s to 100/s over [90 s, 110 s): bins average 250/s and 150/s.
     assert_poisson(bins[9], 2500.0, n, "first ramp bin");
