@@ -96,18 +96,6 @@ pub struct Analysis {
     pub exact: Result<MarkovAvailability, NotMarkov>,
 }
 
-/// Components reachable from the entries through hard dependencies.
-pub(crate) fn required_components(model: &Model, topo: &Topology) -> Vec<bool> {
-    let mut required = vec![false; model.components.len()];
-    let mut stack: Vec<usize> = topo.entries().to_vec();
-    while let Some(c) = stack.pop() {
-        if !required[c] {
-            required[c] = true;
-            stack.extend(model.components[c].depends_on.iter().copied());
-        }
-    }
-    required
-}
 
 fn availability_of(rel: Option<&Reliability>) -> f64 {
     rel.map_or(1.0, |r| {
@@ -146,7 +134,7 @@ pub fn at_least(k: usize, p: &[f64]) -> f64 {
 /// ```
 pub fn analyze(model: &Model) -> Analysis {
     let topo = Topology::new(model);
-    let required = required_components(model, &topo);
+    let required = topo.required();
     let group_chain = |c: usize, i: usize| {
         let mut gs = Vec::new();
         let mut g = model.components[c].group_of(i);

@@ -102,6 +102,20 @@ impl Topology {
         &self.order
     }
 
+    /// Which components the service needs: those reachable from the entries
+    /// through hard dependencies.
+    pub fn required(&self) -> Vec<bool> {
+        let mut required = vec![false; self.deps.len()];
+        let mut stack: Vec<usize> = self.entries.clone();
+        while let Some(c) = stack.pop() {
+            if !required[c] {
+                required[c] = true;
+                stack.extend(self.deps[c].iter().copied());
+            }
+        }
+        required
+    }
+
     /// Fills `functional[c]` from `own_ok[c]` (enough own instances up).
     pub fn evaluate(&self, own_ok: &[bool], functional: &mut [bool]) {
         for &c in &self.order {

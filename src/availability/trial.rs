@@ -116,14 +116,7 @@ impl<'m> AvailabilitySim<'m> {
             }
         }
         first_instance.push(instances.len());
-        let mut required = vec![false; model.components.len()];
-        let mut stack: Vec<usize> = topo.entries().to_vec();
-        while let Some(c) = stack.pop() {
-            if !required[c] {
-                required[c] = true;
-                stack.extend(model.components[c].depends_on.iter().copied());
-            }
-        }
+        let required = topo.required();
         AvailabilitySim {
             model,
             topo,

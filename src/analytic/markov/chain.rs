@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 
 use super::NotMarkov;
-use crate::analytic::required_components;
 use crate::model::{Dist, Model, Reliability};
 use crate::topology::Topology;
 
@@ -62,7 +61,7 @@ fn rates(rel: &Reliability, what: &str) -> Result<(f64, f64), NotMarkov> {
 impl<'m> Chain<'m> {
     pub(super) fn new(model: &'m Model) -> Result<Chain<'m>, NotMarkov> {
         let topo = Topology::new(model);
-        let required = required_components(model, &topo);
+        let required = topo.required();
         let mut first_instance = Vec::new();
         let mut flat = Vec::new(); // (component, instance)
         for (c, comp) in model.components.iter().enumerate() {
