@@ -3,4 +3,5 @@
 mod availability_theory;
 mod cli_errors;
 mod determinism;
+mod drill_theory;
 mod util;
