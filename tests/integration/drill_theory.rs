@@ -367,3 +367,103 @@ fn a_pod_with_no_queue_blocks_as_erlang_b() {
         );
     }
 }
+
+/// Three pods behind a round-robin load balancer (no health checks: it keeps
+/// sending the dead pod its share); pod 0 crashes for a window W.
+///
+/// Theory. Arrivals at the pods in the window are Poisson, N ~ Poisson(λW)
+/// (the client's Poisson stream shifted by constant latencies). Round robin
+/// sends every third call to pod 0, so it refuses K = N/3 + e of them with
+/// |e| ≤ 2/3 (the phase of the rotation). The crash also fails the calls it
+/// holds: I, with mean (λ/3)·E[S] = 0.5 (each pod is 3% busy, so nobody
+/// waits: the number in service is that of M/G/∞, Poisson). So
+/// E[failed] = λW/3 + λE[S]/3 within 2/3, and
+/// sd(failed) ≤ √(λW)/3 + 2/3 + √(λE[S]/3) (Minkowski).
+///
+/// Tolerance: Z·sd/√n + 2/3 with that sd, derived from the Poisson variance
+/// rather than measured. Round robin makes it √3 smaller than a random split
+/// (variance λW/9 rather than λW/3), which the sample variance must also show.
+#[test]
+fn a_crashed_pod_fails_its_third_of_the_requests() {
+    let (rate, window_s, service_s): (f64, f64, f64) = (300.0, 60.0, 0.005);
+    let text = r#"
+[components.lb]
+kind = "load_balancer"
+depends_on = ["app"]
+latency = { dist = "constant", value = "1ms" }
+
+[components.app]
+kind = "pods"
+instances = 3
+workers = 16
+queue = 128
+service = { dist = "exponential", mean = "5ms" }
+latency = { dist = "constant", value = "1ms" }
+timeout = "10s"
+
+[traffic]
+rate = "300/s"
+timeout = "10s"
+
+# Pods relax in milliseconds (3% busy); a 10 s warm-up is plenty.
+[[scenarios]]
+name = "pod-crash"
+duration = "120s"
+warmup = "10s"
+
+[[scenarios.events]]
+at = "30s"
+fault = "crash"
+target = "app"
+instance = 0
+duration = "60s"
+"#;
+    let (n, seed) = (40, 401);
+    let trials = run(text, n, seed);
+    let in_flight = rate / 3.0 * service_s;
+    let theory = rate * window_s / 3.0 + in_flight; // 6000.5
+    let sd = (rate * window_s).sqrt() / 3.0 + 2.0 / 3.0 + in_flight.sqrt();
+    for t in &trials {
+        let f = t.failed();
+        let only = [Cause::Refused, Cause::ServerError];
+        for c in Cause::ALL.iter().filter(|c| !only.contains(c)) {
+            assert_eq!(
+                f[*c as usize],
+                0,
+                "trial {}: {} failures",
+                t.trial,
+                c.name()
+            );
+        }
+        // The calls the crash held, a handful at most.
+        assert!(
+            f[Cause::ServerError as usize] <= 5,
+            "trial {}: {f:?}",
+            t.trial
+        );
+    }
+    let failed = Across::of(trials.iter().map(|t| t.failed().iter().sum::<u64>() as f64));
+    let tol = Z * sd / (n as f64).sqrt() + 2.0 / 3.0;
+    let err = failed.mean - theory;
+    eprintln!(
+        "pod crash: failed {:.2} per trial, theory {theory:.2}, error {err:+.2}, tolerance {tol:.2}; \
+         sd {:.2} (Poisson bound {sd:.2})",
+        failed.mean, failed.sd
+    );
+    assert!(
+        err.abs() < tol,
+        "pod crash: {:.2} failed per trial vs theory {theory:.2} (tolerance {tol:.2}); \
+         rerun with seed {seed}",
+        failed.mean
+    );
+    assert!(tol < 0.05 * theory);
+    // The sample variance against the round-robin one: s²/σ² is χ²(n−1)/(n−1);
+    // its 4-sigma bounds for 39 degrees of freedom (Wilson–Hilferty,
+    // (1 − 2/(9ν) ± 4√(2/(9ν)))³) are 0.33 and 2.18. A random split (ratio 3)
+    // would fail.
+    let ratio = failed.sd.powi(2) / (rate * window_s / 9.0);
+    assert!(
+        (0.33..2.18).contains(&ratio),
+        "pod crash: s²/(λW/9) = {ratio:.2}; rerun with seed {seed}"
+    );
+}
