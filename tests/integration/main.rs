@@ -5,5 +5,6 @@ mod availability_theory;
 mod cli_errors;
 mod determinism;
 mod drill_faults;
+mod drill_theory;
 mod drill_traffic;
 mod util;
