@@ -15,6 +15,7 @@
 
 pub mod analytic;
 pub mod availability;
+pub mod behaviours;
 pub mod drill;
 pub mod engine;
 pub mod model;
