@@ -19,6 +19,8 @@
 //!
 //! [`SimTime`]: crate::engine::SimTime
 
+pub mod budget;
 pub mod retry;
 
+pub use budget::{BudgetConfig, RetryBudget};
 pub use retry::{CauseSet, Jitter, RetryPolicy};
