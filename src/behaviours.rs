@@ -20,7 +20,9 @@
 //! [`SimTime`]: crate::engine::SimTime
 
 pub mod budget;
+pub mod circuit_breaker;
 pub mod retry;
 
 pub use budget::{BudgetConfig, RetryBudget};
+pub use circuit_breaker::{BreakerConfig, BreakerState, CircuitBreaker, Outcome, Window};
 pub use retry::{CauseSet, Jitter, RetryPolicy};
