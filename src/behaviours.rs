@@ -20,9 +20,11 @@
 //! [`SimTime`]: crate::engine::SimTime
 
 pub mod budget;
+pub mod bulkhead;
 pub mod circuit_breaker;
 pub mod retry;
 
 pub use budget::{BudgetConfig, RetryBudget};
+pub use bulkhead::Bulkhead;
 pub use circuit_breaker::{BreakerConfig, BreakerState, CircuitBreaker, Outcome, Window};
 pub use retry::{CauseSet, Jitter, RetryPolicy};
