@@ -23,8 +23,10 @@ pub mod budget;
 pub mod bulkhead;
 pub mod circuit_breaker;
 pub mod retry;
+pub mod token_bucket;
 
 pub use budget::{BudgetConfig, RetryBudget};
 pub use bulkhead::Bulkhead;
 pub use circuit_breaker::{BreakerConfig, BreakerState, CircuitBreaker, Outcome, Window};
 pub use retry::{CauseSet, Jitter, RetryPolicy};
+pub use token_bucket::{TokenBucket, TokenBucketConfig};
