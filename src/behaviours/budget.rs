@@ -17,6 +17,11 @@
 //! when it is sent, [`RetryBudget::on_try_end`] when it ends, and asks
 //! [`RetryBudget::allow_retry`] before sending a retry.
 
+/// Envoy's default budget share: 20% of the tries in flight.
+pub const ENVOY_PERCENT: f64 = 0.2;
+/// Envoy's default `min_retry_concurrency`: 3.
+pub const ENVOY_MIN_CONCURRENCY: u32 = 3;
+
 /// How a retry budget is configured.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum BudgetConfig {
@@ -40,8 +45,8 @@ impl Default for BudgetConfig {
     /// Envoy's defaults: 20% of the tries in flight, at least 3.
     fn default() -> BudgetConfig {
         BudgetConfig::Concurrency {
-            percent: 0.2,
-            min_concurrency: 3,
+            percent: ENVOY_PERCENT,
+            min_concurrency: ENVOY_MIN_CONCURRENCY,
         }
     }
 }
