@@ -18,6 +18,7 @@ pub mod error;
 mod read;
 mod read_drill;
 pub mod reader;
+pub mod resilience;
 pub mod serving;
 pub mod units;
 

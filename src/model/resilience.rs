@@ -1,0 +1,372 @@
+//! Caller-side resilience settings of one dependency edge, read from a table
+//! such as
+//!
+//! ```toml
+//! [components.app.calls.db]
+//! timeout = "500ms"
+//! retry = { max = 2, base = "25ms", cap = "1s", jitter = "full" }
+//! budget = { percent = 20, min_concurrency = 3 }
+//! breaker = { window = 100, failure_rate = 50, open = "60s", half_open_calls = 10 }
+//! bulkhead = 50
+//! rate_limit = { rate = "100/s", burst = 20 }
+//! ```
+//!
+//! Each pattern has a reader that validates every field, reports every
+//! problem with its span and returns `None` if there was any. The values are
+//! the configuration types of [`crate::behaviours`]; percentages in the file
+//! become shares in \[0, 1\]. Defaults: Envoy's for retries and budgets,
+//! Resilience4j's for breakers (domain reference §12, §14, §15).
+
+use super::error::{Diagnostics, suggest};
+use super::reader::{Located, TableReader};
+use crate::behaviours::budget::{ENVOY_MIN_CONCURRENCY, ENVOY_PERCENT};
+use crate::behaviours::{
+    BreakerConfig, BudgetConfig, CauseSet, Jitter, RetryPolicy, TokenBucketConfig,
+};
+use crate::drill::Cause;
+use crate::engine::SimTime;
+
+/// The keys of an edge table that [`read_call_fields`] reads.
+pub const CALL_KEYS: &[&str] = &[
+    "timeout",
+    "retry",
+    "budget",
+    "breaker",
+    "bulkhead",
+    "rate_limit",
+];
+const RETRY_KEYS: &[&str] = &[
+    "max",
+    "base",
+    "cap",
+    "jitter",
+    "retry_on",
+    "per_try_timeout",
+];
+const BUDGET_KEYS: &[&str] = &["percent", "min_concurrency", "max_tokens", "token_ratio"];
+const RATE_LIMIT_KEYS: &[&str] = &["rate", "burst"];
+
+/// How a caller treats calls on one dependency edge. `None` fields are off.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CallPolicy {
+    /// The caller's deadline for the whole call, every try included \[ns\]
+    /// (Envoy's route timeout, gRPC's deadline); copied into the retry
+    /// policy's `overall_timeout`.
+    pub timeout: Option<SimTime>,
+    /// Retries.
+    pub retry: Option<RetryPolicy>,
+    /// A retry budget shared by the edge's calls.
+    pub budget: Option<BudgetConfig>,
+    /// A circuit breaker.
+    pub breaker: Option<BreakerConfig>,
+    /// A concurrency limit: calls in flight at most.
+    pub bulkhead: Option<u32>,
+    /// A client-side rate limit.
+    pub rate_limit: Option<TokenBucketConfig>,
+}
+
+impl CallPolicy {
+    /// Settings that are valid but can never act or are likely to hurt, for
+    /// `resim check` (lowercase, no trailing period).
+    pub fn warnings(&self) -> Vec<String> {
+        let mut w = Vec::new();
+        if self.budget.is_some() && self.retry.as_ref().is_none_or(|r| r.max_retries == 0) {
+            w.push("a retry budget without retries never acts".to_string());
+        }
+        if let Some(r) = &self.retry {
+            if let (Some(per_try), Some(all)) = (r.per_try_timeout, self.timeout) {
+                let tries = u64::from(r.max_retries) + 1;
+                if per_try >= all {
+                    w.push(format!(
+                        "the per-try timeout ({per_try}) is not shorter than the call timeout ({all}), so it never acts"
+                    ));
+                } else if SimTime(per_try.0.saturating_mul(tries)) > all {
+                    w.push(format!(
+                        "{tries} tries of {per_try} do not fit in the call timeout ({all}): the last retries are cut short"
+                    ));
+                }
+            }
+            if r.max_retries > 0 && self.budget.is_none() && r.jitter == Jitter::None {
+                w.push(
+                    "retries without jitter or a budget can synchronise into a retry storm"
+                        .to_string(),
+                );
+            }
+        }
+        w
+    }
+}
+
+/// Reads an edge table: [`read_call_fields`], then reports unknown keys.
+pub fn read_call_policy(mut tr: TableReader, diags: &mut Diagnostics) -> Option<CallPolicy> {
+    let before = diags.len();
+    let policy = read_call_fields(&mut tr, diags);
+    tr.finish(CALL_KEYS, diags);
+    policy.filter(|_| diags.len() == before)
+}
+
+/// Reads the [`CALL_KEYS`] of an edge table, leaving other keys to the
+/// caller (which must call `finish` with them and `CALL_KEYS`).
+pub fn read_call_fields(tr: &mut TableReader, diags: &mut Diagnostics) -> Option<CallPolicy> {
+    let before = diags.len();
+    let timeout = positive_duration(tr, "timeout", diags);
+    let mut retry = tr.table("retry", diags).and_then(|t| read_retry(t, diags));
+    if let Some(r) = &mut retry {
+        r.overall_timeout = timeout;
+    }
+    let policy = CallPolicy {
+        timeout,
+        retry,
+        budget: tr
+            .table("budget", diags)
+            .and_then(|t| read_budget(t, diags)),
+        breaker: tr
+            .table("breaker", diags)
+            .and_then(|t| read_breaker(t, diags)),
+        bulkhead: read_bulkhead(tr, "bulkhead", diags),
+        rate_limit: tr
+            .table("rate_limit", diags)
+            .and_then(|t| read_rate_limit(t, diags)),
+    };
+    (diags.len() == before).then_some(policy)
+}
+
+/// Reads `retry = { max, base, cap, jitter, retry_on, per_try_timeout }`.
+/// Defaults: 1 retry, base 25 ms (or the cap, if lower), cap 10 × base, full
+/// jitter, retry on timeout, refused, server error and queue full.
+pub fn read_retry(mut tr: TableReader, diags: &mut Diagnostics) -> Option<RetryPolicy> {
+    let before = diags.len();
+    let path = tr.path.clone();
+    let default = RetryPolicy::default();
+    let max = tr
+        .u32("max", diags)
+        .map_or(default.max_retries, |m| m.value);
+    let base = positive_duration_at(&mut tr, "base", diags);
+    let cap = positive_duration_at(&mut tr, "cap", diags);
+    let (base, cap) = match (base, cap) {
+        (Some(b), Some(c)) => {
+            if c.value < b.value {
+                diags.error(
+                    c.span,
+                    format!("'{path}.cap' ({}) is below base ({})", c.value, b.value),
+                );
+            }
+            (b.value, c.value)
+        }
+        (Some(b), None) => (b.value, SimTime(b.value.0.saturating_mul(10))),
+        (None, Some(c)) => (default.base.min(c.value), c.value),
+        (None, None) => (default.base, default.cap),
+    };
+    let jitter = match tr.str("jitter", diags) {
+        Some(j) => Jitter::from_name(&j.value).or_else(|| {
+            unknown_name(diags, &j, "jitter", Jitter::NAMES);
+            None
+        }),
+        None => Some(default.jitter),
+    };
+    let retry_on = if tr.has("retry_on") {
+        read_causes(&mut tr, diags)
+    } else {
+        default.retry_on
+    };
+    let per_try_timeout = positive_duration(&mut tr, "per_try_timeout", diags);
+    tr.finish(RETRY_KEYS, diags);
+    (diags.len() == before).then_some(RetryPolicy {
+        max_retries: max,
+        base,
+        cap,
+        jitter: jitter?,
+        retry_on,
+        per_try_timeout,
+        overall_timeout: None,
+    })
+}
+
+/// Reads `retry_on`, a list of failure cause names.
+fn read_causes(tr: &mut TableReader, diags: &mut Diagnostics) -> CauseSet {
+    let path = format!("{}.retry_on", tr.path);
+    let names: Vec<&str> = Cause::ALL.iter().map(|c| c.name()).collect();
+    let before = diags.len();
+    let items = tr.str_list("retry_on", diags);
+    let mut set = CauseSet::EMPTY;
+    for it in &items {
+        match Cause::ALL.iter().find(|c| c.name() == it.value) {
+            Some(&c) => set = set.with(c),
+            None => unknown_name(diags, it, "failure cause", &names),
+        }
+    }
+    if items.is_empty() && diags.len() == before {
+        diags.error(
+            tr.span_of("retry_on"),
+            format!("'{path}' lists no cause, so nothing would be retried; remove 'retry' instead"),
+        );
+    }
+    set
+}
+
+/// Reads `budget`: `{ percent, min_concurrency }` (Envoy, defaults 20% and
+/// 3) or `{ max_tokens, token_ratio }` (gRPC retry throttling).
+pub fn read_budget(mut tr: TableReader, diags: &mut Diagnostics) -> Option<BudgetConfig> {
+    let before = diags.len();
+    let path = tr.path.clone();
+    let envoy = tr.has("percent") || tr.has("min_concurrency");
+    let grpc = tr.has("max_tokens") || tr.has("token_ratio");
+    let budget = match (envoy, grpc) {
+        (true, true) => {
+            diags.error_hint(
+                tr.span.clone(),
+                format!("'{path}' mixes a concurrency budget and token throttling"),
+                Some("use percent and min_concurrency, or max_tokens and token_ratio".into()),
+            );
+            let _ = tr.entries();
+            None
+        }
+        (false, false) => {
+            tr.missing("percent", diags, "20 (or max_tokens and token_ratio)");
+            None
+        }
+        (true, false) => Some(BudgetConfig::Concurrency {
+            percent: percent_at(&mut tr, "percent", diags).unwrap_or(ENVOY_PERCENT),
+            min_concurrency: tr
+                .u32("min_concurrency", diags)
+                .map_or(ENVOY_MIN_CONCURRENCY, |m| m.value),
+        }),
+        (false, true) => {
+            // gRPC accepts max_tokens in (0, 1000] and any token_ratio > 0.
+            let max_tokens = positive_number(&mut tr, "max_tokens", diags, Some(1000.0));
+            let token_ratio = positive_number(&mut tr, "token_ratio", diags, None);
+            for (k, example) in [("max_tokens", "10"), ("token_ratio", "0.1")] {
+                if !tr.has(k) {
+                    tr.missing(k, diags, example);
+                }
+            }
+            Some(BudgetConfig::Tokens {
+                max_tokens: max_tokens?,
+                token_ratio: token_ratio?,
+            })
+        }
+    };
+    tr.finish(BUDGET_KEYS, diags);
+    budget.filter(|_| diags.len() == before)
+}
+
+/// Reads `key = n`, a bulkhead's concurrency limit (at least 1).
+pub fn read_bulkhead(tr: &mut TableReader, key: &str, diags: &mut Diagnostics) -> Option<u32> {
+    let n = tr.u32(key, diags)?;
+    if n.value == 0 {
+        diags.error_hint(
+            n.span,
+            format!("'{}.{key}' must be at least 1", tr.path),
+            Some("a bulkhead of 0 rejects every call; remove it to have no limit".into()),
+        );
+        return None;
+    }
+    Some(n.value)
+}
+
+/// Reads `rate_limit = { rate, burst }`: `rate` as `"100/s"` or a number
+/// per second (> 0); `burst` defaults to one second's worth (at least 1).
+pub fn read_rate_limit(mut tr: TableReader, diags: &mut Diagnostics) -> Option<TokenBucketConfig> {
+    let before = diags.len();
+    let path = tr.path.clone();
+    let rate = tr.rate("rate", diags);
+    if rate.is_none() && !tr.has("rate") {
+        tr.missing("rate", diags, "\"100/s\"");
+    }
+    if let Some(r) = &rate
+        && r.value <= 0.0
+    {
+        diags.error(
+            r.span.clone(),
+            format!("'{path}.rate' must be greater than zero"),
+        );
+    }
+    let burst = match tr.u32("burst", diags) {
+        Some(b) if b.value == 0 => {
+            diags.error(b.span, format!("'{path}.burst' must be at least 1"));
+            None
+        }
+        b => b.map(|b| b.value),
+    };
+    tr.finish(RATE_LIMIT_KEYS, diags);
+    let rate = rate?.value;
+    let burst = burst.unwrap_or((rate.ceil() as u32).max(1));
+    (diags.len() == before).then_some(TokenBucketConfig { rate, burst })
+}
+
+/// A duration that must be greater than zero, if present.
+fn positive_duration(tr: &mut TableReader, key: &str, diags: &mut Diagnostics) -> Option<SimTime> {
+    positive_duration_at(tr, key, diags).map(|d| d.value)
+}
+
+fn positive_duration_at(
+    tr: &mut TableReader,
+    key: &str,
+    diags: &mut Diagnostics,
+) -> Option<Located<SimTime>> {
+    let d = tr.duration(key, diags)?;
+    if d.value == SimTime::ZERO {
+        diags.error(
+            d.span,
+            format!("'{}.{key}' must be greater than zero", tr.path),
+        );
+        return None;
+    }
+    Some(d)
+}
+
+/// A percentage in (0, 100], returned as a share in (0, 1].
+fn percent_at(tr: &mut TableReader, key: &str, diags: &mut Diagnostics) -> Option<f64> {
+    let p = tr.f64(key, diags)?;
+    if !(p.value > 0.0 && p.value <= 100.0) {
+        diags.error(
+            p.span,
+            format!(
+                "'{}.{key}' must be a percentage in (0, 100], found {}",
+                tr.path, p.value
+            ),
+        );
+        return None;
+    }
+    Some(p.value / 100.0)
+}
+
+/// A number greater than zero and at most `max`, if present.
+fn positive_number(
+    tr: &mut TableReader,
+    key: &str,
+    diags: &mut Diagnostics,
+    max: Option<f64>,
+) -> Option<f64> {
+    let x = tr.f64(key, diags)?;
+    let hi = max.unwrap_or(f64::INFINITY);
+    if !(x.value > 0.0 && x.value <= hi && x.value.is_finite()) {
+        let range = match max {
+            Some(m) => format!("in (0, {m}]"),
+            None => "a number greater than zero".to_string(),
+        };
+        diags.error(
+            x.span,
+            format!("'{}.{key}' must be {range}, found {}", tr.path, x.value),
+        );
+        return None;
+    }
+    Some(x.value)
+}
+
+/// Reports an unknown name with a near miss or the list of names.
+fn unknown_name(diags: &mut Diagnostics, name: &Located<String>, what: &str, names: &[&str]) {
+    diags.error_hint(
+        name.span.clone(),
+        format!("unknown {what} '{}'", name.value),
+        suggest(&name.value, names.iter().copied())
+            .or_else(|| Some(format!("use one of: {}", names.join(", ")))),
+    );
+}
+
+mod breaker;
+
+pub use breaker::read_breaker;
+
+#[cfg(test)]
+mod tests;
