@@ -17,6 +17,7 @@ pub mod analytic;
 pub mod availability;
 pub mod drill;
 pub mod engine;
+pub mod k8s;
 pub mod model;
 pub mod montecarlo;
 pub mod report;
