@@ -10,7 +10,9 @@
 //! in each module (see `shared/reference/domain.md` §1-§5).
 
 pub mod backoff;
+pub mod hpa;
 pub mod probe;
 
 pub use backoff::CrashLoop;
+pub use hpa::{Hpa, PodSample, SampleState};
 pub use probe::{Probe, Transition};
