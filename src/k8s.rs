@@ -11,8 +11,12 @@
 
 pub mod backoff;
 pub mod hpa;
+pub mod node;
 pub mod probe;
+pub mod rollout;
 
 pub use backoff::CrashLoop;
 pub use hpa::{Hpa, PodSample, SampleState};
+pub use node::{Node, NodeLoss, memory_at, oom_at};
 pub use probe::{Probe, Transition};
+pub use rollout::{Fenceposts, ReplicaSetStatus, RolloutStep};
