@@ -69,6 +69,16 @@ impl CrashLoop {
 
     /// The container exited at `now` (crash, OOM kill, liveness kill) and
     /// its restart policy restarts it: returns when it starts again.
+    ///
+    /// ```
+    /// use resim::engine::SimTime;
+    /// use resim::k8s::CrashLoop;
+    /// let s = |x: u64| SimTime(x * SimTime::SECOND.0);
+    /// let mut c = CrashLoop::new();
+    /// assert_eq!(c.on_exit(s(60)), s(60)); // first crash: at once
+    /// assert_eq!(c.on_exit(s(61)), s(71)); // then 10 s, 20 s, ...
+    /// assert_eq!(c.restarts(), 2);
+    /// ```
     pub fn on_exit(&mut self, now: SimTime) -> SimTime {
         let restart_at = match self.entry {
             Some(e) if !self.expired(now, e) => {

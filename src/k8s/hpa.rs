@@ -94,6 +94,16 @@ impl Hpa {
 
     /// One reconciliation at `now` with every pod Ready and sampled: returns
     /// the replica count to set (`current_replicas` for no change).
+    ///
+    /// ```
+    /// use resim::engine::SimTime;
+    /// use resim::k8s::Hpa;
+    /// use resim::model::k8s_spec::HpaSpec;
+    /// // CPU at 160 % of request against the default 80 % target: double,
+    /// // within the default policies (4 pods or 100 % per 15 s).
+    /// let mut hpa = Hpa::new(HpaSpec::with_max(10));
+    /// assert_eq!(hpa.decide(SimTime::ZERO, 3, &[160.0; 3]), 6);
+    /// ```
     pub fn decide(&mut self, now: SimTime, current_replicas: u32, metric_per_pod: &[f64]) -> u32 {
         let pods: Vec<PodSample> = metric_per_pod
             .iter()
