@@ -18,6 +18,8 @@ pub mod availability;
 pub mod behaviours;
 pub mod drill;
 pub mod engine;
+pub mod k8s;
+pub mod lb;
 pub mod model;
 pub mod montecarlo;
 pub mod report;

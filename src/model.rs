@@ -15,6 +15,7 @@
 
 pub mod dist;
 pub mod error;
+pub mod k8s_spec;
 mod read;
 mod read_drill;
 pub mod reader;
