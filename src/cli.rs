@@ -2,6 +2,7 @@
 
 mod availability;
 mod check;
+mod compare;
 mod run;
 
 use std::path::PathBuf;
@@ -31,6 +32,9 @@ enum Command {
     /// Drill failure scenarios request by request: availability and latency
     /// over time, with the runbook's faults and actions on the timeline.
     Run(run::Args),
+    /// Compare two designs on the same scenarios with common random numbers:
+    /// per metric, A, B and the paired difference with its 95% interval.
+    Compare(compare::Args),
 }
 
 /// Why the command failed; decides the exit code.
@@ -53,6 +57,7 @@ pub fn main() -> ExitCode {
         Command::Check { model } => check::run(&model),
         Command::Availability(args) => availability::run(&args),
         Command::Run(args) => run::run(&args),
+        Command::Compare(args) => compare::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

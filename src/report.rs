@@ -10,4 +10,5 @@ pub mod plot;
 pub use output::{OutputDir, OutputError};
 pub mod availability;
 pub use plot::{ChartFiles, Marker, MarkerKind, PlotError};
+pub mod compare;
 pub mod drill;

@@ -3,6 +3,7 @@
 mod availability_run;
 mod availability_theory;
 mod cli_errors;
+mod compare;
 mod determinism;
 mod drill_faults;
 mod drill_theory;

@@ -1,0 +1,244 @@
+//! Design comparison on common random numbers: the same scenarios run for
+//! two designs with the same trial seeds, so trial `i` of both sees the same
+//! arrivals and the same random draws for every component they share (the
+//! streams are keyed by component name). The per-trial differences are then
+//! far less noisy than either design alone, and their interval says whether
+//! the change matters.
+
+use serde::Serialize;
+
+use crate::drill::{DrillError, DrillRequest, ScenarioSummary, TrialResult, run_scenario};
+use crate::model::{ComponentKind, Model, ModelError};
+use crate::scenario::Scenario;
+use crate::stats::mean_ci95;
+
+/// Builds design B from design A's text by `--set PATH=VALUE` edits.
+///
+/// `PATH` is a dotted key in the model file (`components.app.instances`,
+/// `traffic.rate`); a path that starts with a component id is taken inside
+/// `components` (`app.workers`), and `replicas` on a component that is not a
+/// database means its instance count. `VALUE` is a TOML value (`5`, `0.8`,
+/// `"500ms"`, `true`); anything else is taken as a string.
+pub fn apply_sets(text: &str, origin: &str, sets: &[String]) -> Result<Model, ModelError> {
+    let a = Model::parse(text, origin)?;
+    let mut table: toml::Table =
+        toml::from_str(text).map_err(|e| ModelError::whole_file(origin, e.to_string()))?;
+    for set in sets {
+        let bad = |msg: String| ModelError::whole_file(origin, format!("--set '{set}': {msg}"));
+        let (path, value) = set
+            .split_once('=')
+            .ok_or_else(|| bad("expected PATH=VALUE".into()))?;
+        let mut keys: Vec<String> = path
+            .trim()
+            .split('.')
+            .map(|k| k.trim().to_string())
+            .collect();
+        if keys.iter().any(String::is_empty) {
+            return Err(bad("the path has an empty key".into()));
+        }
+        if let Some(c) = a.components.iter().find(|c| c.id == keys[0]) {
+            if keys.len() == 2 && keys[1] == "replicas" && c.kind != ComponentKind::Database {
+                keys[1] = "instances".into();
+            }
+            keys.insert(0, "components".into());
+        }
+        let value = parse_value(value.trim());
+        let mut cur = &mut table;
+        for k in &keys[..keys.len() - 1] {
+            let entry = cur
+                .entry(k.clone())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            cur = entry
+                .as_table_mut()
+                .ok_or_else(|| bad(format!("'{k}' is not a table")))?;
+        }
+        cur.insert(keys[keys.len() - 1].clone(), value);
+    }
+    let label = format!("{origin} with --set {}", sets.join(" --set "));
+    let edited =
+        toml::to_string(&table).map_err(|e| ModelError::whole_file(&label, e.to_string()))?;
+    Model::parse(&edited, &label)
+}
+
+fn parse_value(v: &str) -> toml::Value {
+    toml::from_str::<toml::Table>(&format!("v = {v}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(v.to_string()))
+}
+
+/// Whether a larger or a smaller value of a metric is better.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Better {
+    /// Larger is better (availability).
+    Higher,
+    /// Smaller is better (latency, failures).
+    Lower,
+}
+
+/// One metric of one scenario for both designs, with the paired difference.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct MetricComparison {
+    /// The metric's name and unit.
+    pub metric: &'static str,
+    /// Which direction is better.
+    pub better_when: Better,
+    /// Mean for design A.
+    pub a: f64,
+    /// Mean for design B.
+    pub b: f64,
+    /// Mean of the per-trial differences B − A.
+    pub diff: f64,
+    /// 95% interval of the mean difference.
+    pub diff_ci95: [f64; 2],
+    /// `A` or `B` when the interval excludes zero, else `none`.
+    pub winner: &'static str,
+}
+
+/// The comparison of one scenario.
+#[derive(Clone, Debug, Serialize)]
+pub struct ScenarioComparison {
+    /// Scenario name.
+    pub scenario: String,
+    /// The metrics.
+    pub metrics: Vec<MetricComparison>,
+    /// Design A's full summary.
+    #[serde(skip)]
+    pub a: ScenarioSummary,
+    /// Design B's full summary.
+    #[serde(skip)]
+    pub b: ScenarioSummary,
+}
+
+/// The per-trial metrics compared, with their direction.
+const METRICS: [(&str, Better); 4] = [
+    ("availability", Better::Higher),
+    ("latency_mean_ms", Better::Lower),
+    ("latency_p99_ms", Better::Lower),
+    ("failed_requests", Better::Lower),
+];
+
+fn trial_metric(t: &TrialResult, m: usize) -> f64 {
+    match m {
+        0 => t.availability(),
+        1 => t.latency.mean().map_or(f64::NAN, |x| x / 1e6),
+        2 => t
+            .latency
+            .quantile(0.99)
+            .map_or(f64::NAN, |x| x as f64 / 1e6),
+        _ => t.failed().iter().sum::<u64>() as f64,
+    }
+}
+
+/// Runs `scenario` (by name) for both designs on the same trial seeds and
+/// compares them.
+pub fn compare_scenario(
+    a: &Model,
+    b: &Model,
+    scenario: &str,
+    req: &DrillRequest,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<ScenarioComparison, DrillError> {
+    let find = |m: &Model| -> Result<Scenario, DrillError> {
+        m.scenarios
+            .iter()
+            .find(|s| s.name == scenario)
+            .cloned()
+            .ok_or_else(|| DrillError::UnknownScenario {
+                origin: m.origin.clone(),
+                name: scenario.to_string(),
+                hint: String::new(),
+            })
+    };
+    let (sa, sb) = (find(a)?, find(b)?);
+    let ta = run_scenario(a, &sa, req, progress)?;
+    let tb = run_scenario(b, &sb, req, progress)?;
+    let bin_s = req.bin.as_secs_f64();
+    let metrics = METRICS
+        .iter()
+        .enumerate()
+        .map(|(m, &(metric, better_when))| {
+            let pairs: Vec<(f64, f64)> = ta
+                .iter()
+                .zip(&tb)
+                .map(|(x, y)| (trial_metric(x, m), trial_metric(y, m)))
+                .filter(|(x, y)| x.is_finite() && y.is_finite())
+                .collect();
+            let n = pairs.len().max(1) as f64;
+            let mean_a = pairs.iter().map(|p| p.0).sum::<f64>() / n;
+            let mean_b = pairs.iter().map(|p| p.1).sum::<f64>() / n;
+            let diffs: Vec<f64> = pairs.iter().map(|(x, y)| y - x).collect();
+            let (diff, lo, hi) = mean_ci95(&diffs).unwrap_or((mean_b - mean_a, f64::NAN, f64::NAN));
+            let winner = if lo > 0.0 || hi < 0.0 {
+                let b_larger = lo > 0.0;
+                match (better_when, b_larger) {
+                    (Better::Higher, true) | (Better::Lower, false) => "B",
+                    _ => "A",
+                }
+            } else {
+                "none"
+            };
+            MetricComparison {
+                metric,
+                better_when,
+                a: mean_a,
+                b: mean_b,
+                diff,
+                diff_ci95: [lo, hi],
+                winner,
+            }
+        })
+        .collect();
+    Ok(ScenarioComparison {
+        scenario: scenario.to_string(),
+        metrics,
+        a: ScenarioSummary::from_trials(a, &sa, bin_s, &ta),
+        b: ScenarioSummary::from_trials(b, &sb, bin_s, &tb),
+    })
+}
+
+/// The comparison as a Markdown table, ready for a design document.
+pub fn markdown(
+    a_label: &str,
+    b_label: &str,
+    comparisons: &[ScenarioComparison],
+    trials: u64,
+    seed: u64,
+) -> String {
+    let mut s = format!(
+        "A = {a_label}\n\nB = {b_label}\n\n{trials} paired trials per scenario (seed {seed}); the difference is B − A with its 95% interval; a winner is named only where the interval excludes zero.\n\n"
+    );
+    s.push_str("| scenario | metric | A | B | B − A | 95% interval | better |\n|---|---|---:|---:|---:|---|---|\n");
+    for c in comparisons {
+        for m in &c.metrics {
+            s.push_str(&format!(
+                "| {} | {} | {} | {} | {} | [{}, {}] | {} |\n",
+                c.scenario,
+                m.metric,
+                fmt(m.a),
+                fmt(m.b),
+                fmt(m.diff),
+                fmt(m.diff_ci95[0]),
+                fmt(m.diff_ci95[1]),
+                m.winner
+            ));
+        }
+    }
+    s
+}
+
+/// Four significant digits, plain.
+fn fmt(x: f64) -> String {
+    if !x.is_finite() {
+        return "n/a".into();
+    }
+    if x == 0.0 {
+        return "0".into();
+    }
+    if x != 0.0 && x.abs() < 1e-3 {
+        return format!("{x:.3e}");
+    }
+    let digits = (4 - (x.abs().max(1e-12).log10().floor() as i32 + 1)).clamp(0, 8) as usize;
+    format!("{x:.digits$}")
+}
