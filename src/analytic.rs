@@ -96,7 +96,6 @@ pub struct Analysis {
     pub exact: Result<MarkovAvailability, NotMarkov>,
 }
 
-
 fn availability_of(rel: Option<&Reliability>) -> f64 {
     rel.map_or(1.0, |r| {
         let (f, m) = (r.failure.mean_secs(), r.repair.mean_secs());

@@ -146,6 +146,7 @@ pub struct DrillTrial<'m> {
     gauges: Vec<Vec<GaugeBin>>,
     ticks: usize,
     events: u64,
+    requests: u64,
 }
 
 /// The parts of a drill that do not change between trials.
@@ -248,6 +249,7 @@ impl<'m> DrillTrial<'m> {
             gauges: vec![Vec::with_capacity(bins); model.components.len()],
             ticks: bins,
             events: 0,
+            requests: 0,
         }
     }
 
@@ -314,6 +316,7 @@ impl<'m> DrillTrial<'m> {
             latency,
             calls: self.comps.iter().map(|c| c.totals).collect(),
             events: self.events,
+            requests: self.requests,
         }
     }
 
@@ -395,6 +398,7 @@ impl<'m> DrillTrial<'m> {
             .schedule(now + self.traffic.timeout, Ev::Timeout { call: id, tag });
         self.calls.get_mut(id).expect("just inserted").timer = Some(key);
         self.open_roots += 1;
+        self.requests += 1;
         self.advance(id, now);
     }
 
