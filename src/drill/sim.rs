@@ -13,6 +13,7 @@ use std::collections::VecDeque;
 
 use rand::RngExt;
 
+use super::lanes::{self, Lanes};
 use super::metrics::{CallTotals, Cause, GaugeArea, GaugeBin, Recorder, TrialResult};
 use super::plan::{Plan, Step, StepKind, client_plan, compile};
 use crate::engine::SimTime;
@@ -129,6 +130,7 @@ pub struct DrillTrial<'m> {
     traffic: &'m Traffic,
     plans: &'m [Plan],
     client: &'m Plan,
+    lanes: &'m Lanes,
     bin: SimTime,
     pub(super) queue: EventQueue<Ev>,
     calls: Arena<Call>,
@@ -161,6 +163,7 @@ pub struct DrillSetup<'m> {
     pub bin: SimTime,
     plans: Vec<Plan>,
     client: Plan,
+    lanes: Lanes,
 }
 
 impl<'m> DrillSetup<'m> {
@@ -178,6 +181,7 @@ impl<'m> DrillSetup<'m> {
             bin,
             plans: compile(model),
             client: client_plan(model),
+            lanes: Lanes::new(model, traffic.timeout),
         }
     }
 
@@ -233,6 +237,7 @@ impl<'m> DrillTrial<'m> {
             traffic: setup.traffic,
             plans: &setup.plans,
             client: &setup.client,
+            lanes: &setup.lanes,
             bin: setup.bin,
             queue: EventQueue::with_capacity(1024),
             calls: Arena::with_capacity(1024),
@@ -261,7 +266,7 @@ impl<'m> DrillTrial<'m> {
         }
         for k in 1..=self.ticks {
             let t = (self.start + SimTime(self.bin.0 * k as u64)).min(self.end);
-            self.queue.schedule(t, Ev::Tick);
+            self.queue.schedule_in_lane(lanes::TICKS, t, Ev::Tick);
         }
         while let Some((now, ev)) = self.queue.pop() {
             self.events += 1;
@@ -355,7 +360,7 @@ impl<'m> DrillTrial<'m> {
                 break;
             }
         }
-        self.queue.schedule_ordered(t, Ev::Arrival);
+        self.queue.schedule_in_lane(lanes::ARRIVALS, t, Ev::Arrival);
     }
 
     fn new_call(&mut self, call: Call) -> u32 {
@@ -393,9 +398,11 @@ impl<'m> DrillTrial<'m> {
             start: now,
             bin,
         });
-        let key = self
-            .queue
-            .schedule(now + self.traffic.timeout, Ev::Timeout { call: id, tag });
+        let key = self.queue.schedule_in_lane(
+            self.lanes.client_timeout,
+            now + self.traffic.timeout,
+            Ev::Timeout { call: id, tag },
+        );
         self.calls.get_mut(id).expect("just inserted").timer = Some(key);
         self.open_roots += 1;
         self.requests += 1;
@@ -533,11 +540,19 @@ impl<'m> DrillTrial<'m> {
                 .serving
                 .latency
                 .sample(&mut comp.rng_latency);
-            self.queue.schedule(now + lat, Ev::Arrive { call: id, tag });
+            let lane = self.lanes.latency[s.dep as usize];
+            schedule_via(
+                &mut self.queue,
+                lane,
+                now + lat,
+                Ev::Arrive { call: id, tag },
+            );
         }
-        let key = self
-            .queue
-            .schedule(now + comp.timeout, Ev::Timeout { call: id, tag });
+        let key = self.queue.schedule_in_lane(
+            self.lanes.timeout[s.dep as usize],
+            now + comp.timeout,
+            Ev::Timeout { call: id, tag },
+        );
         self.calls.get_mut(id).expect("live").timer = Some(key);
         self.calls.get_mut(parent).expect("live").child = id;
     }
@@ -688,7 +703,13 @@ impl<'m> DrillTrial<'m> {
         c.phase = Phase::Returning;
         c.error = error;
         let tag = c.tag;
-        self.queue.schedule(now + lat, Ev::Reply { call: id, tag });
+        let lane = self.lanes.latency[comp];
+        schedule_via(
+            &mut self.queue,
+            lane,
+            now + lat,
+            Ev::Reply { call: id, tag },
+        );
     }
 
     /// The parent of `id`, if it still waits for it.
@@ -822,5 +843,14 @@ impl<'m> DrillTrial<'m> {
             g.push(self.comps[c].gauge.take(len));
         }
         self.recorder.close_until(now);
+    }
+}
+
+/// Schedules `ev` at `at` through `lane`, or the heap when there is none.
+#[inline]
+fn schedule_via(q: &mut EventQueue<Ev>, lane: Option<usize>, at: SimTime, ev: Ev) -> EventKey {
+    match lane {
+        Some(l) => q.schedule_in_lane(l, at, ev),
+        None => q.schedule(at, ev),
     }
 }
