@@ -107,6 +107,9 @@ impl Inst {
 pub(super) struct Comp {
     pub(super) insts: Vec<Inst>,
     pub(super) active: u32,
+    /// Active instances that are up; kept by [`Comp::recount_up`] after
+    /// every change of `active` or of an instance's `up`.
+    up: u32,
     pub(super) workers: u32,
     pub(super) queue_cap: u32,
     pub(super) timeout: SimTime,
@@ -121,6 +124,21 @@ pub(super) struct Comp {
     rng_service: SimRng,
     rng_latency: SimRng,
     rng_route: SimRng,
+}
+
+impl Comp {
+    fn count_up(&self) -> u32 {
+        self.insts[..self.active as usize]
+            .iter()
+            .filter(|i| i.up)
+            .count() as u32
+    }
+
+    /// Updates the count of instances up; call after changing `active` or
+    /// an instance's `up` (faults and actions, which are rare).
+    pub(super) fn recount_up(&mut self) {
+        self.up = self.count_up();
+    }
 }
 
 /// A drill trial's whole state.
@@ -210,6 +228,7 @@ impl<'m> DrillTrial<'m> {
                 Comp {
                     insts: (0..c.instances).map(|_| Inst::fresh()).collect(),
                     active: c.instances,
+                    up: c.instances,
                     workers: c.serving.workers,
                     queue_cap: c.serving.queue,
                     timeout: c.serving.timeout,
@@ -559,7 +578,8 @@ impl<'m> DrillTrial<'m> {
 
     fn touch(&mut self, comp: usize, now: SimTime) {
         let c = &mut self.comps[comp];
-        let up = c.insts[..c.active as usize].iter().filter(|i| i.up).count() as u32;
+        let up = c.up;
+        debug_assert_eq!(up, c.count_up(), "Comp::up is stale");
         c.gauge.advance(
             now,
             self.start,
