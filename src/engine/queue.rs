@@ -205,10 +205,10 @@ impl<E> EventQueue<E> {
     ///
     /// Scheduling before [`now`](Self::now) is a bug in the caller: it panics
     /// in debug builds and is clamped to `now` in release builds.
+    #[inline(always)]
     pub fn schedule(&mut self, at: SimTime, ev: E) -> EventKey {
         let entry = self.store(at, ev);
-        self.heap.push(entry);
-        self.sift_up(self.heap.len() - 1);
+        self.heap_push(entry);
         EventKey {
             seq: entry.seq,
             slot: entry.slot,
@@ -240,7 +240,7 @@ impl<E> EventQueue<E> {
     /// times cross each other fall back to the heap often and gain little,
     /// and every lane adds one compare to each pop: use a handful, not
     /// hundreds.
-    #[inline]
+    #[inline(always)]
     pub fn schedule_in_lane(&mut self, lane: usize, at: SimTime, ev: E) -> EventKey {
         if lane >= self.lanes.len() {
             self.add_lanes(lane + 1);
@@ -249,8 +249,7 @@ impl<E> EventQueue<E> {
         let q = &mut self.lanes[lane];
         match q.back() {
             Some(last) if entry.time < last.time => {
-                self.heap.push(entry);
-                self.sift_up(self.heap.len() - 1);
+                self.heap_push(entry);
             }
             Some(_) => q.push_back(entry),
             None => {
@@ -357,7 +356,7 @@ impl<E> EventQueue<E> {
     }
 
     /// Puts the payload in a slot and returns its key entry.
-    #[inline]
+    #[inline(always)]
     fn store(&mut self, at: SimTime, ev: E) -> Entry {
         debug_assert!(
             at >= self.now,
@@ -425,8 +424,7 @@ impl<E> EventQueue<E> {
     fn heap_pop_top(&mut self) {
         let Some(last) = self.heap.pop() else { return };
         if !self.heap.is_empty() {
-            self.heap[0] = last;
-            self.sift_down(0);
+            self.sift_down(0, last);
         }
     }
 
@@ -450,9 +448,13 @@ impl<E> EventQueue<E> {
         best
     }
 
-    #[inline]
-    fn sift_up(&mut self, mut i: usize) {
-        let item = self.heap[i];
+    /// Adds `item` to the heap. The item travels in registers: reading it
+    /// back from the slot just written would stall on store forwarding (its
+    /// fields are stored separately but loaded as wider words).
+    #[inline(always)]
+    fn heap_push(&mut self, item: Entry) {
+        let mut i = self.heap.len();
+        self.heap.push(item);
         while i > 0 {
             let parent = (i - 1) / ARITY;
             if item.before(&self.heap[parent]) {
@@ -465,10 +467,10 @@ impl<E> EventQueue<E> {
         self.heap[i] = item;
     }
 
+    /// Puts `item` at node `i` and moves it down to its place.
     #[inline]
-    fn sift_down(&mut self, mut i: usize) {
+    fn sift_down(&mut self, mut i: usize, item: Entry) {
         let n = self.heap.len();
-        let item = self.heap[i];
         loop {
             let first = i * ARITY + 1;
             if first >= n {
@@ -512,7 +514,7 @@ impl<E> EventQueue<E> {
         self.dead = 0;
         if self.heap.len() > 1 {
             for i in (0..=(self.heap.len() - 2) / ARITY).rev() {
-                self.sift_down(i);
+                self.sift_down(i, self.heap[i]);
             }
         }
     }
