@@ -52,6 +52,12 @@
 //! the M/M/c benchmark by ~10%. `cargo bench --bench engine` reproduces the
 //! first and last rows (`queue_hold`) and measures cancellation
 //! (`queue_timeouts`) and the M/M/c example end to end (`mmc`).
+//!
+//! Lanes, measured on the drill (`cargo bench --bench drill`): sending its
+//! fixed-delay events (timeouts, constant latencies, ticks) through nine
+//! lanes instead of the heap cut the time per trial by about 20%. A winner
+//! tree over the lane fronts, instead of the scan, ran more instructions
+//! for no measurable gain at that count.
 
 use std::collections::VecDeque;
 
