@@ -3,6 +3,7 @@
 //! call structure compiled from the model; [`faults`] applies the scenario.
 
 mod faults;
+mod lanes;
 pub mod metrics;
 pub mod plan;
 pub mod sim;

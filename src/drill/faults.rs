@@ -38,6 +38,7 @@ impl DrillTrial<'_> {
                     {
                         self.fail_instance_calls(f.target, inst, now);
                         self.comps[f.target].insts[inst].up = false;
+                        self.comps[f.target].recount_up();
                     }
                 }
             }
@@ -66,6 +67,7 @@ impl DrillTrial<'_> {
                         x.up = true;
                     }
                 }
+                self.comps[f.target].recount_up();
             }
             Fault::Slow(_) => match f.instance {
                 Some(i) => self.comps[f.target].insts[i as usize].slow = 1.0,
@@ -107,6 +109,7 @@ impl DrillTrial<'_> {
                         *x = super::sim::Inst::fresh();
                     }
                     c.active = replicas;
+                    c.recount_up();
                 } else {
                     for inst in new..old {
                         if self.comps[target].insts[inst].up {
@@ -114,6 +117,7 @@ impl DrillTrial<'_> {
                         }
                     }
                     self.comps[target].active = replicas;
+                    self.comps[target].recount_up();
                 }
             }
             Action::Set {
@@ -144,6 +148,7 @@ impl DrillTrial<'_> {
                     x.up = true;
                     x.slow = 1.0;
                 }
+                c.recount_up();
             }
             Action::Release { target } => {
                 for inst in 0..self.comps[target].insts.len() {

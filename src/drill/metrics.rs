@@ -159,6 +159,8 @@ pub struct TrialResult {
     pub calls: Vec<CallTotals>,
     /// Events the engine processed (for throughput figures).
     pub events: u64,
+    /// Requests simulated, warm-up included (for throughput figures).
+    pub requests: u64,
 }
 
 impl TrialResult {

@@ -13,6 +13,7 @@ use std::collections::VecDeque;
 
 use rand::RngExt;
 
+use super::lanes::{self, Lanes};
 use super::metrics::{CallTotals, Cause, GaugeArea, GaugeBin, Recorder, TrialResult};
 use super::plan::{Plan, Step, StepKind, client_plan, compile};
 use crate::engine::SimTime;
@@ -106,6 +107,9 @@ impl Inst {
 pub(super) struct Comp {
     pub(super) insts: Vec<Inst>,
     pub(super) active: u32,
+    /// Active instances that are up; kept by [`Comp::recount_up`] after
+    /// every change of `active` or of an instance's `up`.
+    up: u32,
     pub(super) workers: u32,
     pub(super) queue_cap: u32,
     pub(super) timeout: SimTime,
@@ -122,6 +126,21 @@ pub(super) struct Comp {
     rng_route: SimRng,
 }
 
+impl Comp {
+    fn count_up(&self) -> u32 {
+        self.insts[..self.active as usize]
+            .iter()
+            .filter(|i| i.up)
+            .count() as u32
+    }
+
+    /// Updates the count of instances up; call after changing `active` or
+    /// an instance's `up` (faults and actions, which are rare).
+    pub(super) fn recount_up(&mut self) {
+        self.up = self.count_up();
+    }
+}
+
 /// A drill trial's whole state.
 pub struct DrillTrial<'m> {
     model: &'m Model,
@@ -129,6 +148,7 @@ pub struct DrillTrial<'m> {
     traffic: &'m Traffic,
     plans: &'m [Plan],
     client: &'m Plan,
+    lanes: &'m Lanes,
     bin: SimTime,
     pub(super) queue: EventQueue<Ev>,
     calls: Arena<Call>,
@@ -146,6 +166,7 @@ pub struct DrillTrial<'m> {
     gauges: Vec<Vec<GaugeBin>>,
     ticks: usize,
     events: u64,
+    requests: u64,
 }
 
 /// The parts of a drill that do not change between trials.
@@ -160,6 +181,7 @@ pub struct DrillSetup<'m> {
     pub bin: SimTime,
     plans: Vec<Plan>,
     client: Plan,
+    lanes: Lanes,
 }
 
 impl<'m> DrillSetup<'m> {
@@ -177,6 +199,7 @@ impl<'m> DrillSetup<'m> {
             bin,
             plans: compile(model),
             client: client_plan(model),
+            lanes: Lanes::new(model, traffic.timeout),
         }
     }
 
@@ -205,6 +228,7 @@ impl<'m> DrillTrial<'m> {
                 Comp {
                     insts: (0..c.instances).map(|_| Inst::fresh()).collect(),
                     active: c.instances,
+                    up: c.instances,
                     workers: c.serving.workers,
                     queue_cap: c.serving.queue,
                     timeout: c.serving.timeout,
@@ -232,6 +256,7 @@ impl<'m> DrillTrial<'m> {
             traffic: setup.traffic,
             plans: &setup.plans,
             client: &setup.client,
+            lanes: &setup.lanes,
             bin: setup.bin,
             queue: EventQueue::with_capacity(1024),
             calls: Arena::with_capacity(1024),
@@ -248,6 +273,7 @@ impl<'m> DrillTrial<'m> {
             gauges: vec![Vec::with_capacity(bins); model.components.len()],
             ticks: bins,
             events: 0,
+            requests: 0,
         }
     }
 
@@ -259,7 +285,7 @@ impl<'m> DrillTrial<'m> {
         }
         for k in 1..=self.ticks {
             let t = (self.start + SimTime(self.bin.0 * k as u64)).min(self.end);
-            self.queue.schedule(t, Ev::Tick);
+            self.queue.schedule_in_lane(lanes::TICKS, t, Ev::Tick);
         }
         while let Some((now, ev)) = self.queue.pop() {
             self.events += 1;
@@ -314,6 +340,7 @@ impl<'m> DrillTrial<'m> {
             latency,
             calls: self.comps.iter().map(|c| c.totals).collect(),
             events: self.events,
+            requests: self.requests,
         }
     }
 
@@ -352,7 +379,7 @@ impl<'m> DrillTrial<'m> {
                 break;
             }
         }
-        self.queue.schedule_ordered(t, Ev::Arrival);
+        self.queue.schedule_in_lane(lanes::ARRIVALS, t, Ev::Arrival);
     }
 
     fn new_call(&mut self, call: Call) -> u32 {
@@ -390,11 +417,14 @@ impl<'m> DrillTrial<'m> {
             start: now,
             bin,
         });
-        let key = self
-            .queue
-            .schedule(now + self.traffic.timeout, Ev::Timeout { call: id, tag });
+        let key = self.queue.schedule_in_lane(
+            self.lanes.client_timeout,
+            now + self.traffic.timeout,
+            Ev::Timeout { call: id, tag },
+        );
         self.calls.get_mut(id).expect("just inserted").timer = Some(key);
         self.open_roots += 1;
+        self.requests += 1;
         self.advance(id, now);
     }
 
@@ -529,18 +559,27 @@ impl<'m> DrillTrial<'m> {
                 .serving
                 .latency
                 .sample(&mut comp.rng_latency);
-            self.queue.schedule(now + lat, Ev::Arrive { call: id, tag });
+            let lane = self.lanes.latency[s.dep as usize];
+            schedule_via(
+                &mut self.queue,
+                lane,
+                now + lat,
+                Ev::Arrive { call: id, tag },
+            );
         }
-        let key = self
-            .queue
-            .schedule(now + comp.timeout, Ev::Timeout { call: id, tag });
+        let key = self.queue.schedule_in_lane(
+            self.lanes.timeout[s.dep as usize],
+            now + comp.timeout,
+            Ev::Timeout { call: id, tag },
+        );
         self.calls.get_mut(id).expect("live").timer = Some(key);
         self.calls.get_mut(parent).expect("live").child = id;
     }
 
     fn touch(&mut self, comp: usize, now: SimTime) {
         let c = &mut self.comps[comp];
-        let up = c.insts[..c.active as usize].iter().filter(|i| i.up).count() as u32;
+        let up = c.up;
+        debug_assert_eq!(up, c.count_up(), "Comp::up is stale");
         c.gauge.advance(
             now,
             self.start,
@@ -684,7 +723,13 @@ impl<'m> DrillTrial<'m> {
         c.phase = Phase::Returning;
         c.error = error;
         let tag = c.tag;
-        self.queue.schedule(now + lat, Ev::Reply { call: id, tag });
+        let lane = self.lanes.latency[comp];
+        schedule_via(
+            &mut self.queue,
+            lane,
+            now + lat,
+            Ev::Reply { call: id, tag },
+        );
     }
 
     /// The parent of `id`, if it still waits for it.
@@ -818,5 +863,14 @@ impl<'m> DrillTrial<'m> {
             g.push(self.comps[c].gauge.take(len));
         }
         self.recorder.close_until(now);
+    }
+}
+
+/// Schedules `ev` at `at` through `lane`, or the heap when there is none.
+#[inline]
+fn schedule_via(q: &mut EventQueue<Ev>, lane: Option<usize>, at: SimTime, ev: Ev) -> EventKey {
+    match lane {
+        Some(l) => q.schedule_in_lane(l, at, ev),
+        None => q.schedule(at, ev),
     }
 }

@@ -9,7 +9,7 @@ use crate::engine::SimRng;
 
 /// Keys the queue still stores (live or dead); used to check compaction.
 fn stored<E>(q: &EventQueue<E>) -> usize {
-    q.heap.len() + q.lane.len()
+    q.heap.len() + q.lanes.iter().map(VecDeque::len).sum::<usize>()
 }
 
 #[test]
@@ -75,7 +75,7 @@ fn ordered_lane_falls_back_to_heap_when_out_of_order() {
     q.schedule_ordered(SimTime(10), 'x');
     q.schedule_ordered(SimTime(5), 'y'); // earlier than the lane's back
     q.schedule_ordered(SimTime(10), 'z');
-    assert_eq!(q.lane.len(), 2);
+    assert_eq!(q.lanes[0].len(), 2);
     let order: Vec<char> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
     assert_eq!(order, vec!['y', 'x', 'z']);
 }
@@ -152,7 +152,8 @@ fn fuzz_once(seed: u64, steps: usize) {
     // Every key ever issued, with its reference position.
     let mut issued: Vec<(EventKey, SimTime, u64)> = Vec::new();
     let mut ref_seq = 0u64;
-    let mut lane_time = 0u64;
+    // Last time put in each of three lanes.
+    let mut lane_time = [0u64; 3];
     let mut now = 0u64;
     // Phases with different mixes so the queue grows, shrinks and compacts.
     for step in 0..steps {
@@ -169,13 +170,14 @@ fn fuzz_once(seed: u64, steps: usize) {
             let at = SimTime(now + rng.random_range(0..50u64));
             let key = if rng.random_bool(0.5) {
                 // Mostly nondecreasing, sometimes earlier: both lane paths.
+                let lane = rng.random_range(0..lane_time.len());
                 let t = if rng.random_bool(0.8) {
-                    lane_time.max(now) + rng.random_range(0..5u64)
+                    lane_time[lane].max(now) + rng.random_range(0..5u64)
                 } else {
                     at.0
                 };
-                lane_time = lane_time.max(t);
-                let key = q.schedule_ordered(SimTime(t), payload);
+                lane_time[lane] = lane_time[lane].max(t);
+                let key = q.schedule_in_lane(lane, SimTime(t), payload);
                 reference.insert((SimTime(t), ref_seq), payload);
                 issued.push((key, SimTime(t), ref_seq));
                 key
@@ -220,4 +222,29 @@ fn fuzz_once(seed: u64, steps: usize) {
         assert_eq!(q.pop(), Some((t, p)), "seed {seed} drain");
     }
     assert_eq!(q.pop(), None);
+}
+
+#[test]
+fn lanes_merge_in_time_then_insertion_order() {
+    let mut q = EventQueue::new();
+    q.schedule_in_lane(2, SimTime(5), "lane 2, first at 5");
+    q.schedule_in_lane(1, SimTime(5), "lane 1, second at 5");
+    q.schedule_in_lane(2, SimTime(9), "lane 2 at 9");
+    q.schedule(SimTime(7), "heap at 7");
+    q.schedule_ordered(SimTime(1), "lane 0 at 1");
+    q.schedule_in_lane(1, SimTime(3), "lane 1 out of order: heap");
+    assert_eq!(q.lanes[1].len(), 1);
+    let order: Vec<&str> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
+    assert_eq!(
+        order,
+        vec![
+            "lane 0 at 1",
+            "lane 1 out of order: heap",
+            "lane 2, first at 5",
+            "lane 1, second at 5",
+            "heap at 7",
+            "lane 2 at 9",
+        ]
+    );
+    assert!(q.is_empty());
 }
