@@ -16,6 +16,7 @@
 pub mod analytic;
 pub mod availability;
 pub mod behaviours;
+pub mod cause;
 pub mod compare;
 pub mod drill;
 pub mod engine;

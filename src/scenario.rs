@@ -36,8 +36,9 @@ pub struct TimedEvent {
 /// A fault or a containment action.
 #[derive(Clone, Debug)]
 pub enum EventKind {
-    /// Something breaks.
-    Fault(FaultSpec),
+    /// Something breaks: one component (or one of its instances), or, for a
+    /// common-cause group such as a node, every instance placed on it.
+    Fault(Vec<FaultSpec>),
     /// The runbook does something.
     Action(Action),
 }

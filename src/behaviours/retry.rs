@@ -17,7 +17,7 @@
 
 use rand::{Rng, RngExt};
 
-use crate::drill::Cause;
+use crate::cause::Cause;
 use crate::engine::SimTime;
 
 /// How a backoff delay is randomised.

@@ -18,9 +18,11 @@ impl DrillTrial<'_> {
     pub(super) fn apply_event(&mut self, i: usize, now: SimTime) {
         let ev = &self.scenario.events[i];
         match &ev.what {
-            EventKind::Fault(f) => {
-                self.start_fault(f, now);
-                if let Some(d) = f.duration {
+            EventKind::Fault(specs) => {
+                for f in specs {
+                    self.start_fault(f, now);
+                }
+                if let Some(d) = specs.first().and_then(|f| f.duration) {
                     self.queue.schedule(now + d, super::sim::fault_end(i));
                 }
             }
@@ -56,9 +58,15 @@ impl DrillTrial<'_> {
     }
 
     pub(super) fn end_fault(&mut self, i: usize, now: SimTime) {
-        let EventKind::Fault(f) = &self.scenario.events[i].what else {
+        let EventKind::Fault(specs) = &self.scenario.events[i].what else {
             return;
         };
+        for f in specs {
+            self.end_one(f, now);
+        }
+    }
+
+    fn end_one(&mut self, f: &FaultSpec, now: SimTime) {
         self.touch_all(now);
         match f.fault {
             Fault::Crash | Fault::Bounce => {

@@ -211,7 +211,8 @@ impl ScenarioSummary {
         for e in &scenario.events {
             let at_s = e.at.as_secs_f64();
             match &e.what {
-                EventKind::Fault(f) => {
+                EventKind::Fault(specs) => {
+                    let f = &specs[0];
                     timeline.push(TimelineEntry {
                         at_s,
                         kind: "fault",

@@ -215,7 +215,8 @@ pub(super) fn read_model(text: &str, origin: &str) -> Result<Model, ModelError> 
     }
     check_cycles(&model.components, &dep_spans, &mut diags);
     if let Some(v) = top_scenarios {
-        model.scenarios = read_drill::read_scenarios(v, &names, &model.components, &mut diags);
+        model.scenarios =
+            read_drill::read_scenarios(v, &names, &model.components, &model.groups, &mut diags);
     }
 
     if diags.is_empty() {

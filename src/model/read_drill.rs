@@ -7,7 +7,7 @@ use toml::de::DeValue;
 use super::error::{Diagnostics, suggest};
 use super::read::{Names, read_dist, read_kind, resolve};
 use super::reader::{Located, TableReader};
-use super::{Component, ComponentKind, LbAlgorithm, LoadProfile, Serving, Traffic};
+use super::{Component, ComponentKind, Group, LbAlgorithm, LoadProfile, Serving, Traffic};
 use crate::engine::SimTime;
 use crate::scenario::{
     ACTION_NAMES, Action, DEFAULT_BOUNCE, EventKind, FAULT_NAMES, Fault, FaultSpec, Param,
@@ -339,6 +339,7 @@ pub(super) fn read_scenarios(
     value: &Spanned<DeValue>,
     names: &Names,
     components: &[Component],
+    groups: &[Group],
     diags: &mut Diagnostics,
 ) -> Vec<Scenario> {
     let items: Vec<&Spanned<DeValue>> = match value.get_ref() {
@@ -402,6 +403,7 @@ pub(super) fn read_scenarios(
                     &mut et,
                     names,
                     components,
+                    groups,
                     duration.as_ref().map(|d| d.value),
                     diags,
                 ) {
@@ -429,6 +431,7 @@ fn read_event(
     et: &mut TableReader,
     names: &Names,
     components: &[Component],
+    groups: &[Group],
     scenario_duration: Option<SimTime>,
     diags: &mut Diagnostics,
 ) -> Option<TimedEvent> {
@@ -451,16 +454,35 @@ fn read_event(
     if target.is_none() && !et.has("target") {
         et.missing("target", diags, "\"app\"");
     }
-    let target_idx = target
-        .as_ref()
-        .and_then(|t| resolve(t, &names.components, "component", diags));
     let fault = et.str("fault", diags);
     let action = et.str("action", diags);
+    // A fault may hit a common-cause group (a node, a zone): every instance
+    // placed on it or on a group within it.
+    let group_idx = match (&target, &fault) {
+        (Some(t), Some(_)) if !names.components.contains(&t.value) => {
+            names.groups.iter().position(|g| *g == t.value)
+        }
+        _ => None,
+    };
+    let target_idx = match group_idx {
+        Some(_) => None,
+        None => target.as_ref().and_then(|t| {
+            let mut known = names.components.clone();
+            if fault.is_some() {
+                known.extend(names.groups.iter().cloned());
+            }
+            resolve(t, &known, "component or group", diags).filter(|&i| i < names.components.len())
+        }),
+    };
     let t = target.as_ref().map(|t| t.value.clone()).unwrap_or_default();
     let what = match (fault, action) {
-        (Some(f), None) => {
-            read_fault(et, &f, target_idx, names, components, diags).map(EventKind::Fault)
-        }
+        (Some(f), None) => match group_idx {
+            Some(g) => {
+                read_group_fault(et, &f, g, names, groups, components, diags).map(EventKind::Fault)
+            }
+            None => read_fault(et, &f, target_idx, names, components, diags)
+                .map(|x| EventKind::Fault(vec![x])),
+        },
         (None, Some(a)) => read_action(et, &a, target_idx, diags).map(EventKind::Action),
         (Some(f), Some(_)) => {
             diags.error(
@@ -477,8 +499,12 @@ fn read_event(
         }
     }?;
     let label = match &what {
-        EventKind::Fault(f) => {
-            let inst = f.instance.map(|i| format!("[{i}]")).unwrap_or_default();
+        EventKind::Fault(specs) => {
+            let f = &specs[0];
+            let inst = match (group_idx, f.instance) {
+                (None, Some(i)) => format!("[{i}]"),
+                _ => String::new(),
+            };
             let name = match f.fault {
                 Fault::Crash => "crash".to_string(),
                 Fault::Bounce => "bounce".to_string(),
@@ -652,4 +678,68 @@ fn read_action(
             None
         }
     }
+}
+
+/// A fault on a group: the same fault on every instance placed on the group
+/// or on a group within it. Crash, bounce, slow and hold apply; a partition
+/// is between components.
+fn read_group_fault(
+    et: &mut TableReader,
+    name: &Located<String>,
+    group: usize,
+    names: &Names,
+    groups: &[Group],
+    components: &[Component],
+    diags: &mut Diagnostics,
+) -> Option<Vec<FaultSpec>> {
+    if name.value == "partition" {
+        diags.error(
+            name.span.clone(),
+            format!(
+                "'{}': a partition is between components, not groups",
+                et.path
+            ),
+        );
+        return None;
+    }
+    if et.has("instance") {
+        diags.error(
+            et.span_of("instance"),
+            format!("'{}': 'instance' applies to a component target", et.path),
+        );
+    }
+    let within = |mut g: Option<usize>| {
+        while let Some(x) = g {
+            if x == group {
+                return true;
+            }
+            g = groups[x].within;
+        }
+        false
+    };
+    // The fault's kind and duration, read once; the target is filled per instance.
+    let template = read_fault(et, name, Some(0), names, components, diags)?;
+    let mut specs = Vec::new();
+    for (c, comp) in components.iter().enumerate() {
+        for i in 0..comp.instances {
+            if within(comp.group_of(i as usize)) {
+                specs.push(FaultSpec {
+                    target: c,
+                    instance: Some(i),
+                    ..template.clone()
+                });
+            }
+        }
+    }
+    if specs.is_empty() {
+        diags.error(
+            name.span.clone(),
+            format!(
+                "'{}': no instance is placed on group '{}'",
+                et.path, groups[group].id
+            ),
+        );
+        return None;
+    }
+    Some(specs)
 }

@@ -23,7 +23,7 @@ use crate::behaviours::budget::{ENVOY_MIN_CONCURRENCY, ENVOY_PERCENT};
 use crate::behaviours::{
     BreakerConfig, BudgetConfig, CauseSet, Jitter, RetryPolicy, TokenBucketConfig,
 };
-use crate::drill::Cause;
+use crate::cause::Cause;
 use crate::engine::SimTime;
 
 /// The keys of an edge table that [`read_call_fields`] reads.

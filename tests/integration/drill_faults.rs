@@ -182,3 +182,56 @@ value = 0
     assert_eq!(success(&r, 3), 1.0);
     assert!(failed(&r, 8, Cause::QueueFull) > 0);
 }
+
+#[test]
+fn a_node_crash_takes_every_instance_placed_on_it() {
+    let text = r#"
+[groups.node-a]
+kind = "node"
+[groups.node-b]
+kind = "node"
+
+[components.lb]
+kind = "load_balancer"
+depends_on = ["app"]
+
+[components.app]
+kind = "pods"
+instances = 4
+placement = ["node-a", "node-b"]
+service = { dist = "constant", value = "2ms" }
+
+[traffic]
+rate = "200/s"
+timeout = "5s"
+
+[[scenarios]]
+name = "s"
+duration = "3m"
+warmup = "20s"
+[[scenarios.events]]
+at = "60s"
+fault = "crash"
+target = "node-a"
+duration = "60s"
+"#;
+    let model = Model::parse(text, "t.toml").expect("valid model");
+    let resim::scenario::EventKind::Fault(specs) = &model.scenarios[0].events[0].what else {
+        panic!("a fault")
+    };
+    // Instances 0 and 2 sit on node-a.
+    let hit: Vec<(usize, Option<u32>)> = specs.iter().map(|f| (f.target, f.instance)).collect();
+    assert_eq!(hit, vec![(1, Some(0)), (1, Some(2))]);
+    assert_eq!(model.scenarios[0].events[0].label, "crash node-a");
+    let req = DrillRequest {
+        trials: 4,
+        seed: 9,
+        threads: 2,
+        bin: SimTime(10 * SimTime::SECOND.0),
+    };
+    let r = run_scenario(&model, &model.scenarios[0], &req, &|_| {}).expect("runs");
+    // Round robin over four pods, two of them down: half the requests are refused.
+    let during = success(&r, 8);
+    assert!((during - 0.5).abs() < 0.01, "{during}");
+    assert_eq!(success(&r, 14), 1.0);
+}

@@ -1,0 +1,47 @@
+//! Why a request or a call failed: the causes every mode reports, shared by
+//! the drill and the resilience behaviours that react to them.
+
+/// Why a request failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Cause {
+    /// A caller (or the client) gave up waiting.
+    Timeout = 0,
+    /// A component failed the request (5xx, reset by a crash).
+    ServerError = 1,
+    /// The connection was refused (instance down).
+    Refused = 2,
+    /// The instance's queue was full (503).
+    QueueFull = 3,
+    /// The name could not be resolved.
+    DnsFailure = 4,
+    /// The load balancer had no backend to send to (503).
+    NoBackend = 5,
+}
+
+/// Number of failure causes.
+pub const CAUSES: usize = 6;
+
+impl Cause {
+    /// Every cause, in index order.
+    pub const ALL: [Cause; CAUSES] = [
+        Cause::Timeout,
+        Cause::ServerError,
+        Cause::Refused,
+        Cause::QueueFull,
+        Cause::DnsFailure,
+        Cause::NoBackend,
+    ];
+
+    /// The name used in reports and CSV columns.
+    pub fn name(self) -> &'static str {
+        match self {
+            Cause::Timeout => "timeout",
+            Cause::ServerError => "server_error",
+            Cause::Refused => "refused",
+            Cause::QueueFull => "queue_full",
+            Cause::DnsFailure => "dns_failure",
+            Cause::NoBackend => "no_backend",
+        }
+    }
+}
