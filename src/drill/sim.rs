@@ -742,10 +742,11 @@ impl<'m> DrillTrial<'m> {
     fn on_reply(&mut self, id: u32, now: SimTime) {
         let parent = self.waiting_parent(id);
         let c = self.calls.remove(id).expect("live");
-        let Some(parent) = parent else { return };
+        // An orphan's caller-side timer may still be pending: drop it too.
         if let Some(k) = c.timer {
             self.queue.cancel(k);
         }
+        let Some(parent) = parent else { return };
         self.calls.get_mut(parent).expect("live").child = NONE;
         self.child_result(parent, c.error.map_or(Ok(()), Err), c.hit, now);
     }
