@@ -37,6 +37,59 @@ enum Command {
     Compare(compare::Args),
 }
 
+/// The options every drill-based command shares (`run`, `compare`).
+#[derive(clap::Args)]
+pub struct DrillArgs {
+    /// Scenarios to run (repeatable; default: all).
+    #[arg(long = "scenario")]
+    pub scenarios: Vec<String>,
+    /// Trials per scenario.
+    #[arg(long, default_value_t = 20)]
+    pub trials: u64,
+    /// Master seed; the same seed gives the same results.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Worker threads (0 = one per core); results do not depend on it.
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Width of a time bin.
+    #[arg(long, default_value = "10s", value_parser = parse_duration_arg)]
+    pub bin: SimTime,
+    /// Output folder (default: a new numbered folder under results/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+impl DrillArgs {
+    /// The library's request, after checking the values.
+    pub fn request(&self, min_trials: u64) -> Result<resim::drill::DrillRequest, Failure> {
+        if self.trials < min_trials {
+            return Err(Failure::Input(format!(
+                "--trials must be at least {min_trials}"
+            )));
+        }
+        if self.bin == SimTime::ZERO {
+            return Err(Failure::Input("--bin must be longer than zero".into()));
+        }
+        Ok(resim::drill::DrillRequest {
+            trials: self.trials,
+            seed: self.seed,
+            threads: self.threads,
+            bin: self.bin,
+        })
+    }
+
+    /// The output folder for a run named `stem`.
+    pub fn output(&self, stem: &str) -> Result<resim::report::OutputDir, Failure> {
+        resim::report::OutputDir::prepare(
+            self.out.as_deref(),
+            std::path::Path::new("results"),
+            stem,
+        )
+        .map_err(|e| Failure::Run(e.to_string()))
+    }
+}
+
 /// Why the command failed; decides the exit code.
 pub enum Failure {
     /// The input was wrong (model file, arguments): exit 2.

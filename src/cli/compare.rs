@@ -3,12 +3,9 @@
 use std::path::PathBuf;
 
 use resim::compare::{apply_sets, compare_scenario};
-use resim::drill::DrillRequest;
-use resim::engine::SimTime;
 use resim::model::Model;
-use resim::report::OutputDir;
 
-use super::{Failure, load_model, parse_duration_arg};
+use super::{DrillArgs, Failure, load_model};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -19,24 +16,8 @@ pub struct Args {
     /// Edit design A into B, e.g. `--set app.replicas=5` (repeatable).
     #[arg(long = "set")]
     sets: Vec<String>,
-    /// Scenarios to compare (repeatable; default: every scenario both designs have).
-    #[arg(long = "scenario")]
-    scenarios: Vec<String>,
-    /// Paired trials per scenario.
-    #[arg(long, default_value_t = 20)]
-    trials: u64,
-    /// Master seed.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
-    /// Worker threads (0 = one per core).
-    #[arg(long, default_value_t = 0)]
-    threads: usize,
-    /// Width of a time bin.
-    #[arg(long, default_value = "10s", value_parser = parse_duration_arg)]
-    bin: SimTime,
-    /// Output folder (default: a new numbered folder under results/).
-    #[arg(long)]
-    out: Option<PathBuf>,
+    #[command(flatten)]
+    drill: DrillArgs,
 }
 
 pub fn run(args: &Args) -> Result<(), Failure> {
@@ -61,40 +42,29 @@ pub fn run(args: &Args) -> Result<(), Failure> {
             ));
         }
     };
-    if args.trials < 2 {
-        return Err(Failure::Input(
-            "--trials must be at least 2 for a paired interval".into(),
-        ));
-    }
-    let names: Vec<String> = if args.scenarios.is_empty() {
+    // A paired interval needs at least two pairs.
+    let req = args.drill.request(2)?;
+    let names: Vec<String> = if args.drill.scenarios.is_empty() {
         a.scenarios
             .iter()
             .filter(|s| b.scenarios.iter().any(|t| t.name == s.name))
             .map(|s| s.name.clone())
             .collect()
     } else {
-        args.scenarios.clone()
+        args.drill.scenarios.clone()
     };
     if names.is_empty() {
         return Err(Failure::Input(
             "the two designs share no scenario name".into(),
         ));
     }
-    let out = OutputDir::prepare(
-        args.out.as_deref(),
-        std::path::Path::new("results"),
-        &format!("compare-{}", a.name),
-    )
-    .map_err(|e| Failure::Run(e.to_string()))?;
-    let req = DrillRequest {
-        trials: args.trials,
-        seed: args.seed,
-        threads: args.threads,
-        bin: args.bin,
-    };
+    let out = args.drill.output(&format!("compare-{}", a.name))?;
     let mut comparisons = Vec::new();
     for name in &names {
-        eprintln!("comparing scenario {name}: {} paired trials", args.trials);
+        eprintln!(
+            "comparing scenario {name}: {} paired trials",
+            args.drill.trials
+        );
         let c = compare_scenario(&a, &b, name, &req, &|_| {})
             .map_err(|e| Failure::Input(e.to_string()))?;
         comparisons.push(c);
@@ -102,13 +72,19 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     let labels = (a.origin.clone(), b.origin.clone());
     print!(
         "{}",
-        resim::compare::markdown(&labels.0, &labels.1, &comparisons, args.trials, args.seed)
+        resim::compare::markdown(
+            &labels.0,
+            &labels.1,
+            &comparisons,
+            args.drill.trials,
+            args.drill.seed
+        )
     );
     let written = resim::report::compare::write_results(
         &out,
         (&labels.0, &labels.1),
-        args.seed,
-        args.trials,
+        args.drill.seed,
+        args.drill.trials,
         &comparisons,
     )
     .map_err(|e| Failure::Run(e.to_string()))?;
