@@ -1,0 +1,457 @@
+//! The call flow of a drill trial: a request arrives, each call travels to
+//! an instance, queues for a worker, is served, calls its dependencies in
+//! plan order, and replies; timeouts turn slow callees into orphans, and a
+//! crash fails every call an instance holds.
+
+use rand::RngExt;
+
+use super::metrics::Cause;
+use super::plan::{Step, StepKind};
+use super::sim::{CLIENT, Call, DrillTrial, Ev, NONE, Phase, schedule_via};
+use crate::engine::SimTime;
+use crate::model::{ComponentKind, LbAlgorithm};
+
+impl<'m> DrillTrial<'m> {
+    pub(super) fn on_arrival(&mut self, now: SimTime) {
+        self.schedule_next_arrival(now);
+        let is_read = self.rng_mix.random::<f64>() < self.traffic.read_ratio;
+        let bin = self.recorder.bin_of(now).unwrap_or(NONE);
+        if bin != NONE {
+            self.recorder.offered(bin);
+        }
+        let tag = self.next_tag();
+        let id = self.new_call(Call {
+            tag,
+            parent: NONE,
+            parent_tag: 0,
+            child: NONE,
+            comp: CLIENT,
+            inst: 0,
+            step: 0,
+            is_read,
+            cache_hit: false,
+            hit: false,
+            has_worker: false,
+            phase: Phase::Calling,
+            error: None,
+            timer: None,
+            start: now,
+            bin,
+        });
+        let key = self.queue.schedule_in_lane(
+            self.lanes.client_timeout,
+            now + self.traffic.timeout,
+            Ev::Timeout { call: id, tag },
+        );
+        self.calls.get_mut(id).expect("just inserted").timer = Some(key);
+        self.open_roots += 1;
+        self.requests += 1;
+        self.advance(id, now);
+    }
+
+    pub(super) fn plan_of(&self, c: &Call) -> &'m [Step] {
+        let plan = if c.comp == CLIENT {
+            self.client
+        } else {
+            &self.plans[c.comp as usize]
+        };
+        plan.steps(c.is_read)
+    }
+
+    /// Takes the call's next plan step, or completes it when none is left.
+    pub(super) fn advance(&mut self, id: u32, now: SimTime) {
+        let c = self.calls.get(id).expect("advancing a live call");
+        let steps = self.plan_of(c);
+        let mut step = c.step as usize;
+        while let Some(s) = steps.get(step) {
+            let skip = match s.kind {
+                StepKind::DbRead => c.cache_hit,
+                StepKind::Dns => now < self.dns_valid_until,
+                _ => false,
+            };
+            if !skip {
+                break;
+            }
+            step += 1;
+        }
+        let c = self.calls.get_mut(id).expect("live");
+        c.step = step as u8;
+        match steps.get(step) {
+            Some(&s) => {
+                c.phase = Phase::Calling;
+                self.issue(id, s, now);
+            }
+            None => self.complete(id, None, now),
+        }
+    }
+
+    /// Picks the instance a call to `dep` goes to, or the failure when none can take it.
+    pub(super) fn route(&mut self, caller: u16, s: Step) -> Result<u16, Cause> {
+        let by_lb = caller != CLIENT
+            && self.model.components[caller as usize].kind == ComponentKind::LoadBalancer;
+        let algorithm = if by_lb {
+            self.model.components[caller as usize].serving.algorithm
+        } else {
+            LbAlgorithm::RoundRobin
+        };
+        let comp = &mut self.comps[s.dep as usize];
+        let n = comp.active;
+        if n == 0 {
+            return Err(if by_lb {
+                Cause::NoBackend
+            } else {
+                Cause::Refused
+            });
+        }
+        let pick = match s.kind {
+            StepKind::DbWrite => comp.primary.min(n - 1),
+            StepKind::DbRead if n > 1 => {
+                // Replicas are instances 1..n; round robin over them.
+                comp.rr = comp.rr.wrapping_add(1);
+                1 + comp.rr % (n - 1)
+            }
+            _ => match algorithm {
+                LbAlgorithm::RoundRobin => {
+                    comp.rr = comp.rr.wrapping_add(1);
+                    comp.rr % n
+                }
+                LbAlgorithm::LeastRequest => (0..n)
+                    .min_by_key(|&i| {
+                        let x = &comp.insts[i as usize];
+                        x.busy as usize + x.queue.len()
+                    })
+                    .expect("n > 0"),
+                LbAlgorithm::PowerOfTwo => {
+                    let a = comp.rng_route.random_range(0..n);
+                    let b = comp.rng_route.random_range(0..n);
+                    let load = |i: u32| {
+                        comp.insts[i as usize].busy as usize + comp.insts[i as usize].queue.len()
+                    };
+                    if load(b) < load(a) { b } else { a }
+                }
+            },
+        };
+        Ok(pick as u16)
+    }
+
+    pub(super) fn issue(&mut self, parent: u32, s: Step, now: SimTime) {
+        let p = self.calls.get(parent).expect("live parent");
+        let (caller, parent_tag) = (p.comp, p.tag);
+        let is_read = match s.kind {
+            StepKind::DbWrite | StepKind::CacheInvalidate => false,
+            StepKind::CacheRead | StepKind::DbRead | StepKind::Dns => true,
+            StepKind::Call => p.is_read,
+        };
+        let inst = match self.route(caller, s) {
+            Ok(i) => i,
+            Err(cause) => return self.child_result(parent, Err(cause), false, now),
+        };
+        let tag = self.next_tag();
+        let dropped = caller != CLIENT
+            && self
+                .partitions
+                .iter()
+                .any(|&(a, b)| (a, b) == (caller, s.dep) || (b, a) == (caller, s.dep));
+        let id = self.new_call(Call {
+            tag,
+            parent,
+            parent_tag,
+            child: NONE,
+            comp: s.dep,
+            inst,
+            step: 0,
+            is_read,
+            cache_hit: false,
+            hit: false,
+            has_worker: false,
+            phase: if dropped {
+                Phase::Dropped
+            } else {
+                Phase::ToCallee
+            },
+            error: None,
+            timer: None,
+            start: now,
+            bin: NONE,
+        });
+        let comp = &mut self.comps[s.dep as usize];
+        if !dropped {
+            let lat = self.model.components[s.dep as usize]
+                .serving
+                .latency
+                .sample(&mut comp.rng_latency);
+            let lane = self.lanes.latency[s.dep as usize];
+            schedule_via(
+                &mut self.queue,
+                lane,
+                now + lat,
+                Ev::Arrive { call: id, tag },
+            );
+        }
+        let key = self.queue.schedule_in_lane(
+            self.lanes.timeout[s.dep as usize],
+            now + comp.timeout,
+            Ev::Timeout { call: id, tag },
+        );
+        self.calls.get_mut(id).expect("live").timer = Some(key);
+        self.calls.get_mut(parent).expect("live").child = id;
+    }
+
+    pub(super) fn on_arrive(&mut self, id: u32, now: SimTime) {
+        let (comp, inst) = {
+            let c = self.calls.get_mut(id).expect("live");
+            c.start = now;
+            (c.comp as usize, c.inst as usize)
+        };
+        let measured = self.measured(now);
+        let cs = &mut self.comps[comp];
+        if measured {
+            cs.totals.arrived += 1;
+        }
+        let x = &cs.insts[inst];
+        if inst >= cs.active as usize || !x.up {
+            if measured {
+                cs.totals.refused += 1;
+            }
+            return self.reply(id, Some(Cause::Refused), now);
+        }
+        if x.held || x.busy >= cs.workers {
+            if x.queue.len() >= cs.queue_cap as usize {
+                if measured {
+                    cs.totals.rejected += 1;
+                }
+                return self.reply(id, Some(Cause::QueueFull), now);
+            }
+            self.touch(comp, now);
+            let cs = &mut self.comps[comp];
+            cs.insts[inst].queue.push_back(id);
+            cs.queued_total += 1;
+            self.calls.get_mut(id).expect("live").phase = Phase::Queued;
+            return;
+        }
+        self.start_service(id, comp, inst, now);
+    }
+
+    pub(super) fn start_service(&mut self, id: u32, comp: usize, inst: usize, now: SimTime) {
+        self.touch(comp, now);
+        let arrived = self.calls.get(id).expect("live").start;
+        let measured = self.measured(arrived);
+        let cs = &mut self.comps[comp];
+        if measured {
+            cs.totals.served += 1;
+            if now > arrived {
+                cs.totals.waited += 1;
+                cs.totals.wait_ns += (now - arrived).0 as u128;
+            }
+        }
+        cs.insts[inst].busy += 1;
+        cs.busy_total += 1;
+        let factor = cs.slow * cs.insts[inst].slow;
+        let base = self.model.components[comp]
+            .serving
+            .service
+            .sample_secs(&mut cs.rng_service);
+        let tag = {
+            let c = self.calls.get_mut(id).expect("live");
+            c.has_worker = true;
+            c.phase = Phase::Serving;
+            c.tag
+        };
+        self.queue.schedule(
+            now + SimTime::from_secs_f64(base * factor),
+            Ev::Served { call: id, tag },
+        );
+    }
+
+    pub(super) fn on_served(&mut self, id: u32, now: SimTime) {
+        let comp = self.calls.get(id).expect("live").comp as usize;
+        if self.model.components[comp].kind == ComponentKind::Cache {
+            let cs = &mut self.comps[comp];
+            let hit = cs.rng_route.random::<f64>() < cs.hit_ratio;
+            self.calls.get_mut(id).expect("live").hit = hit;
+        }
+        self.advance(id, now);
+    }
+
+    /// The call's work is done (`error` None) or failed: release its worker
+    /// and send the reply, or finish the request at the client.
+    pub(super) fn complete(&mut self, id: u32, error: Option<Cause>, now: SimTime) {
+        if self.calls.get(id).expect("live").comp == CLIENT {
+            return self.finish_root(id, error, now);
+        }
+        self.release_worker(id, now);
+        self.reply(id, error, now);
+    }
+
+    pub(super) fn release_worker(&mut self, id: u32, now: SimTime) {
+        let c = self.calls.get_mut(id).expect("live");
+        if !c.has_worker {
+            return;
+        }
+        c.has_worker = false;
+        let (comp, inst) = (c.comp as usize, c.inst as usize);
+        self.touch(comp, now);
+        let cs = &mut self.comps[comp];
+        cs.insts[inst].busy -= 1;
+        cs.busy_total -= 1;
+        self.start_queued(comp, inst, now);
+    }
+
+    /// Starts queued calls while the instance has free workers.
+    pub(super) fn start_queued(&mut self, comp: usize, inst: usize, now: SimTime) {
+        loop {
+            let cs = &self.comps[comp];
+            let x = &cs.insts[inst];
+            if x.held || !x.up || x.busy >= cs.workers || x.queue.is_empty() {
+                return;
+            }
+            self.touch(comp, now);
+            let cs = &mut self.comps[comp];
+            let next = cs.insts[inst].queue.pop_front().expect("non-empty");
+            cs.queued_total -= 1;
+            self.start_service(next, comp, inst, now);
+        }
+    }
+
+    pub(super) fn reply(&mut self, id: u32, error: Option<Cause>, now: SimTime) {
+        let comp = self.calls.get(id).expect("live").comp as usize;
+        let cs = &mut self.comps[comp];
+        let lat = self.model.components[comp]
+            .serving
+            .latency
+            .sample(&mut cs.rng_latency);
+        let c = self.calls.get_mut(id).expect("live");
+        c.phase = Phase::Returning;
+        c.error = error;
+        let tag = c.tag;
+        let lane = self.lanes.latency[comp];
+        schedule_via(
+            &mut self.queue,
+            lane,
+            now + lat,
+            Ev::Reply { call: id, tag },
+        );
+    }
+
+    /// The parent of `id`, if it still waits for it.
+    pub(super) fn waiting_parent(&self, id: u32) -> Option<u32> {
+        let c = self.calls.get(id)?;
+        let p = self.calls.get(c.parent)?;
+        (p.tag == c.parent_tag && p.child == id).then_some(c.parent)
+    }
+
+    pub(super) fn on_reply(&mut self, id: u32, now: SimTime) {
+        let parent = self.waiting_parent(id);
+        let c = self.calls.remove(id).expect("live");
+        // An orphan's caller-side timer may still be pending: drop it too.
+        if let Some(k) = c.timer {
+            self.queue.cancel(k);
+        }
+        let Some(parent) = parent else { return };
+        self.calls.get_mut(parent).expect("live").child = NONE;
+        self.child_result(parent, c.error.map_or(Ok(()), Err), c.hit, now);
+    }
+
+    pub(super) fn on_timeout(&mut self, id: u32, now: SimTime) {
+        let c = self.calls.get(id).expect("live");
+        if c.comp == CLIENT {
+            return self.finish_root(id, Some(Cause::Timeout), now);
+        }
+        let parent = self.waiting_parent(id);
+        let c = self.calls.get_mut(id).expect("live");
+        c.parent = NONE;
+        c.timer = None;
+        if c.phase == Phase::Dropped {
+            self.calls.remove(id);
+        }
+        if let Some(p) = parent {
+            self.calls.get_mut(p).expect("live").child = NONE;
+            self.child_result(p, Err(Cause::Timeout), false, now);
+        }
+    }
+
+    /// A dependency answered (or failed) the current step of `parent`.
+    pub(super) fn child_result(
+        &mut self,
+        parent: u32,
+        result: Result<(), Cause>,
+        hit: bool,
+        now: SimTime,
+    ) {
+        let p = self.calls.get(parent).expect("live parent");
+        let s = self.plan_of(p)[p.step as usize];
+        match result {
+            Ok(()) => {
+                if s.kind == StepKind::Dns {
+                    self.dns_valid_until = now + self.model.components[s.dep as usize].serving.ttl;
+                }
+                let p = self.calls.get_mut(parent).expect("live");
+                if s.kind == StepKind::CacheRead && hit {
+                    p.cache_hit = true;
+                }
+                p.step += 1;
+                self.advance(parent, now);
+            }
+            Err(_) if s.soft => {
+                self.calls.get_mut(parent).expect("live").step += 1;
+                self.advance(parent, now);
+            }
+            Err(cause) => {
+                let cause = if s.kind == StepKind::Dns {
+                    Cause::DnsFailure
+                } else {
+                    cause
+                };
+                self.complete(parent, Some(cause), now);
+            }
+        }
+    }
+
+    pub(super) fn finish_root(&mut self, id: u32, error: Option<Cause>, now: SimTime) {
+        let c = self.calls.remove(id).expect("live root");
+        if let Some(k) = c.timer {
+            self.queue.cancel(k);
+        }
+        if let Some(child) = self.calls.get_mut(c.child) {
+            child.parent = NONE;
+        }
+        self.open_roots -= 1;
+        if c.bin != NONE {
+            match error {
+                None => self.recorder.success(c.bin, now - c.start),
+                Some(cause) => self.recorder.failure(c.bin, cause),
+            }
+        }
+    }
+
+    /// Fails every call an instance holds (queued, serving or waiting on a
+    /// dependency) with a server error, as a crash or a forced stop does.
+    pub(super) fn fail_instance_calls(&mut self, comp: usize, inst: usize, now: SimTime) {
+        self.touch(comp, now);
+        let victims: Vec<u32> = self
+            .calls
+            .iter()
+            .filter(|(_, c)| {
+                c.comp as usize == comp
+                    && c.inst as usize == inst
+                    && matches!(c.phase, Phase::Queued | Phase::Serving | Phase::Calling)
+            })
+            .map(|(id, _)| id)
+            .collect();
+        let cs = &mut self.comps[comp];
+        let x = &mut cs.insts[inst];
+        cs.busy_total -= x.busy;
+        cs.queued_total -= x.queue.len() as u32;
+        x.busy = 0;
+        x.queue.clear();
+        for id in victims {
+            let c = self.calls.get_mut(id).expect("live");
+            c.has_worker = false;
+            let child = std::mem::replace(&mut c.child, NONE);
+            if let Some(ch) = self.calls.get_mut(child) {
+                ch.parent = NONE;
+            }
+            self.reply(id, Some(Cause::ServerError), now);
+        }
+    }
+}
