@@ -17,10 +17,14 @@ pub enum Cause {
     DnsFailure = 4,
     /// The load balancer had no backend to send to (503).
     NoBackend = 5,
+    /// The caller's circuit breaker was open and failed the call at once.
+    CircuitOpen = 6,
+    /// The caller's bulkhead (concurrency limit on the edge) was full.
+    BulkheadFull = 7,
 }
 
 /// Number of failure causes.
-pub const CAUSES: usize = 6;
+pub const CAUSES: usize = 8;
 
 impl Cause {
     /// Every cause, in index order.
@@ -31,6 +35,8 @@ impl Cause {
         Cause::QueueFull,
         Cause::DnsFailure,
         Cause::NoBackend,
+        Cause::CircuitOpen,
+        Cause::BulkheadFull,
     ];
 
     /// The name used in reports and CSV columns.
@@ -42,6 +48,8 @@ impl Cause {
             Cause::QueueFull => "queue_full",
             Cause::DnsFailure => "dns_failure",
             Cause::NoBackend => "no_backend",
+            Cause::CircuitOpen => "circuit_open",
+            Cause::BulkheadFull => "bulkhead_full",
         }
     }
 }

@@ -128,6 +128,9 @@ pub struct Component {
     pub failover: Option<Failover>,
     /// How it serves requests in a drill.
     pub serving: Serving,
+    /// Caller-side policies (timeout, retries, budget, breaker, bulkhead)
+    /// on its calls to a dependency, by dependency index.
+    pub calls: Vec<(usize, resilience::CallPolicy)>,
 }
 
 impl Component {

@@ -5,8 +5,9 @@
 
 use rand::RngExt;
 
+use super::edges::TryTicket;
 use super::metrics::Cause;
-use super::plan::{Step, StepKind};
+use super::plan::{NO_EDGE, Step, StepKind};
 use super::sim::{CLIENT, Call, DrillTrial, Ev, NONE, Phase, schedule_via};
 use crate::engine::SimTime;
 use crate::model::{ComponentKind, LbAlgorithm};
@@ -37,6 +38,10 @@ impl<'m> DrillTrial<'m> {
             timer: None,
             start: now,
             bin,
+            tries: 0,
+            step_start: now,
+            prev_delay: SimTime::ZERO,
+            ticket: None,
         });
         let key = self.queue.schedule_in_lane(
             self.lanes.client_timeout,
@@ -142,9 +147,21 @@ impl<'m> DrillTrial<'m> {
             StepKind::CacheRead | StepKind::DbRead | StepKind::Dns => true,
             StepKind::Call => p.is_read,
         };
+        let (tries, step_start) = (p.tries, p.step_start);
+        let ticket = if s.edge == NO_EDGE {
+            None
+        } else {
+            match self.edges[s.edge as usize].start_try(s.edge, now, tries > 0) {
+                Ok(t) => Some(t),
+                Err(cause) => return self.child_result(parent, Err(cause), false, now),
+            }
+        };
         let inst = match self.route(caller, s) {
             Ok(i) => i,
-            Err(cause) => return self.child_result(parent, Err(cause), false, now),
+            Err(cause) => {
+                self.end_try(ticket, false, now);
+                return self.child_result(parent, Err(cause), false, now);
+            }
         };
         let tag = self.next_tag();
         let dropped = caller != CLIENT
@@ -173,6 +190,10 @@ impl<'m> DrillTrial<'m> {
             timer: None,
             start: now,
             bin: NONE,
+            tries: 0,
+            step_start: now,
+            prev_delay: SimTime::ZERO,
+            ticket,
         });
         let comp = &mut self.comps[s.dep as usize];
         if !dropped {
@@ -188,11 +209,20 @@ impl<'m> DrillTrial<'m> {
                 Ev::Arrive { call: id, tag },
             );
         }
-        let key = self.queue.schedule_in_lane(
-            self.lanes.timeout[s.dep as usize],
-            now + comp.timeout,
-            Ev::Timeout { call: id, tag },
-        );
+        let edge_deadline = (s.edge != NO_EDGE)
+            .then(|| self.edges[s.edge as usize].try_deadline(step_start, now))
+            .flatten();
+        let key = match edge_deadline {
+            // An edge's own deadline varies with the step's start: the heap.
+            Some(at) => self
+                .queue
+                .schedule(at.max(now), Ev::Timeout { call: id, tag }),
+            None => self.queue.schedule_in_lane(
+                self.lanes.timeout[s.dep as usize],
+                now + comp.timeout,
+                Ev::Timeout { call: id, tag },
+            ),
+        };
         self.calls.get_mut(id).expect("live").timer = Some(key);
         self.calls.get_mut(parent).expect("live").child = id;
     }
@@ -270,6 +300,7 @@ impl<'m> DrillTrial<'m> {
             let hit = cs.rng_route.random::<f64>() < cs.hit_ratio;
             self.calls.get_mut(id).expect("live").hit = hit;
         }
+        self.calls.get_mut(id).expect("live").step_start = now;
         self.advance(id, now);
     }
 
@@ -347,6 +378,7 @@ impl<'m> DrillTrial<'m> {
         if let Some(k) = c.timer {
             self.queue.cancel(k);
         }
+        self.end_try(c.ticket, c.error.is_none(), now);
         let Some(parent) = parent else { return };
         self.calls.get_mut(parent).expect("live").child = NONE;
         self.child_result(parent, c.error.map_or(Ok(()), Err), c.hit, now);
@@ -361,6 +393,9 @@ impl<'m> DrillTrial<'m> {
         let c = self.calls.get_mut(id).expect("live");
         c.parent = NONE;
         c.timer = None;
+        let ticket = c.ticket.take();
+        self.end_try(ticket, false, now);
+        let c = self.calls.get(id).expect("live");
         if c.phase == Phase::Dropped {
             self.calls.remove(id);
         }
@@ -380,6 +415,19 @@ impl<'m> DrillTrial<'m> {
     ) {
         let p = self.calls.get(parent).expect("live parent");
         let s = self.plan_of(p)[p.step as usize];
+        if let Err(cause) = result
+            && s.edge != NO_EDGE
+            && let Some(delay) = self.retry_delay(parent, s.edge, cause, now)
+        {
+            let tag = self.calls.get(parent).expect("live").tag;
+            self.queue
+                .schedule(now + delay, Ev::Retry { call: parent, tag });
+            return;
+        }
+        let p = self.calls.get_mut(parent).expect("live parent");
+        p.tries = 0;
+        p.prev_delay = SimTime::ZERO;
+        p.step_start = now;
         match result {
             Ok(()) => {
                 if s.kind == StepKind::Dns {
@@ -453,5 +501,48 @@ impl<'m> DrillTrial<'m> {
             }
             self.reply(id, Some(Cause::ServerError), now);
         }
+    }
+
+    /// Ends a try on its edge (a no-op for calls on edges without a policy).
+    fn end_try(&mut self, ticket: Option<TryTicket>, ok: bool, now: SimTime) {
+        if let Some(t) = ticket {
+            self.edges[t.edge as usize].end_try(now, t, ok);
+        }
+    }
+
+    /// The backoff before retrying `parent`'s current step after `cause`, if
+    /// its edge's policy, budget and deadline allow another try.
+    fn retry_delay(
+        &mut self,
+        parent: u32,
+        edge: u16,
+        cause: Cause,
+        now: SimTime,
+    ) -> Option<SimTime> {
+        let p = self.calls.get(parent).expect("live parent");
+        let (tries, prev, step_start) = (p.tries, p.prev_delay, p.step_start);
+        let e = &mut self.edges[edge as usize];
+        let r = e.policy.retry.as_ref()?;
+        if !r.should_retry(cause, tries as u32) || !e.budget_allows_retry() {
+            return None;
+        }
+        let delay = r.delay(tries as u32, prev, &mut e.rng);
+        if now + delay >= r.call_deadline(step_start) {
+            return None;
+        }
+        let p = self.calls.get_mut(parent).expect("live parent");
+        p.tries = p.tries.saturating_add(1);
+        p.prev_delay = delay;
+        Some(delay)
+    }
+
+    /// A backoff ended: try the step again if the caller still waits for it.
+    pub(super) fn on_retry(&mut self, id: u32, now: SimTime) {
+        let c = self.calls.get(id).expect("live");
+        if c.phase != Phase::Calling || c.child != NONE {
+            return;
+        }
+        let s = self.plan_of(c)[c.step as usize];
+        self.issue(id, s, now);
     }
 }

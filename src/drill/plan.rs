@@ -6,6 +6,7 @@
 //! (cache-aside). Writes: the database primary first, then the cache entry is
 //! invalidated. Any other dependency is called in the order listed.
 
+use crate::model::resilience::CallPolicy;
 use crate::model::{ComponentKind, Model};
 
 /// What one step of a plan does.
@@ -34,6 +35,35 @@ pub struct Step {
     pub soft: bool,
     /// What the call is.
     pub kind: StepKind,
+    /// The caller's policy on this edge: an index into [`edge_policies`],
+    /// or [`NO_EDGE`].
+    pub edge: u16,
+}
+
+/// A step with no caller-side policy.
+pub const NO_EDGE: u16 = u16::MAX;
+
+/// Every edge policy of the model, flattened in component order; a step's
+/// `edge` indexes this list.
+pub fn edge_policies(model: &Model) -> Vec<&CallPolicy> {
+    model
+        .components
+        .iter()
+        .flat_map(|c| c.calls.iter().map(|(_, p)| p))
+        .collect()
+}
+
+/// The index in [`edge_policies`] of the policy of `caller` on `dep`.
+fn edge_index(model: &Model, caller: usize, dep: usize) -> u16 {
+    let before: usize = model.components[..caller]
+        .iter()
+        .map(|c| c.calls.len())
+        .sum();
+    model.components[caller]
+        .calls
+        .iter()
+        .position(|(d, _)| *d == dep)
+        .map_or(NO_EDGE, |i| (before + i) as u16)
 }
 
 /// The read and write plans of one component.
@@ -58,7 +88,8 @@ pub fn compile(model: &Model) -> Vec<Plan> {
     model
         .components
         .iter()
-        .map(|c| {
+        .enumerate()
+        .map(|(ci, c)| {
             let deps: Vec<(usize, bool)> = c
                 .depends_on
                 .iter()
@@ -70,6 +101,7 @@ pub fn compile(model: &Model) -> Vec<Plan> {
                 dep: d as u16,
                 soft,
                 kind,
+                edge: edge_index(model, ci, d),
             };
             let mut read: Vec<Step> = Vec::new();
             // Caches first so that a hit can skip the database.
@@ -124,6 +156,7 @@ pub fn client_plan(model: &Model) -> Plan {
                 dep: e as u16,
                 soft: false,
                 kind: StepKind::Dns,
+                edge: NO_EDGE,
             });
         }
     }
@@ -133,6 +166,7 @@ pub fn client_plan(model: &Model) -> Plan {
                 dep: e as u16,
                 soft: false,
                 kind: StepKind::Call,
+                edge: NO_EDGE,
             });
         }
     }

@@ -14,13 +14,15 @@ use std::collections::VecDeque;
 
 use rand::RngExt;
 
+use super::edges::{EdgeState, TryTicket};
 use super::lanes::{self, Lanes};
 use super::metrics::{CallTotals, Cause, GaugeArea, GaugeBin, Recorder, TrialResult};
-use super::plan::{Plan, client_plan, compile};
+use super::plan::{Plan, client_plan, compile, edge_policies};
 use crate::engine::SimTime;
 use crate::engine::arena::Arena;
 use crate::engine::queue::{EventKey, EventQueue};
 use crate::engine::rng::{Purpose, SimRng, named_key, stream};
+use crate::model::resilience::CallPolicy;
 use crate::model::{Model, Traffic};
 use crate::scenario::Scenario;
 
@@ -39,13 +41,30 @@ pub(super) fn fault_end(i: usize) -> Ev {
 #[derive(Clone, Copy, Debug)]
 pub(super) enum Ev {
     Arrival,
-    Arrive { call: u32, tag: u32 },
-    Served { call: u32, tag: u32 },
-    Reply { call: u32, tag: u32 },
-    Timeout { call: u32, tag: u32 },
+    Arrive {
+        call: u32,
+        tag: u32,
+    },
+    Served {
+        call: u32,
+        tag: u32,
+    },
+    Reply {
+        call: u32,
+        tag: u32,
+    },
+    Timeout {
+        call: u32,
+        tag: u32,
+    },
     Scenario(u16),
     FaultEnd(u16),
     Tick,
+    /// A caller retries its current step after a backoff delay.
+    Retry {
+        call: u32,
+        tag: u32,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,6 +101,14 @@ pub(super) struct Call {
     pub(super) timer: Option<EventKey>,
     pub(super) start: SimTime,
     pub(super) bin: u32,
+    /// As a caller: retries done in the current step.
+    pub(super) tries: u8,
+    /// As a caller: when the current step began (for its overall deadline).
+    pub(super) step_start: SimTime,
+    /// As a caller: the last retry delay (for decorrelated jitter).
+    pub(super) prev_delay: SimTime,
+    /// As a callee on an edge with a policy: its try's ticket.
+    pub(super) ticket: Option<TryTicket>,
 }
 
 #[derive(Clone, Debug)]
@@ -150,6 +177,8 @@ pub struct DrillTrial<'m> {
     pub(super) plans: &'m [Plan],
     pub(super) client: &'m Plan,
     pub(super) lanes: &'m Lanes,
+    /// Caller-side state of every edge with a policy.
+    pub(super) edges: Vec<EdgeState<'m>>,
     pub(super) bin: SimTime,
     pub(super) queue: EventQueue<Ev>,
     pub(super) calls: Arena<Call>,
@@ -183,6 +212,7 @@ pub struct DrillSetup<'m> {
     plans: Vec<Plan>,
     client: Plan,
     lanes: Lanes,
+    edges: Vec<&'m CallPolicy>,
 }
 
 impl<'m> DrillSetup<'m> {
@@ -201,6 +231,7 @@ impl<'m> DrillSetup<'m> {
             plans: compile(model),
             client: client_plan(model),
             lanes: Lanes::new(model, traffic.timeout),
+            edges: edge_policies(model),
         }
     }
 
@@ -258,6 +289,14 @@ impl<'m> DrillTrial<'m> {
             plans: &setup.plans,
             client: &setup.client,
             lanes: &setup.lanes,
+            edges: setup
+                .edges
+                .iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    EdgeState::new(p, stream(seed, named_key("edge", i as u32), Purpose::Misc))
+                })
+                .collect(),
             bin: setup.bin,
             queue: EventQueue::with_capacity(1024),
             calls: Arena::with_capacity(1024),
@@ -320,6 +359,11 @@ impl<'m> DrillTrial<'m> {
                 Ev::Scenario(i) => self.apply_event(i as usize, now),
                 Ev::FaultEnd(i) => self.end_fault(i as usize, now),
                 Ev::Tick => self.on_tick(now),
+                Ev::Retry { call, tag } => {
+                    if self.live(call, tag) {
+                        self.on_retry(call, now);
+                    }
+                }
             }
             if now >= self.end && self.open_roots == 0 {
                 break;

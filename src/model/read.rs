@@ -42,6 +42,7 @@ const COMPONENT_KEYS: &[&str] = &[
     "hit_ratio",
     "ttl",
     "algorithm",
+    "calls",
 ];
 const GROUP_KEYS: &[&str] = &["kind", "within", "failure", "repair", "crew", "description"];
 const CREW_KEYS: &[&str] = &["size", "description"];
@@ -498,6 +499,7 @@ fn read_component(
         .and_then(|c| resolve(&c, &names.crews, "crew", diags));
     let _ = tr.str("description", diags);
     let serving = read_drill::read_serving(tr, kind, name, defaults, diags);
+    let calls = read_calls(tr, name, &depends_on, &soft_depends_on, names, diags);
 
     let component = Component {
         id: name.clone(),
@@ -511,6 +513,7 @@ fn read_component(
         crew,
         failover,
         serving,
+        calls,
     };
     (component, dep_spans)
 }
@@ -560,4 +563,46 @@ fn check_group_nesting(
             cur = groups[p].within;
         }
     }
+}
+
+/// `[components.<id>.calls.<dep>]`: the caller's policy on each of its edges.
+fn read_calls(
+    tr: &mut TableReader,
+    name: &str,
+    hard: &[usize],
+    soft: &[usize],
+    names: &Names,
+    diags: &mut Diagnostics,
+) -> Vec<(usize, super::resilience::CallPolicy)> {
+    let Some(mut calls) = tr.table("calls", diags) else {
+        return Vec::new();
+    };
+    calls.path = format!("components.{name}.calls");
+    let mut out = Vec::new();
+    for (dep, v) in calls.entries() {
+        let Some(d) = resolve(&dep, &names.components, "component", diags) else {
+            continue;
+        };
+        if !hard.contains(&d) && !soft.contains(&d) {
+            diags.error_hint(
+                dep.span.clone(),
+                format!(
+                    "'{name}' has a call policy for '{}', which is not one of its dependencies",
+                    dep.value
+                ),
+                Some(format!(
+                    "add '{}' to depends_on or soft_depends_on",
+                    dep.value
+                )),
+            );
+            continue;
+        }
+        let path = format!("components.{name}.calls.{}", dep.value);
+        if let Some(policy) = TableReader::new(v, &path, diags)
+            .and_then(|t| super::resilience::read_call_policy(t, diags))
+        {
+            out.push((d, policy));
+        }
+    }
+    out
 }
