@@ -67,6 +67,20 @@ pub fn run(path: &Path) -> Result<(), Failure> {
     for line in topo.render(&model).lines() {
         println!("  {line}");
     }
+    let mut warnings = Vec::new();
+    for c in &model.components {
+        for (d, p) in &c.calls {
+            for w in p.warnings() {
+                warnings.push(format!("{} -> {}: {w}", c.id, model.components[*d].id));
+            }
+        }
+    }
+    if !warnings.is_empty() {
+        println!("\nwarnings (settings that can never act or are likely to hurt):");
+        for w in &warnings {
+            println!("  {w}");
+        }
+    }
     println!("\n{}", resim::analytic::analyze(&model).render().trim_end());
     if !model.defaults_applied.is_empty() {
         println!("\ndefaults applied:");

@@ -225,3 +225,33 @@ fn damaged_files_never_panic() {
         );
     }
 }
+
+#[test]
+fn check_warns_about_edge_policies_that_never_act() {
+    let text = format!(
+        "{BASE}\n[components.app.calls.redis-main]\ntimeout = \"100ms\"\nretry = {{ max = 3, base = \"50ms\", cap = \"1s\", jitter = \"none\", per_try_timeout = \"200ms\" }}\n"
+    );
+    let dir = scratch("cli-check-warnings");
+    std::fs::write(dir.join("model.toml"), text).expect("write model");
+    let out = resim(&dir, &["check", "model.toml"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("app -> redis-main: the per-try timeout (200ms) is not shorter"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("retry storm"), "{stdout}");
+}
+
+#[test]
+fn a_call_policy_on_a_non_dependency_is_an_error() {
+    let text = format!("{BASE}\n[components.lb.calls.redis-main]\ntimeout = \"1s\"\n");
+    let (code, stderr) = check("policy-non-dep", &text);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("not one of its dependencies"), "{stderr}");
+}
