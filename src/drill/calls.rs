@@ -340,6 +340,18 @@ impl<'m> DrillTrial<'m> {
             let cs = &mut self.comps[comp];
             let next = cs.insts[inst].queue.pop_front().expect("non-empty");
             cs.queued_total -= 1;
+            // Load shedding: a call that waited past the queue's time limit
+            // is answered 503 instead of served (its caller has likely given
+            // up, and serving it would only delay the calls behind it).
+            if let Some(limit) = self.model.components[comp].serving.queue_timeout
+                && now - self.calls.get(next).expect("live").start > limit
+            {
+                if self.measured(now) {
+                    self.comps[comp].totals.rejected += 1;
+                }
+                self.reply(next, Some(Cause::QueueFull), now);
+                continue;
+            }
             self.start_service(next, comp, inst, now);
         }
     }

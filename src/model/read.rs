@@ -43,6 +43,7 @@ const COMPONENT_KEYS: &[&str] = &[
     "ttl",
     "algorithm",
     "calls",
+    "queue_timeout",
 ];
 const GROUP_KEYS: &[&str] = &["kind", "within", "failure", "repair", "crew", "description"];
 const CREW_KEYS: &[&str] = &["size", "description"];

@@ -262,6 +262,16 @@ pub(super) fn read_serving(
         Some(w) => s.workers = w.value,
         None => note(tr.has("workers"), "workers"),
     }
+    if let Some(t) = tr.duration("queue_timeout", diags) {
+        if t.value == SimTime::ZERO {
+            diags.error(
+                t.span,
+                format!("'{name}.queue_timeout' must be longer than zero"),
+            );
+        } else {
+            s.queue_timeout = Some(t.value);
+        }
+    }
     match tr.u32("queue", diags) {
         Some(q) => s.queue = q.value,
         None => note(tr.has("queue"), "queue"),

@@ -40,6 +40,9 @@ pub struct Serving {
     pub workers: u32,
     /// Requests one instance holds waiting for a worker; beyond, "queue full".
     pub queue: u32,
+    /// Load shedding: a request that waited longer than this for a worker is
+    /// answered 503 instead of served (CoDel-style queue time limit).
+    pub queue_timeout: Option<SimTime>,
     /// Local work per request (not counting calls to dependencies).
     pub service: Dist,
     /// One-way network latency from a caller to this component.
@@ -64,6 +67,7 @@ impl Serving {
         match key {
             "workers" => self.workers.to_string(),
             "queue" => self.queue.to_string(),
+            "queue_timeout" => self.queue_timeout.map_or("none".into(), |t| t.to_string()),
             "service" => self.service.describe(),
             "latency" => self.latency.describe(),
             "timeout" => self.timeout.to_string(),
@@ -90,6 +94,7 @@ impl Serving {
         let base = Serving {
             workers: 8,
             queue: 128,
+            queue_timeout: None,
             service: lognormal(5_000.0, 20_000.0),
             latency: Dist::constant(SimTime(250 * SimTime::MICROSECOND.0)),
             timeout: ms(5_000),

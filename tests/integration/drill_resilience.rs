@@ -110,3 +110,52 @@ breaker = { window = 20, min_calls = 20, failure_rate = 40, open = "30s", half_o
         "{failed:?}"
     );
 }
+
+/// One pod with 4 workers at 10 ms (capacity 400/s) offered 800/s.
+fn overload(queue_timeout: &str) -> Vec<TrialResult> {
+    let text = format!(
+        r#"
+[components.svc]
+workers = 4
+queue = 2000
+{queue_timeout}
+service = {{ dist = "exponential", mean = "10ms" }}
+latency = {{ dist = "constant", value = "0s" }}
+timeout = "30s"
+
+[traffic]
+rate = "800/s"
+timeout = "30s"
+
+[[scenarios]]
+name = "s"
+duration = "60s"
+warmup = "10s"
+"#
+    );
+    run(&text)
+}
+
+#[test]
+fn load_shedding_bounds_the_latency_of_accepted_requests() {
+    let p99_ms = |r: &[TrialResult]| {
+        let mut all = resim::stats::LatencyHistogram::new();
+        for t in r {
+            all.merge(&t.latency);
+        }
+        all.quantile(0.99).expect("some successes") as f64 / 1e6
+    };
+    let shed = overload("queue_timeout = \"50ms\"");
+    let unshed = overload("");
+    // Accepted requests wait at most 50 ms, then take at most the service
+    // time's p99 (10 ms * ln 100 = 46 ms): p99 below ~96 ms plus the
+    // histogram's 1/64 error.
+    assert!(p99_ms(&shed) < 100.0, "shed p99 {}", p99_ms(&shed));
+    // Without shedding the queue fills: 2000 queued / 400 per s = 5 s of wait.
+    assert!(p99_ms(&unshed) > 1000.0, "unshed p99 {}", p99_ms(&unshed));
+    // Shedding still serves at capacity: about half of the offered load.
+    let (offered, ok, failed) = totals(&shed);
+    let share = ok as f64 / offered as f64;
+    assert!((share - 0.5).abs() < 0.03, "{share}");
+    assert_eq!(failed[Cause::QueueFull as usize], offered - ok);
+}
