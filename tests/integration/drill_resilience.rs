@@ -159,3 +159,34 @@ fn load_shedding_bounds_the_latency_of_accepted_requests() {
     assert!((share - 0.5).abs() < 0.03, "{share}");
     assert_eq!(failed[Cause::QueueFull as usize], offered - ok);
 }
+
+/// The bundled retry-storm model: the overload outlives its 15-s trigger
+/// without a budget, and a budget, jitter and a breaker let it recover.
+#[test]
+fn a_retry_storm_outlives_its_trigger_and_a_budget_cures_it() {
+    let path = super::util::repo().join("models/retry-storm.toml");
+    let text = std::fs::read_to_string(&path).expect("bundled model");
+    let a = Model::parse(&text, "retry-storm.toml").expect("valid");
+    let b = resim::compare::apply_sets(
+        &text,
+        "retry-storm.toml",
+        &[
+            "app.calls.db.budget={ percent = 20, min_concurrency = 3 }".into(),
+            "app.calls.db.retry={ max = 3, base = \"25ms\", cap = \"250ms\", jitter = \"full\", per_try_timeout = \"100ms\" }".into(),
+            "app.calls.db.breaker={ window = 100, min_calls = 50, failure_rate = 50, open = \"5s\", half_open_calls = 10 }".into(),
+        ],
+    )
+    .expect("valid edits");
+    let req = DrillRequest {
+        trials: 2,
+        seed: 5,
+        threads: 2,
+        bin: SimTime(10 * SimTime::SECOND.0),
+    };
+    let c = resim::compare::compare_scenario(&a, &b, "db-slowdown", &req, &|_| {}).expect("runs");
+    let last = |s: &resim::drill::ScenarioSummary| s.bins.last().expect("bins").success.mean;
+    // The slowdown ended at 45 s; three minutes later A is still down, B is well.
+    assert!(last(&c.a) < 0.05, "storm: {}", last(&c.a));
+    assert!(last(&c.b) > 0.99, "cured: {}", last(&c.b));
+    assert_eq!(c.metrics[0].winner, "B");
+}
