@@ -6,7 +6,11 @@
 //! 2. [`topology`] builds the dependency graph and the structure function
 //!    (is the service up, given which instances are up?).
 //! 3. [`availability`] simulates component up/down states over a long horizon;
-//!    [`analytic`] gives the exact figures theory allows.
+//!    [`analytic`] gives the exact figures theory allows. [`drill`] replays a
+//!    [`scenario`] request by request on the [`engine`]; [`compare`] runs two
+//!    designs on common random numbers. [`behaviours`], [`k8s`] and [`lb`]
+//!    hold the mechanisms components use (retries, breakers, probes, HPA,
+//!    health checks) as small state machines.
 //! 4. [`montecarlo`] runs trials over rayon, seeded by (master seed, trial
 //!    index), and merges them in trial order so results do not depend on the
 //!    thread count.
