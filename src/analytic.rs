@@ -8,7 +8,7 @@
 //!   for any distributions; times the availability of each group it sits in
 //!   (as if groups failed independently of everything else);
 //! - k of n by the binomial sum (Poisson-binomial when instances differ);
-//! - a database, approximately, as 1 - [Π(1-a_i) + f·E[failover]·(1-(1-a)^(n-1))]
+//! - a database, approximately, as 1 - [Π(1-a_i) + f·E\[failover\]·(1-(1-a)^(n-1))]
 //!   where f = a/MTTF is the rate of primary failures and the last factor is
 //!   the chance a replica is there to promote.
 //!

@@ -1,6 +1,6 @@
 //! The drill: a request-level discrete-event trial of a failure scenario.
 //! [`sim`] runs one trial; [`metrics`] is what it measures; [`plan`] is the
-//! call structure compiled from the model; [`faults`] applies the scenario.
+//! call structure compiled from the model; `faults` applies the scenario.
 
 mod calls;
 mod edges;

@@ -244,7 +244,7 @@ pub struct Traffic {
 /// or a daily curve. Times count from the end of the warm-up.
 #[derive(Clone, Debug, PartialEq)]
 pub enum LoadProfile {
-    /// Linear between (time [s], rate [req/s]) points, sorted by time; flat
+    /// Linear between (time \[s\], rate \[req/s\]) points, sorted by time; flat
     /// before the first and after the last. Two points at one time make a step.
     Points(Vec<(f64, f64)>),
     /// A 24-hour sinusoid between a trough and a peak.

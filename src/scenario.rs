@@ -112,7 +112,7 @@ pub enum Param {
     Queue,
     /// Cache hit ratio.
     HitRatio,
-    /// Callers' timeout [ms].
+    /// Callers' timeout \[ms\].
     TimeoutMs,
     /// Multiplier on service times.
     ServiceFactor,

@@ -11,7 +11,7 @@
 //! - an entity fails at rate 1/MTTF; it queues if its crew is fully busy;
 //! - an entity under repair is repaired at rate 1/MTTR; its crew then takes
 //!   the head of the queue;
-//! - a running failover completes at rate 1/E[failover] and promotes the
+//! - a running failover completes at rate 1/E\[failover\] and promotes the
 //!   lowest-index effectively-up instance (or none);
 //! - after each of these, as in the trial: a primary that is no longer
 //!   effectively up is dropped, and a failover starts if another instance is

@@ -79,7 +79,7 @@ pub struct Attribution {
 /// A point of the A(t) curve.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct PointAvailability {
-    /// Time since start [h].
+    /// Time since start \[h\].
     pub t_hours: f64,
     /// Point availability: the share of trials in which the service was up
     /// at that instant.
@@ -99,9 +99,9 @@ pub struct AvailabilitySummary {
     pub seed: u64,
     /// Trials run.
     pub trials: u64,
-    /// Horizon per trial [h].
+    /// Horizon per trial \[h\].
     pub horizon_hours: f64,
-    /// The year length used to annualise [h].
+    /// The year length used to annualise \[h\].
     pub year_hours: f64,
     /// Service availability.
     pub availability: AvailabilityFigure,
@@ -111,9 +111,9 @@ pub struct AvailabilitySummary {
     pub downtime_minutes_per_year: DowntimeFigure,
     /// Outages [1/year].
     pub outages_per_year: Estimate,
-    /// Mean service uptime between outages [h] (total uptime / outages).
+    /// Mean service uptime between outages \[h\] (total uptime / outages).
     pub service_mtbf_hours: Option<f64>,
-    /// Mean outage length [min] (total downtime / outages).
+    /// Mean outage length \[min\] (total downtime / outages).
     pub service_mttr_minutes: Option<f64>,
     /// Outages observed across all trials.
     pub outages_observed: u64,

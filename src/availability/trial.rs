@@ -36,15 +36,15 @@ pub struct TrialOutcome {
     pub trial: u64,
     /// The trial's seed.
     pub seed: u64,
-    /// Service downtime over the horizon [s].
+    /// Service downtime over the horizon \[s\].
     pub downtime_secs: f64,
     /// Number of times the service went down.
     pub outages: u32,
-    /// Downtime blamed on each cause [s]: components, then groups.
+    /// Downtime blamed on each cause \[s\]: components, then groups.
     pub blame_secs: Vec<f64>,
     /// Whether the service was up at each grid point (for point availability A(t)).
     pub up_at_grid: Vec<bool>,
-    /// Downtime inside each grid cell [s] (for interval availability over time).
+    /// Downtime inside each grid cell \[s\] (for interval availability over time).
     pub down_in_cell: Vec<f64>,
 }
 

@@ -19,11 +19,11 @@ pub struct BinStats {
     pub succeeded: u64,
     /// Of those, the ones that failed, by [`Cause`] index.
     pub failed: [u64; CAUSES],
-    /// Median latency of the successes [ms] (NaN when none).
+    /// Median latency of the successes \[ms\] (NaN when none).
     pub p50_ms: f64,
-    /// 99th percentile latency of the successes [ms] (NaN when none).
+    /// 99th percentile latency of the successes \[ms\] (NaN when none).
     pub p99_ms: f64,
-    /// Mean latency of the successes [ms] (NaN when none).
+    /// Mean latency of the successes \[ms\] (NaN when none).
     pub mean_ms: f64,
 }
 
@@ -61,7 +61,7 @@ pub struct CallTotals {
     pub served: u64,
     /// Of those, calls that waited in the queue first.
     pub waited: u64,
-    /// Total time calls spent queued before a worker took them [ns].
+    /// Total time calls spent queued before a worker took them \[ns\].
     pub wait_ns: u128,
     /// Calls turned away because the queue was full.
     pub rejected: u64,
@@ -79,7 +79,7 @@ impl CallTotals {
         }
     }
 
-    /// Mean queueing delay over served calls [s].
+    /// Mean queueing delay over served calls \[s\].
     pub fn mean_wait_secs(&self) -> f64 {
         if self.served == 0 {
             0.0

@@ -54,7 +54,7 @@ pub struct Availability {
     pub ci95: [f64; 2],
 }
 
-/// Latency of successful requests over all trials [ms].
+/// Latency of successful requests over all trials \[ms\].
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Latency {
     /// Mean.
@@ -89,9 +89,9 @@ pub struct BinSummary {
     pub offered: f64,
     /// Success ratio.
     pub success: Band,
-    /// Median latency of successes [ms].
+    /// Median latency of successes \[ms\].
     pub p50_ms: Band,
-    /// 99th percentile latency of successes [ms].
+    /// 99th percentile latency of successes \[ms\].
     pub p99_ms: Band,
     /// Failures by cause (mean per trial), in [`Cause::ALL`] order.
     pub failed: [f64; CAUSES],
@@ -108,11 +108,11 @@ pub struct ScenarioSummary {
     pub description: String,
     /// Trials run.
     pub trials: u64,
-    /// Measured duration [s].
+    /// Measured duration \[s\].
     pub duration_s: f64,
-    /// Warm-up [s].
+    /// Warm-up \[s\].
     pub warmup_s: f64,
-    /// Bin width [s].
+    /// Bin width \[s\].
     pub bin_s: f64,
     /// Requests offered per trial (mean).
     pub offered_per_trial: f64,

@@ -62,13 +62,13 @@ impl NodeLoss {
 /// One node's allocatable capacity and what its pods have requested.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Node {
-    /// CPU pods may request [millicores].
+    /// CPU pods may request \[millicores\].
     pub cpu: u64,
-    /// Memory pods may request [bytes].
+    /// Memory pods may request \[bytes\].
     pub memory: u64,
-    /// CPU requested by its pods [millicores].
+    /// CPU requested by its pods \[millicores\].
     pub cpu_requested: u64,
-    /// Memory requested by its pods [bytes].
+    /// Memory requested by its pods \[bytes\].
     pub memory_requested: u64,
 }
 
@@ -138,7 +138,7 @@ pub fn place(nodes: &[Node], up: &[bool], r: &Resources) -> Option<usize> {
     best.map(|(i, _)| i)
 }
 
-/// A container's memory after `uptime` with `in_flight` requests [bytes].
+/// A container's memory after `uptime` with `in_flight` requests \[bytes\].
 pub fn memory_at(m: &MemorySpec, uptime: SimTime, in_flight: u32) -> u64 {
     let leak = (m.leak_per_sec * uptime.as_secs_f64()).floor();
     m.baseline

@@ -28,20 +28,20 @@ pub const DIST_NAMES: &[&str] = &[
 /// A validated distribution of durations; samples are in seconds internally.
 #[derive(Clone, Debug)]
 pub enum Dist {
-    /// Always the same value [s].
+    /// Always the same value \[s\].
     Constant(f64),
-    /// Exponential with the given mean [s].
+    /// Exponential with the given mean \[s\].
     Exponential {
-        /// Mean [s].
+        /// Mean \[s\].
         mean: f64,
         /// The sampler (rate 1/mean).
         sampler: Exp<f64>,
     },
-    /// Weibull with shape k and scale λ [s].
+    /// Weibull with shape k and scale λ \[s\].
     Weibull {
         /// Shape k (1 is exponential; above 1, wear-out).
         shape: f64,
-        /// Scale λ [s].
+        /// Scale λ \[s\].
         scale: f64,
         /// The sampler.
         sampler: Weibull<f64>,
@@ -55,23 +55,23 @@ pub enum Dist {
         /// The sampler.
         sampler: LogNormal<f64>,
     },
-    /// Gamma with shape k and scale θ [s].
+    /// Gamma with shape k and scale θ \[s\].
     Gamma {
         /// Shape k.
         shape: f64,
-        /// Scale θ [s].
+        /// Scale θ \[s\].
         scale: f64,
         /// The sampler.
         sampler: Gamma<f64>,
     },
-    /// Uniform on [min, max] [s].
+    /// Uniform on \[min, max\] \[s\].
     Uniform {
-        /// Lower bound [s].
+        /// Lower bound \[s\].
         min: f64,
-        /// Upper bound [s].
+        /// Upper bound \[s\].
         max: f64,
     },
-    /// Resamples the listed observations uniformly [s].
+    /// Resamples the listed observations uniformly \[s\].
     Empirical(Vec<f64>),
 }
 
@@ -109,7 +109,7 @@ impl Dist {
         }
     }
 
-    /// The mean [s].
+    /// The mean \[s\].
     pub fn mean_secs(&self) -> f64 {
         match self {
             Dist::Constant(v) => *v,

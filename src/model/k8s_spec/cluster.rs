@@ -206,12 +206,12 @@ impl Default for NodeTimings {
 pub struct NodePoolSpec {
     /// Number of nodes (default 1).
     pub count: u32,
-    /// CPU capacity of one node [millicores] (required).
+    /// CPU capacity of one node \[millicores\] (required).
     pub cpu: u64,
-    /// Memory capacity of one node [bytes] (required).
+    /// Memory capacity of one node \[bytes\] (required).
     pub memory: u64,
     /// Held back from pods: the kubelet's hard eviction threshold
-    /// `memory.available<100Mi` (domain.md §3; k8s: pkg/kubelet/eviction/defaults_linux.go) [bytes].
+    /// `memory.available<100Mi` (domain.md §3; k8s: pkg/kubelet/eviction/defaults_linux.go) \[bytes\].
     pub eviction_hard_memory: u64,
     /// Node-loss timings.
     pub timings: NodeTimings,
@@ -230,7 +230,7 @@ impl NodePoolSpec {
         "toleration",
     ];
 
-    /// Memory the scheduler may hand to pods: capacity minus the eviction threshold [bytes].
+    /// Memory the scheduler may hand to pods: capacity minus the eviction threshold \[bytes\].
     pub fn allocatable_memory(&self) -> u64 {
         self.memory.saturating_sub(self.eviction_hard_memory)
     }

@@ -11,13 +11,13 @@ use crate::model::units;
 /// CPU and memory requests and limits of the app container.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Resources {
-    /// CPU reserved for scheduling [millicores].
+    /// CPU reserved for scheduling \[millicores\].
     pub cpu_request: Option<u64>,
-    /// CPU cap; above it the container is throttled, not killed [millicores].
+    /// CPU cap; above it the container is throttled, not killed \[millicores\].
     pub cpu_limit: Option<u64>,
-    /// Memory reserved for scheduling [bytes].
+    /// Memory reserved for scheduling \[bytes\].
     pub memory_request: Option<u64>,
-    /// Memory cap; above it the container is OOM-killed [bytes].
+    /// Memory cap; above it the container is OOM-killed \[bytes\].
     pub memory_limit: Option<u64>,
 }
 
@@ -28,7 +28,7 @@ impl Resources {
     /// Reads `{ requests = { cpu = "250m", memory = "256Mi" }, limits = { ... } }`.
     ///
     /// A limit given without a request also sets the request, as the API
-    /// server does (https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/).
+    /// server does (<https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/>).
     pub fn read(mut tr: TableReader, diags: &mut Diagnostics) -> Option<Self> {
         let before = diags.len();
         let mut r = Resources::default();
@@ -107,9 +107,9 @@ fn read_cpu(tr: &mut TableReader, key: &str, diags: &mut Diagnostics) -> Option<
 /// memory = `baseline` + `per_in_flight` × requests in flight + `leak` × uptime.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct MemorySpec {
-    /// Memory of an idle, freshly started container [bytes].
+    /// Memory of an idle, freshly started container \[bytes\].
     pub baseline: u64,
-    /// Extra memory per request in flight [bytes].
+    /// Extra memory per request in flight \[bytes\].
     pub per_in_flight: u64,
     /// Growth over uptime, e.g. a leak [bytes/s].
     pub leak_per_sec: f64,
