@@ -108,6 +108,43 @@ impl<'m> DrillTrial<'m> {
                 Cause::Refused
             });
         }
+        // A load balancer with health checks sends only to backends it sees UP.
+        if by_lb && let Some(health) = &comp.lb_health {
+            let up = |i: u32| health.get(i as usize).is_none_or(|h| h.is_up());
+            let eligible = (0..n).filter(|&i| up(i)).count() as u32;
+            if eligible == 0 {
+                return Err(Cause::NoBackend);
+            }
+            let pick = match algorithm {
+                LbAlgorithm::RoundRobin => loop {
+                    comp.rr = comp.rr.wrapping_add(1);
+                    if up(comp.rr % n) {
+                        break comp.rr % n;
+                    }
+                },
+                LbAlgorithm::LeastRequest => (0..n)
+                    .filter(|&i| up(i))
+                    .min_by_key(|&i| {
+                        comp.insts[i as usize].busy as usize + comp.insts[i as usize].queue.len()
+                    })
+                    .expect("one is up"),
+                LbAlgorithm::PowerOfTwo => {
+                    let nth = |k: u32| {
+                        (0..n)
+                            .filter(|&i| up(i))
+                            .nth(k as usize)
+                            .expect("k < eligible")
+                    };
+                    let a = nth(comp.rng_route.random_range(0..eligible));
+                    let b = nth(comp.rng_route.random_range(0..eligible));
+                    let load = |i: u32| {
+                        comp.insts[i as usize].busy as usize + comp.insts[i as usize].queue.len()
+                    };
+                    if load(b) < load(a) { b } else { a }
+                }
+            };
+            return Ok(pick as u16);
+        }
         let pick = match s.kind {
             StepKind::DbWrite => comp.primary.min(n - 1),
             StepKind::DbRead if n > 1 => {

@@ -22,6 +22,8 @@ use crate::engine::SimTime;
 use crate::engine::arena::Arena;
 use crate::engine::queue::{EventKey, EventQueue};
 use crate::engine::rng::{Purpose, SimRng, named_key, stream};
+use crate::lb::health::{HealthCheck, first_check_at};
+use crate::model::k8s_spec::HealthCheckSpec;
 use crate::model::resilience::CallPolicy;
 use crate::model::{Model, Traffic};
 use crate::scenario::Scenario;
@@ -64,6 +66,11 @@ pub(super) enum Ev {
     Retry {
         call: u32,
         tag: u32,
+    },
+    /// A load balancer's active health check of a backend instance.
+    Check {
+        comp: u16,
+        inst: u16,
     },
 }
 
@@ -149,6 +156,9 @@ pub(super) struct Comp {
     pub(super) queued_total: u32,
     pub(super) gauge: GaugeArea,
     pub(super) totals: CallTotals,
+    /// Health of each instance as its load balancer's active checks see it
+    /// (`None` when no load balancer in front of it checks health).
+    pub(super) lb_health: Option<Vec<HealthCheck>>,
     pub(super) rng_service: SimRng,
     pub(super) rng_latency: SimRng,
     pub(super) rng_route: SimRng,
@@ -255,7 +265,8 @@ impl<'m> DrillTrial<'m> {
         let comps = model
             .components
             .iter()
-            .map(|c| {
+            .enumerate()
+            .map(|(ci, c)| {
                 let key = named_key(&c.id, 0);
                 Comp {
                     insts: (0..c.instances).map(|_| Inst::fresh()).collect(),
@@ -272,6 +283,8 @@ impl<'m> DrillTrial<'m> {
                     queued_total: 0,
                     gauge: GaugeArea::default(),
                     totals: CallTotals::default(),
+                    lb_health: checked_by(model, ci)
+                        .map(|spec| vec![HealthCheck::new(spec); c.instances as usize]),
                     rng_service: stream(seed, key, Purpose::Service),
                     rng_latency: stream(seed, key, Purpose::Network),
                     rng_route: stream(seed, key, Purpose::Routing),
@@ -323,6 +336,9 @@ impl<'m> DrillTrial<'m> {
             self.queue
                 .schedule(self.start + ev.at, Ev::Scenario(i as u16));
         }
+        for c in 0..self.comps.len() {
+            self.schedule_first_checks(c, 0, SimTime::ZERO);
+        }
         for k in 1..=self.ticks {
             let t = (self.start + SimTime(self.bin.0 * k as u64)).min(self.end);
             self.queue.schedule_in_lane(lanes::TICKS, t, Ev::Tick);
@@ -359,6 +375,7 @@ impl<'m> DrillTrial<'m> {
                 Ev::Scenario(i) => self.apply_event(i as usize, now),
                 Ev::FaultEnd(i) => self.end_fault(i as usize, now),
                 Ev::Tick => self.on_tick(now),
+                Ev::Check { comp, inst } => self.on_check(comp as usize, inst as usize, now),
                 Ev::Retry { call, tag } => {
                     if self.live(call, tag) {
                         self.on_retry(call, now);
@@ -486,5 +503,56 @@ pub(super) fn schedule_via(
     match lane {
         Some(l) => q.schedule_in_lane(l, at, ev),
         None => q.schedule(at, ev),
+    }
+}
+
+/// The health-check spec of the load balancer in front of component `c`, if
+/// one checks it (the first such load balancer in file order).
+fn checked_by(model: &Model, c: usize) -> Option<HealthCheckSpec> {
+    model.components.iter().find_map(|lb| {
+        lb.serving
+            .health_check
+            .filter(|_| lb.depends_on.contains(&c) || lb.soft_depends_on.contains(&c))
+    })
+}
+
+impl DrillTrial<'_> {
+    /// Schedules the first check of instances `from..` of component `c`,
+    /// spread over one interval, starting at `now`.
+    pub(super) fn schedule_first_checks(&mut self, c: usize, from: usize, now: SimTime) {
+        let Some(h) = &self.comps[c].lb_health else {
+            return;
+        };
+        let n = h.len();
+        let interval = h.first().map_or(SimTime::SECOND, HealthCheck::interval);
+        for i in from..n {
+            let at = first_check_at(now, i, n, interval);
+            self.queue.schedule(
+                at,
+                Ev::Check {
+                    comp: c as u16,
+                    inst: i as u16,
+                },
+            );
+        }
+    }
+
+    /// One active check: a backend passes while it is up, in service and not hung.
+    fn on_check(&mut self, c: usize, inst: usize, now: SimTime) {
+        let comp = &mut self.comps[c];
+        let ok =
+            inst < comp.active as usize && comp.insts.get(inst).is_some_and(|x| x.up && !x.held);
+        let Some(h) = comp.lb_health.as_mut().and_then(|h| h.get_mut(inst)) else {
+            return;
+        };
+        h.on_result(ok);
+        let next = h.next_check_at(now);
+        self.queue.schedule(
+            next,
+            Ev::Check {
+                comp: c as u16,
+                inst: inst as u16,
+            },
+        );
     }
 }

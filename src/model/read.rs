@@ -44,6 +44,7 @@ const COMPONENT_KEYS: &[&str] = &[
     "algorithm",
     "calls",
     "queue_timeout",
+    "health_check",
 ];
 const GROUP_KEYS: &[&str] = &["kind", "within", "failure", "repair", "crew", "description"];
 const CREW_KEYS: &[&str] = &["size", "description"];

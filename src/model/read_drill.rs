@@ -325,6 +325,18 @@ pub(super) fn read_serving(
         }
         s.algorithm = a;
     }
+    if let Some(t) = tr.table("health_check", diags) {
+        if kind != ComponentKind::LoadBalancer {
+            diags.error(
+                t.span.clone(),
+                format!(
+                    "'health_check' applies to load balancers; '{name}' is {}",
+                    kind.name()
+                ),
+            );
+        }
+        s.health_check = crate::model::k8s_spec::HealthCheckSpec::read(t, diags);
+    }
     match kind {
         ComponentKind::Cache if !tr.has("hit_ratio") => unset.push("hit_ratio"),
         ComponentKind::Dns if !tr.has("ttl") => unset.push("ttl"),

@@ -55,6 +55,8 @@ pub struct Serving {
     pub ttl: SimTime,
     /// Load balancers: how a backend is chosen.
     pub algorithm: LbAlgorithm,
+    /// Load balancers: active health checks of the backends, if any.
+    pub health_check: Option<super::k8s_spec::HealthCheckSpec>,
 }
 
 fn ms(x: u64) -> SimTime {
@@ -101,6 +103,7 @@ impl Serving {
             hit_ratio: 0.9,
             ttl: SimTime(30 * SimTime::SECOND.0),
             algorithm: LbAlgorithm::RoundRobin,
+            health_check: None,
         };
         match kind {
             ComponentKind::Dns => Serving {

@@ -235,3 +235,50 @@ duration = "60s"
     assert!((during - 0.5).abs() < 0.01, "{during}");
     assert_eq!(success(&r, 14), 1.0);
 }
+
+#[test]
+fn health_checks_take_a_crashed_backend_out_of_rotation() {
+    let with_checks = |checks: &str| {
+        let text = system(
+            r#"
+[[scenarios.events]]
+at = "60s"
+fault = "crash"
+target = "app"
+instance = 0
+duration = "60s"
+"#,
+        )
+        .replace(
+            "kind = \"load_balancer\"\n",
+            &format!("kind = \"load_balancer\"\n{checks}\n"),
+        );
+        let model = Model::parse(&text, "t.toml").expect("valid model");
+        let req = DrillRequest {
+            trials: 4,
+            seed: 9,
+            threads: 2,
+            bin: SimTime(10 * SimTime::SECOND.0),
+        };
+        run_scenario(&model, &model.scenarios[0], &req, &|_| {}).expect("runs")
+    };
+    let refused = |r: &[TrialResult]| {
+        (0..r[0].bins.len())
+            .map(|b| failed(r, b, Cause::Refused))
+            .sum::<u64>()
+            / 4
+    };
+    let blind = with_checks("");
+    let checked = with_checks("health_check = { interval = \"2s\", rise = 2, fall = 3 }");
+    // Blind: a third of 60 s at 200/s is refused.
+    assert!(
+        (refused(&blind) as f64 - 4000.0).abs() < 300.0,
+        "{}",
+        refused(&blind)
+    );
+    // Checked: only until 3 failed checks 2 s apart mark it DOWN (at most ~6 s).
+    let r = refused(&checked);
+    assert!(r > 0 && r < 500, "{r}");
+    assert_eq!(success(&checked, 8), 1.0);
+    assert_eq!(success(&checked, 14), 1.0);
+}
