@@ -23,7 +23,7 @@ pub use pod::{PodSpec, ProbeKind, ProbeSpec, RestartPolicy};
 pub use resources::{MemorySpec, Resources};
 
 use super::error::Diagnostics;
-use super::reader::TableReader;
+use super::reader::{Located, TableReader};
 use crate::engine::SimTime;
 
 /// Seconds as a [`SimTime`], for the defaults below.
@@ -31,19 +31,22 @@ pub(crate) const fn secs(s: u64) -> SimTime {
     SimTime(s * SimTime::SECOND.0)
 }
 
-/// Reads the duration `key` into `out` when present, checking `min..=max`.
-fn read_duration(
-    tr: &mut TableReader,
+/// Reads `key` with `get` into `out` when present, checking `min..=max`
+/// (`unbounded` as `max` means no upper limit).
+fn read_in_range<'a, 'i, T: PartialOrd + Copy + std::fmt::Display>(
+    tr: &mut TableReader<'a, 'i>,
     key: &str,
-    (min, max): (SimTime, SimTime),
-    out: &mut SimTime,
+    (min, max): (T, T),
+    unbounded: T,
+    out: &mut T,
     diags: &mut Diagnostics,
+    get: impl FnOnce(&mut TableReader<'a, 'i>, &str, &mut Diagnostics) -> Option<Located<T>>,
 ) {
-    let Some(v) = tr.duration(key, diags) else {
+    let Some(v) = get(tr, key, diags) else {
         return;
     };
     if v.value < min || v.value > max {
-        let range = if max == SimTime::NEVER {
+        let range = if max == unbounded {
             format!("at least {min}")
         } else {
             format!("from {min} to {max}")
@@ -57,30 +60,28 @@ fn read_duration(
     }
 }
 
+/// Reads the duration `key` into `out` when present, checking `min..=max`.
+fn read_duration(
+    tr: &mut TableReader,
+    key: &str,
+    range: (SimTime, SimTime),
+    out: &mut SimTime,
+    diags: &mut Diagnostics,
+) {
+    read_in_range(tr, key, range, SimTime::NEVER, out, diags, |t, k, d| {
+        t.duration(k, d)
+    });
+}
+
 /// Reads the whole number `key` into `out` when present, checking `min..=max`.
 fn read_count(
     tr: &mut TableReader,
     key: &str,
-    (min, max): (u32, u32),
+    range: (u32, u32),
     out: &mut u32,
     diags: &mut Diagnostics,
 ) {
-    let Some(v) = tr.u32(key, diags) else {
-        return;
-    };
-    if v.value < min || v.value > max {
-        let range = if max == u32::MAX {
-            format!("at least {min}")
-        } else {
-            format!("from {min} to {max}")
-        };
-        diags.error(
-            v.span,
-            format!("'{}.{key}' must be {range}, found {}", tr.path, v.value),
-        );
-    } else {
-        *out = v.value;
-    }
+    read_in_range(tr, key, range, u32::MAX, out, diags, |t, k, d| t.u32(k, d));
 }
 
 /// Any duration from zero up.

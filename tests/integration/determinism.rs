@@ -2,24 +2,54 @@
 
 use super::util::{repo, resim, scratch};
 
+/// Runs `resim MODE MODEL --seed 7 --threads T --out OUT` plus `extra`, asserting success.
+fn run_seeded(
+    dir: &std::path::Path,
+    mode: &str,
+    model: &str,
+    extra: &[&str],
+    threads: &str,
+    out: &str,
+) {
+    let mut args = vec![
+        mode,
+        model,
+        "--seed",
+        "7",
+        "--threads",
+        threads,
+        "--out",
+        out,
+    ];
+    args.extend_from_slice(extra);
+    let o = resim(dir, &args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// Asserts that each of `files` is non-empty and byte-identical in `t1/` and `t2/`.
+fn assert_same_bytes(dir: &std::path::Path, files: &[&str], reproduce: &str) {
+    for file in files {
+        let a = std::fs::read(dir.join("t1").join(file)).expect("t1 output");
+        let b = std::fs::read(dir.join("t2").join(file)).expect("t2 output");
+        assert!(!a.is_empty(), "{file} is empty");
+        assert!(
+            a == b,
+            "{file} differs between --threads 1 and 2; {reproduce} in {} to reproduce",
+            dir.display()
+        );
+    }
+}
+
 fn run_availability(dir: &std::path::Path, threads: &str, out: &str) {
     let model = repo().join("models/web-app.toml");
-    let o = resim(
+    run_seeded(
         dir,
-        &[
-            "availability",
-            model.to_str().unwrap(),
-            "--trials",
-            "3000",
-            "--seed",
-            "7",
-            "--threads",
-            threads,
-            "--out",
-            out,
-        ],
+        "availability",
+        model.to_str().unwrap(),
+        &["--trials", "3000"],
+        threads,
+        out,
     );
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
 #[test]
@@ -27,14 +57,11 @@ fn availability_outputs_are_identical_at_1_and_2_threads() {
     let dir = scratch("determinism-availability");
     run_availability(&dir, "1", "t1");
     run_availability(&dir, "2", "t2");
-    for file in ["summary.json", "trials.csv"] {
-        let a = std::fs::read(dir.join("t1").join(file)).expect("t1 output");
-        let b = std::fs::read(dir.join("t2").join(file)).expect("t2 output");
-        assert!(
-            a == b,
-            "{file} differs between --threads 1 and 2; rerun with --seed 7 to reproduce"
-        );
-    }
+    assert_same_bytes(
+        &dir,
+        &["summary.json", "trials.csv"],
+        "rerun `resim availability models/web-app.toml --trials 3000 --seed 7 --threads 2`",
+    );
 }
 
 #[test]
@@ -87,22 +114,7 @@ duration = "30s"
 }
 
 fn run_drill(dir: &std::path::Path, threads: &str, out: &str) {
-    let o = resim(
-        dir,
-        &[
-            "run",
-            "web-app.toml",
-            "--trials",
-            "4",
-            "--seed",
-            "7",
-            "--threads",
-            threads,
-            "--out",
-            out,
-        ],
-    );
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    run_seeded(dir, "run", "web-app.toml", &["--trials", "4"], threads, out);
 }
 
 #[test]
@@ -111,15 +123,9 @@ fn drill_outputs_are_identical_at_1_and_2_threads() {
     std::fs::write(dir.join("web-app.toml"), short_web_app()).expect("write model");
     run_drill(&dir, "1", "t1");
     run_drill(&dir, "2", "t2");
-    for file in ["summary.json", "timeseries.csv"] {
-        let a = std::fs::read(dir.join("t1").join(file)).expect("t1 output");
-        let b = std::fs::read(dir.join("t2").join(file)).expect("t2 output");
-        assert!(!a.is_empty(), "{file} is empty");
-        assert!(
-            a == b,
-            "{file} differs between --threads 1 and 2; rerun `resim run web-app.toml --trials 4 \
-             --seed 7 --threads 2` in {} to reproduce",
-            dir.display()
-        );
-    }
+    assert_same_bytes(
+        &dir,
+        &["summary.json", "timeseries.csv"],
+        "rerun `resim run web-app.toml --trials 4 --seed 7 --threads 2`",
+    );
 }
