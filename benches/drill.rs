@@ -64,6 +64,7 @@ fn threads(c: &mut Criterion) {
                     seed: 1,
                     threads,
                     bin: BIN,
+                    snapshots: Vec::new(),
                 };
                 b.iter(|| {
                     let r = run_scenario(&model, sc, &req, &|_| {}).expect("drill runs");

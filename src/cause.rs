@@ -21,10 +21,17 @@ pub enum Cause {
     CircuitOpen = 6,
     /// The caller's bulkhead (concurrency limit on the edge) was full.
     BulkheadFull = 7,
+    /// A rate limit (the load balancer's token bucket) turned it away (429).
+    RateLimited = 8,
+    /// No connection came free in the caller's pool before its wait timeout.
+    PoolExhausted = 9,
+    /// A store refused a write: a full disk, a read-only database, or Redis
+    /// at `maxmemory` with `noeviction` (`-OOM command not allowed`).
+    WriteRejected = 10,
 }
 
 /// Number of failure causes.
-pub const CAUSES: usize = 8;
+pub const CAUSES: usize = 11;
 
 impl Cause {
     /// Every cause, in index order.
@@ -37,6 +44,9 @@ impl Cause {
         Cause::NoBackend,
         Cause::CircuitOpen,
         Cause::BulkheadFull,
+        Cause::RateLimited,
+        Cause::PoolExhausted,
+        Cause::WriteRejected,
     ];
 
     /// The name used in reports and CSV columns.
@@ -50,6 +60,9 @@ impl Cause {
             Cause::NoBackend => "no_backend",
             Cause::CircuitOpen => "circuit_open",
             Cause::BulkheadFull => "bulkhead_full",
+            Cause::RateLimited => "rate_limited",
+            Cause::PoolExhausted => "pool_exhausted",
+            Cause::WriteRejected => "write_rejected",
         }
     }
 }

@@ -76,6 +76,7 @@ impl DrillArgs {
             seed: self.seed,
             threads: self.threads,
             bin: self.bin,
+            snapshots: Vec::new(),
         })
     }
 

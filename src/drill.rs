@@ -8,6 +8,7 @@ mod faults;
 mod lanes;
 pub mod metrics;
 pub mod plan;
+pub mod readings;
 pub mod sim;
 
 pub use metrics::{BinStats, CAUSES, Cause, GaugeBin, TrialResult};
@@ -30,6 +31,9 @@ pub struct DrillRequest {
     pub threads: usize,
     /// Width of a time bin.
     pub bin: SimTime,
+    /// Times after the warm-up at which trial 0 takes a text snapshot
+    /// (`kubectl get pods`, `redis-cli info`, `dig`).
+    pub snapshots: Vec<SimTime>,
 }
 
 /// Errors that stop a drill before it runs.
@@ -67,7 +71,8 @@ pub fn run_scenario(
         .traffic
         .as_ref()
         .ok_or_else(|| DrillError::NoTraffic(model.origin.clone()))?;
-    let setup = DrillSetup::new(model, scenario, traffic, req.bin);
+    let setup =
+        DrillSetup::new(model, scenario, traffic, req.bin).with_snapshots(req.snapshots.clone(), 0);
     Ok(run_trials(req.seed, 0..req.trials, req.threads, |i, s| {
         let r = setup.run(i, s);
         progress(i);

@@ -61,7 +61,12 @@ impl Jitter {
 
 /// A set of failure [`Cause`]s, as a bit mask (no allocation, fixed order).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct CauseSet(u8);
+pub struct CauseSet(u16);
+
+const _: () = assert!(
+    crate::cause::CAUSES <= 16,
+    "CauseSet holds at most 16 causes"
+);
 
 impl CauseSet {
     /// No cause.
@@ -77,12 +82,12 @@ impl CauseSet {
 
     /// This set plus `cause`.
     pub const fn with(self, cause: Cause) -> CauseSet {
-        CauseSet(self.0 | 1 << cause as u8)
+        CauseSet(self.0 | 1 << cause as u16)
     }
 
     /// True when `cause` is in the set.
     pub const fn contains(self, cause: Cause) -> bool {
-        self.0 & (1 << cause as u8) != 0
+        self.0 & (1 << cause as u16) != 0
     }
 
     /// True when the set has no cause.

@@ -14,11 +14,17 @@ pub struct Args {
     model: PathBuf,
     #[command(flatten)]
     drill: DrillArgs,
+    /// Print what the on-call's tools show (`kubectl get pods`, `redis-cli
+    /// info`, `dig`) at this time after the warm-up, in trial 0 (repeatable,
+    /// or comma-separated: `--at 5m,12m`).
+    #[arg(long = "at", value_delimiter = ',', value_parser = super::parse_duration_arg)]
+    at: Vec<resim::engine::SimTime>,
 }
 
 pub fn run(args: &Args) -> Result<(), Failure> {
     let model = load_model(&args.model)?;
-    let req = args.drill.request(1)?;
+    let mut req = args.drill.request(1)?;
+    req.snapshots = args.at.clone();
     if model.traffic.is_none() {
         return Err(Failure::Input(
             drill::DrillError::NoTraffic(model.origin.clone()).to_string(),
@@ -76,6 +82,15 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         let s = ScenarioSummary::from_trials(&model, sc, args.drill.bin.as_secs_f64(), &trials);
         print!("{}", resim::report::drill::render_text(&s));
         println!();
+        if let Some(late) = args.at.iter().find(|&&t| t > sc.duration) {
+            eprintln!(
+                "resim run: note: --at {late} is after the end of scenario '{}' ({}); its snapshot shows the drained system",
+                sc.name, sc.duration
+            );
+        }
+        for snap in &s.snapshots {
+            println!("{}", snap.text);
+        }
         summaries.push(s);
     }
     let written = resim::report::drill::write_results(

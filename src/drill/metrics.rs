@@ -118,6 +118,10 @@ pub struct TrialResult {
     pub events: u64,
     /// Requests simulated, warm-up included (for throughput figures).
     pub requests: u64,
+    /// Per bin, the value of every reading (see [`super::readings`]).
+    pub readings: Vec<Vec<f64>>,
+    /// Text snapshots taken in this trial (`--at`), in time order.
+    pub snapshots: Vec<super::readings::Snapshot>,
 }
 
 impl TrialResult {

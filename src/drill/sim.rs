@@ -18,6 +18,7 @@ use super::edges::{EdgeState, TryTicket};
 use super::lanes::{self, Lanes};
 use super::metrics::{CallTotals, Cause, GaugeArea, GaugeBin, Recorder, TrialResult};
 use super::plan::{Plan, client_plan, compile, edge_policies};
+use super::readings::{ReadingDef, Snapshot, reading_defs};
 use crate::engine::SimTime;
 use crate::engine::arena::Arena;
 use crate::engine::queue::{EventKey, EventQueue};
@@ -72,6 +73,8 @@ pub(super) enum Ev {
         comp: u16,
         inst: u16,
     },
+    /// Take text snapshot `k` (`resim run --at`).
+    Snapshot(u16),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -207,6 +210,11 @@ pub struct DrillTrial<'m> {
     pub(super) ticks: usize,
     pub(super) events: u64,
     pub(super) requests: u64,
+    /// Per bin, the value of every reading (in [`DrillSetup::readings`] order).
+    pub(super) readings: Vec<Vec<f64>>,
+    /// Times of the text snapshots to take (this trial only).
+    pub(super) snapshot_at: &'m [SimTime],
+    pub(super) snapshots: Vec<Snapshot>,
 }
 
 /// The parts of a drill that do not change between trials.
@@ -223,6 +231,10 @@ pub struct DrillSetup<'m> {
     client: Plan,
     lanes: Lanes,
     edges: Vec<&'m CallPolicy>,
+    /// The readings every trial records per bin.
+    pub readings: Vec<ReadingDef>,
+    /// Times (after the warm-up) of the text snapshots, and the trial that takes them.
+    snapshots: (Vec<SimTime>, u64),
 }
 
 impl<'m> DrillSetup<'m> {
@@ -242,7 +254,15 @@ impl<'m> DrillSetup<'m> {
             client: client_plan(model),
             lanes: Lanes::new(model, traffic.timeout),
             edges: edge_policies(model),
+            readings: reading_defs(model),
+            snapshots: (Vec::new(), 0),
         }
+    }
+
+    /// Takes text snapshots at `at` (after the warm-up) in trial `trial`.
+    pub fn with_snapshots(mut self, at: Vec<SimTime>, trial: u64) -> Self {
+        self.snapshots = (at, trial);
+        self
     }
 
     /// Number of time bins in the measured window.
@@ -253,6 +273,9 @@ impl<'m> DrillSetup<'m> {
     /// Runs trial `trial` with `seed`.
     pub fn run(&self, trial: u64, seed: u64) -> TrialResult {
         let mut t = DrillTrial::new(self, seed);
+        if trial == self.snapshots.1 {
+            t.snapshot_at = &self.snapshots.0;
+        }
         t.run();
         t.finish(trial, seed)
     }
@@ -327,6 +350,9 @@ impl<'m> DrillTrial<'m> {
             ticks: bins,
             events: 0,
             requests: 0,
+            readings: Vec::with_capacity(bins),
+            snapshot_at: &[],
+            snapshots: Vec::new(),
         }
     }
 
@@ -338,6 +364,9 @@ impl<'m> DrillTrial<'m> {
         }
         for c in 0..self.comps.len() {
             self.schedule_first_checks(c, 0, SimTime::ZERO);
+        }
+        for (k, &at) in self.snapshot_at.iter().enumerate() {
+            self.queue.schedule(self.start + at, Ev::Snapshot(k as u16));
         }
         for k in 1..=self.ticks {
             let t = (self.start + SimTime(self.bin.0 * k as u64)).min(self.end);
@@ -381,8 +410,15 @@ impl<'m> DrillTrial<'m> {
                         self.on_retry(call, now);
                     }
                 }
+                Ev::Snapshot(k) => {
+                    let text = self.snapshot_text(now);
+                    self.snapshots.push(Snapshot {
+                        at_s: self.snapshot_at[k as usize].as_secs_f64(),
+                        text,
+                    });
+                }
             }
-            if now >= self.end && self.open_roots == 0 {
+            if now >= self.end && self.open_roots == 0 && self.snapshots_done() {
                 break;
             }
         }
@@ -394,6 +430,8 @@ impl<'m> DrillTrial<'m> {
             g.resize(self.ticks, GaugeBin::default());
         }
         let (bins, latency) = self.recorder.finish();
+        let width = self.readings.first().map_or(0, Vec::len);
+        self.readings.resize(self.ticks, vec![f64::NAN; width]);
         TrialResult {
             trial,
             seed,
@@ -403,7 +441,13 @@ impl<'m> DrillTrial<'m> {
             calls: self.comps.iter().map(|c| c.totals).collect(),
             events: self.events,
             requests: self.requests,
+            readings: self.readings,
+            snapshots: self.snapshots,
         }
+    }
+
+    fn snapshots_done(&self) -> bool {
+        self.snapshots.len() == self.snapshot_at.len()
     }
 
     #[inline]
@@ -488,6 +532,9 @@ impl<'m> DrillTrial<'m> {
         for (c, g) in self.gauges.iter_mut().enumerate() {
             g.push(self.comps[c].gauge.take(len));
         }
+        let mut row = Vec::with_capacity(self.readings.first().map_or(0, Vec::len));
+        self.sample_readings(now, &mut row);
+        self.readings.push(row);
         self.recorder.close_until(now);
     }
 }

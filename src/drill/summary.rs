@@ -6,6 +6,7 @@
 use serde::Serialize;
 
 use super::metrics::{CAUSES, Cause, TrialResult};
+use super::readings::{ReadingDef, Snapshot, reading_defs};
 use crate::model::Model;
 use crate::scenario::{EventKind, Scenario};
 use crate::stats::{LatencyHistogram, mean_ci95};
@@ -138,6 +139,21 @@ pub struct ScenarioSummary {
     /// Component ids, in gauge order.
     #[serde(skip)]
     pub components: Vec<String>,
+    /// The mechanisms' readings, per series across trials.
+    #[serde(skip)]
+    pub readings: Vec<ReadingSeries>,
+    /// Text snapshots of trial 0 (`--at`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub snapshots: Vec<Snapshot>,
+}
+
+/// One reading across trials: its definition and per-bin band.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReadingSeries {
+    /// What it measures.
+    pub def: ReadingDef,
+    /// Per bin, the mean and 95% interval across trials.
+    pub bins: Vec<Band>,
 }
 
 impl ScenarioSummary {
@@ -264,6 +280,20 @@ impl ScenarioSummary {
             events_per_trial: trials.iter().map(|t| t.events as f64).sum::<f64>() / n,
             bins,
             components: model.components.iter().map(|c| c.id.clone()).collect(),
+            readings: reading_defs(model)
+                .into_iter()
+                .enumerate()
+                .map(|(r, def)| ReadingSeries {
+                    def,
+                    bins: (0..nbins)
+                        .map(|b| Band::of(trials.iter().map(|t| t.readings[b][r])))
+                        .collect(),
+                })
+                .collect(),
+            snapshots: trials
+                .iter()
+                .find(|t| !t.snapshots.is_empty())
+                .map_or_else(Vec::new, |t| t.snapshots.clone()),
         }
     }
 }

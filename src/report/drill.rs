@@ -63,9 +63,12 @@ pub fn timeseries_csv(scenarios: &[ScenarioSummary]) -> String {
     for c in &first.components {
         let _ = write!(s, ",{c}_busy,{c}_queued,{c}_utilisation,{c}_up");
     }
+    for r in &first.readings {
+        let _ = write!(s, ",{}", r.def.name);
+    }
     s.push('\n');
     for sc in scenarios {
-        for b in &sc.bins {
+        for (i, b) in sc.bins.iter().enumerate() {
             let _ = write!(
                 s,
                 "{},{},{},{},{},{},{},{},{},{},{},{}",
@@ -87,6 +90,9 @@ pub fn timeseries_csv(scenarios: &[ScenarioSummary]) -> String {
             }
             for g in &b.gauges {
                 let _ = write!(s, ",{},{},{},{}", g[0], g[1], g[2], g[3]);
+            }
+            for r in &sc.readings {
+                let _ = write!(s, ",{}", r.bins[i].mean);
             }
             s.push('\n');
         }
@@ -175,8 +181,8 @@ fn write_charts(out: &OutputDir, s: &ScenarioSummary) -> Result<Vec<PathBuf>, Pl
 
     let errors = StackedAreaChart {
         title: format!("{}: failed requests by cause (mean per trial)", s.name),
-        x_label,
         y_label: "failures per second".into(),
+        x_label: x_label.clone(),
         x: s.bins.iter().map(|b| mid(b.t_s)).collect(),
         layers: (0..CAUSES)
             .filter(|&c| s.bins.iter().any(|b| b.failed[c] > 0.0))
@@ -189,6 +195,49 @@ fn write_charts(out: &OutputDir, s: &ScenarioSummary) -> Result<Vec<PathBuf>, Pl
     };
     let f = stacked_area_chart(out, &format!("{}-errors", s.name), &errors)?;
     files.extend([f.png, f.svg]);
+
+    // One chart per group of readings (e.g. `app-pods`), in definition order.
+    let mut charts: Vec<&str> = Vec::new();
+    for r in &s.readings {
+        if !charts.contains(&r.def.chart.as_str()) {
+            charts.push(&r.def.chart);
+        }
+    }
+    for chart in charts {
+        let members: Vec<_> = s.readings.iter().filter(|r| r.def.chart == chart).collect();
+        let mut units: Vec<&str> = members.iter().map(|r| r.def.unit.as_str()).collect();
+        units.dedup();
+        let c = LineChart {
+            title: format!(
+                "{}: {chart} (mean over {} trials, 95% interval)",
+                s.name, s.trials
+            ),
+            x_label: x_label.clone(),
+            y_label: units.join(", "),
+            series: members
+                .iter()
+                .map(|r| {
+                    Series::new(
+                        &r.def.label,
+                        r.bins
+                            .iter()
+                            .zip(&s.bins)
+                            .map(|(v, b)| (mid(b.t_s), v.mean))
+                            .collect(),
+                    )
+                    .with_band(r.bins.iter().map(|v| (v.low, v.high)).collect())
+                })
+                .collect(),
+            markers: markers(s),
+            ..Default::default()
+        };
+        let f = line_chart(out, &format!("{}-{chart}", s.name), &c)?;
+        files.extend([f.png, f.svg]);
+    }
+    if !s.snapshots.is_empty() {
+        let text: String = s.snapshots.iter().map(|x| x.text.clone() + "\n").collect();
+        files.push(out.write(&format!("{}-snapshots.txt", s.name), text)?);
+    }
     Ok(files)
 }
 

@@ -50,6 +50,7 @@ fn req() -> DrillRequest {
         seed: 21,
         threads: 2,
         bin: SimTime(10 * SimTime::SECOND.0),
+        snapshots: Vec::new(),
     }
 }
 

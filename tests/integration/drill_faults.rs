@@ -48,6 +48,7 @@ fn run(events: &str) -> Vec<TrialResult> {
         seed: 9,
         threads: 2,
         bin: SimTime(10 * SimTime::SECOND.0),
+        snapshots: Vec::new(),
     };
     run_scenario(&model, &model.scenarios[0], &req, &|_| {}).expect("runs")
 }
@@ -228,6 +229,7 @@ duration = "60s"
         seed: 9,
         threads: 2,
         bin: SimTime(10 * SimTime::SECOND.0),
+        snapshots: Vec::new(),
     };
     let r = run_scenario(&model, &model.scenarios[0], &req, &|_| {}).expect("runs");
     // Round robin over four pods, two of them down: half the requests are refused.
@@ -259,6 +261,7 @@ duration = "60s"
             seed: 9,
             threads: 2,
             bin: SimTime(10 * SimTime::SECOND.0),
+            snapshots: Vec::new(),
         };
         run_scenario(&model, &model.scenarios[0], &req, &|_| {}).expect("runs")
     };

@@ -46,6 +46,7 @@ fn run(text: &str) -> Vec<TrialResult> {
         seed: 3,
         threads: 2,
         bin: SimTime(10 * SimTime::SECOND.0),
+        snapshots: Vec::new(),
     };
     run_scenario(&model, &model.scenarios[0], &req, &|_| {}).expect("runs")
 }
@@ -182,6 +183,7 @@ fn a_retry_storm_outlives_its_trigger_and_a_budget_cures_it() {
         seed: 5,
         threads: 2,
         bin: SimTime(10 * SimTime::SECOND.0),
+        snapshots: Vec::new(),
     };
     let c = resim::compare::compare_scenario(&a, &b, "db-slowdown", &req, &|_| {}).expect("runs");
     let last = |s: &resim::drill::ScenarioSummary| s.bins.last().expect("bins").success.mean;

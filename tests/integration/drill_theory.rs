@@ -52,6 +52,7 @@ fn run(text: &str, trials: u64, seed: u64) -> Vec<TrialResult> {
         seed,
         threads: 2,
         bin: SimTime(100 * SimTime::SECOND.0),
+        snapshots: Vec::new(),
     };
     run_scenario(&m, &m.scenarios[0], &req, &|_| {}).expect("run")
 }

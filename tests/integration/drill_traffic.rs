@@ -32,6 +32,7 @@ fn offered_per_bin(text: &str, trials: u64) -> Vec<f64> {
         seed: 11,
         threads: 2,
         bin: SimTime(10 * SimTime::SECOND.0),
+        snapshots: Vec::new(),
     };
     let results = run_scenario(&model, &model.scenarios[0], &req, &|_| {}).expect("runs");
     let bins = results[0].bins.len();
@@ -97,6 +98,7 @@ profile_csv = "rates.csv""#,
         seed: 5,
         threads: 2,
         bin: SimTime(10 * SimTime::SECOND.0),
+        snapshots: Vec::new(),
     };
     let results = run_scenario(&model, &model.scenarios[0], &req, &|_| {}).expect("runs");
     let mean = |b: usize| {
