@@ -16,6 +16,7 @@
 pub mod dist;
 pub mod error;
 pub mod k8s_spec;
+mod lint;
 mod read;
 mod read_drill;
 pub mod reader;

@@ -67,14 +67,7 @@ pub fn run(path: &Path) -> Result<(), Failure> {
     for line in topo.render(&model).lines() {
         println!("  {line}");
     }
-    let mut warnings = Vec::new();
-    for c in &model.components {
-        for (d, p) in &c.calls {
-            for w in p.warnings() {
-                warnings.push(format!("{} -> {}: {w}", c.id, model.components[*d].id));
-            }
-        }
-    }
+    let warnings = model.warnings();
     if !warnings.is_empty() {
         println!("\nwarnings (settings that can never act or are likely to hurt):");
         for w in &warnings {

@@ -10,6 +10,7 @@ use super::metrics::Cause;
 use super::plan::{NO_EDGE, Step, StepKind};
 use super::sim::{CLIENT, Call, DrillTrial, Ev, NONE, Phase, schedule_via};
 use crate::engine::SimTime;
+use crate::engine::rng::SimRng;
 use crate::model::{ComponentKind, LbAlgorithm};
 
 impl<'m> DrillTrial<'m> {
@@ -90,17 +91,20 @@ impl<'m> DrillTrial<'m> {
         }
     }
 
-    /// Picks the instance a call to `dep` goes to, or the failure when none can take it.
-    pub(super) fn route(&mut self, caller: u16, s: Step) -> Result<u16, Cause> {
+    /// Picks the instance a call from `caller` (instance `caller_inst`) to
+    /// `s.dep` goes to, or the failure when none can take it. A load
+    /// balancer picks among the backends its health checks see UP and its
+    /// outlier detector has not ejected; other callers pick among all.
+    pub(super) fn route(
+        &mut self,
+        caller: u16,
+        caller_inst: u16,
+        s: Step,
+        now: SimTime,
+    ) -> Result<u16, Cause> {
         let by_lb = caller != CLIENT
             && self.model.components[caller as usize].kind == ComponentKind::LoadBalancer;
-        let algorithm = if by_lb {
-            self.model.components[caller as usize].serving.algorithm
-        } else {
-            LbAlgorithm::RoundRobin
-        };
-        let comp = &mut self.comps[s.dep as usize];
-        let n = comp.active;
+        let n = self.comps[s.dep as usize].active;
         if n == 0 {
             return Err(if by_lb {
                 Cause::NoBackend
@@ -108,77 +112,54 @@ impl<'m> DrillTrial<'m> {
                 Cause::Refused
             });
         }
-        // A load balancer with health checks sends only to backends it sees UP.
-        if by_lb && let Some(health) = &comp.lb_health {
-            let up = |i: u32| health.get(i as usize).is_none_or(|h| h.is_up());
-            let eligible = (0..n).filter(|&i| up(i)).count() as u32;
-            if eligible == 0 {
-                return Err(Cause::NoBackend);
-            }
-            let pick = match algorithm {
-                LbAlgorithm::RoundRobin => loop {
+        if !by_lb {
+            let comp = &mut self.comps[s.dep as usize];
+            let pick = match s.kind {
+                StepKind::DbWrite => comp.primary.min(n - 1),
+                StepKind::DbRead if n > 1 => {
+                    // Replicas are instances 1..n; round robin over them.
                     comp.rr = comp.rr.wrapping_add(1);
-                    if up(comp.rr % n) {
-                        break comp.rr % n;
-                    }
-                },
-                LbAlgorithm::LeastRequest => (0..n)
-                    .filter(|&i| up(i))
-                    .min_by_key(|&i| {
-                        comp.insts[i as usize].busy as usize + comp.insts[i as usize].queue.len()
-                    })
-                    .expect("one is up"),
-                LbAlgorithm::PowerOfTwo => {
-                    let nth = |k: u32| {
-                        (0..n)
-                            .filter(|&i| up(i))
-                            .nth(k as usize)
-                            .expect("k < eligible")
-                    };
-                    let a = nth(comp.rng_route.random_range(0..eligible));
-                    let b = nth(comp.rng_route.random_range(0..eligible));
-                    let load = |i: u32| {
-                        comp.insts[i as usize].busy as usize + comp.insts[i as usize].queue.len()
-                    };
-                    if load(b) < load(a) { b } else { a }
+                    1 + comp.rr % (n - 1)
+                }
+                _ => {
+                    comp.rr = comp.rr.wrapping_add(1);
+                    comp.rr % n
                 }
             };
             return Ok(pick as u16);
         }
-        let pick = match s.kind {
-            StepKind::DbWrite => comp.primary.min(n - 1),
-            StepKind::DbRead if n > 1 => {
-                // Replicas are instances 1..n; round robin over them.
-                comp.rr = comp.rr.wrapping_add(1);
-                1 + comp.rr % (n - 1)
-            }
-            _ => match algorithm {
-                LbAlgorithm::RoundRobin => {
-                    comp.rr = comp.rr.wrapping_add(1);
-                    comp.rr % n
-                }
-                LbAlgorithm::LeastRequest => (0..n)
-                    .min_by_key(|&i| {
-                        let x = &comp.insts[i as usize];
-                        x.busy as usize + x.queue.len()
-                    })
-                    .expect("n > 0"),
-                LbAlgorithm::PowerOfTwo => {
-                    let a = comp.rng_route.random_range(0..n);
-                    let b = comp.rng_route.random_range(0..n);
-                    let load = |i: u32| {
-                        comp.insts[i as usize].busy as usize + comp.insts[i as usize].queue.len()
-                    };
-                    if load(b) < load(a) { b } else { a }
-                }
-            },
+        let algorithm = self.model.components[caller as usize].serving.algorithm;
+        // The balancer's detector is taken out while the backend is borrowed.
+        let mut balancer = self.comps[caller as usize].balancer.take();
+        let detector = balancer
+            .as_mut()
+            .and_then(|b| b.detector(caller_inst as usize, s.dep, n as usize, now));
+        let comp = &mut self.comps[s.dep as usize];
+        let health = comp.lb_health.as_deref();
+        let eligible = |i: u32| {
+            health.is_none_or(|h| h.get(i as usize).is_none_or(|h| h.is_up()))
+                && detector
+                    .as_ref()
+                    .is_none_or(|d| !d.is_ejected_as_of_last_advance(i as usize))
         };
-        Ok(pick as u16)
+        let pick = pick_backend(
+            algorithm,
+            n,
+            eligible,
+            &mut comp.rr,
+            &mut comp.rng_route,
+            |i| {
+                let x = &comp.insts[i as usize];
+                x.busy as usize + x.queue.len()
+            },
+        );
+        self.comps[caller as usize].balancer = balancer;
+        pick.map(|i| i as u16).ok_or(Cause::NoBackend)
     }
 
     pub(super) fn issue(&mut self, parent: u32, s: Step, now: SimTime) {
         let p = self.calls.get(parent).expect("live parent");
-        let (caller, parent_tag) = (p.comp, p.tag);
+        let (caller, caller_inst, parent_tag) = (p.comp, p.inst, p.tag);
         let is_read = match s.kind {
             StepKind::DbWrite | StepKind::CacheInvalidate => false,
             StepKind::CacheRead | StepKind::DbRead | StepKind::Dns => true,
@@ -193,7 +174,7 @@ impl<'m> DrillTrial<'m> {
                 Err(cause) => return self.child_result(parent, Err(cause), false, now),
             }
         };
-        let inst = match self.route(caller, s) {
+        let inst = match self.route(caller, caller_inst, s, now) {
             Ok(i) => i,
             Err(cause) => {
                 self.end_try(ticket, false, now);
@@ -281,6 +262,14 @@ impl<'m> DrillTrial<'m> {
                 cs.totals.refused += 1;
             }
             return self.reply(id, Some(Cause::Refused), now);
+        }
+        if let Some(b) = cs.balancer.as_mut()
+            && !b.admit(inst, now)
+        {
+            if measured {
+                cs.totals.rejected += 1;
+            }
+            return self.reply(id, Some(Cause::RateLimited), now);
         }
         if x.held || x.busy >= cs.workers {
             if x.queue.len() >= cs.queue_cap as usize {
@@ -428,6 +417,13 @@ impl<'m> DrillTrial<'m> {
             self.queue.cancel(k);
         }
         self.end_try(c.ticket, c.error.is_none(), now);
+        self.observe_backend(
+            c.parent,
+            c.parent_tag,
+            (c.comp, c.inst),
+            c.error.is_none(),
+            now,
+        );
         let Some(parent) = parent else { return };
         self.calls.get_mut(parent).expect("live").child = NONE;
         self.child_result(parent, c.error.map_or(Ok(()), Err), c.hit, now);
@@ -439,6 +435,9 @@ impl<'m> DrillTrial<'m> {
             return self.finish_root(id, Some(Cause::Timeout), now);
         }
         let parent = self.waiting_parent(id);
+        let c = self.calls.get(id).expect("live");
+        let (p, p_tag, backend) = (c.parent, c.parent_tag, (c.comp, c.inst));
+        self.observe_backend(p, p_tag, backend, false, now);
         let c = self.calls.get_mut(id).expect("live");
         c.parent = NONE;
         c.timer = None;
@@ -552,6 +551,30 @@ impl<'m> DrillTrial<'m> {
         }
     }
 
+    /// Tells the outlier detector of the balancer that sent a call (its
+    /// caller `parent`, if still the same call) how backend `(comp, inst)`
+    /// answered.
+    fn observe_backend(
+        &mut self,
+        parent: u32,
+        parent_tag: u32,
+        (comp, inst): (u16, u16),
+        ok: bool,
+        now: SimTime,
+    ) {
+        let Some(p) = self.calls.get(parent) else {
+            return;
+        };
+        let (lb, lb_inst) = (p.comp, p.inst);
+        if p.tag != parent_tag || lb == CLIENT {
+            return;
+        }
+        let backends = self.comps[comp as usize].active as usize;
+        if let Some(b) = self.comps[lb as usize].balancer.as_mut() {
+            b.observe(lb_inst as usize, comp, inst as usize, backends, ok, now);
+        }
+    }
+
     /// Ends a try on its edge (a no-op for calls on edges without a policy).
     fn end_try(&mut self, ticket: Option<TryTicket>, ok: bool, now: SimTime) {
         if let Some(t) = ticket {
@@ -594,4 +617,56 @@ impl<'m> DrillTrial<'m> {
         let s = self.plan_of(c)[c.step as usize];
         self.issue(id, s, now);
     }
+}
+
+/// A load balancer's choice among the `n` backends for which `eligible`
+/// holds, by `algorithm`; `load` is a backend's requests in flight. `None`
+/// when no backend is eligible.
+fn pick_backend(
+    algorithm: LbAlgorithm,
+    n: u32,
+    eligible: impl Fn(u32) -> bool,
+    rr: &mut u32,
+    rng: &mut SimRng,
+    load: impl Fn(u32) -> usize,
+) -> Option<u32> {
+    let count = (0..n).filter(|&i| eligible(i)).count() as u32;
+    if count == 0 {
+        return None;
+    }
+    // The k-th eligible backend (the identity when all are eligible).
+    let nth = |k: u32| {
+        if count == n {
+            k
+        } else {
+            (0..n)
+                .filter(|&i| eligible(i))
+                .nth(k as usize)
+                .expect("k < count")
+        }
+    };
+    Some(match algorithm {
+        LbAlgorithm::RoundRobin => loop {
+            *rr = rr.wrapping_add(1);
+            if eligible(*rr % n) {
+                break *rr % n;
+            }
+        },
+        // Ties go round in turn (HAProxy's leastconn, Envoy's least request
+        // with equal weights), not always to the lowest index.
+        LbAlgorithm::LeastRequest => {
+            *rr = rr.wrapping_add(1);
+            let first = *rr % n;
+            (0..n)
+                .map(|k| (first + k) % n)
+                .filter(|&i| eligible(i))
+                .min_by_key(|&i| load(i))
+                .expect("count > 0")
+        }
+        LbAlgorithm::PowerOfTwo => {
+            let a = nth(rng.random_range(0..count));
+            let b = nth(rng.random_range(0..count));
+            if load(b) < load(a) { b } else { a }
+        }
+    })
 }

@@ -50,22 +50,7 @@ pub fn reading_defs(model: &Model) -> Vec<ReadingDef> {
     let mut defs = Vec::new();
     // Each mechanism appends its definitions here, in the same order as
     // `sample_readings` appends values.
-    for c in model
-        .components
-        .iter()
-        .filter(|c| c.serving.health_check.is_some())
-    {
-        for &b in c.depends_on.iter().chain(&c.soft_depends_on) {
-            let backend = &model.components[b].id;
-            defs.push(ReadingDef::new(
-                backend,
-                "lb_up",
-                "endpoints",
-                &format!("UP at {}'s health checks", c.id),
-                "instances",
-            ));
-        }
-    }
+    super::balancer::reading_defs(model, &mut defs);
     defs
 }
 
@@ -81,23 +66,7 @@ pub struct Snapshot {
 impl DrillTrial<'_> {
     /// Appends this bin's value of every reading, in [`reading_defs`] order.
     pub(super) fn sample_readings(&mut self, now: SimTime, out: &mut Vec<f64>) {
-        let _ = now;
-        let model = self.model;
-        for c in model
-            .components
-            .iter()
-            .filter(|c| c.serving.health_check.is_some())
-        {
-            for &b in c.depends_on.iter().chain(&c.soft_depends_on) {
-                let comp = &self.comps[b];
-                out.push(comp.lb_health.as_ref().map_or(f64::NAN, |h| {
-                    h[..comp.active as usize]
-                        .iter()
-                        .filter(|h| h.is_up())
-                        .count() as f64
-                }));
-            }
-        }
+        self.balancer_readings(now, out);
     }
 
     /// What the on-call's tools would print at `now`.

@@ -14,6 +14,7 @@ use std::collections::VecDeque;
 
 use rand::RngExt;
 
+use super::balancer::Balancer;
 use super::edges::{EdgeState, TryTicket};
 use super::lanes::{self, Lanes};
 use super::metrics::{CallTotals, Cause, GaugeArea, GaugeBin, Recorder, TrialResult};
@@ -162,6 +163,8 @@ pub(super) struct Comp {
     /// Health of each instance as its load balancer's active checks see it
     /// (`None` when no load balancer in front of it checks health).
     pub(super) lb_health: Option<Vec<HealthCheck>>,
+    /// A load balancer's rate limits and outlier detectors, if it has any.
+    pub(super) balancer: Option<Box<Balancer>>,
     pub(super) rng_service: SimRng,
     pub(super) rng_latency: SimRng,
     pub(super) rng_route: SimRng,
@@ -308,6 +311,7 @@ impl<'m> DrillTrial<'m> {
                     totals: CallTotals::default(),
                     lb_health: checked_by(model, ci)
                         .map(|spec| vec![HealthCheck::new(spec); c.instances as usize]),
+                    balancer: Balancer::of(model, c),
                     rng_service: stream(seed, key, Purpose::Service),
                     rng_latency: stream(seed, key, Purpose::Network),
                     rng_route: stream(seed, key, Purpose::Routing),

@@ -131,6 +131,27 @@ impl OutlierDetector {
         self.backends[backend].ejected_at.is_some()
     }
 
+    /// True when `backend` was ejected as of the last sweep or record (call
+    /// [`Self::advance`] first to bring sweeps up to date).
+    pub fn is_ejected_as_of_last_advance(&self, backend: usize) -> bool {
+        self.backends
+            .get(backend)
+            .is_some_and(|b| b.ejected_at.is_some())
+    }
+
+    /// Follows the cluster to `backends` hosts (a scale-up adds fresh hosts;
+    /// a scale-down forgets the removed ones, returning any that were ejected).
+    pub fn resize(&mut self, backends: usize) {
+        if backends < self.backends.len() {
+            let gone = self.backends[backends..]
+                .iter()
+                .filter(|b| b.ejected_at.is_some())
+                .count();
+            self.ejected -= gone;
+        }
+        self.backends.resize(backends, Backend::default());
+    }
+
     /// Backends ejected now (as of the last sweep or record).
     pub fn ejected_count(&self) -> usize {
         self.ejected

@@ -45,6 +45,8 @@ const COMPONENT_KEYS: &[&str] = &[
     "calls",
     "queue_timeout",
     "health_check",
+    "outlier",
+    "rate_limit",
 ];
 const GROUP_KEYS: &[&str] = &["kind", "within", "failure", "repair", "crew", "description"];
 const CREW_KEYS: &[&str] = &["size", "description"];

@@ -325,17 +325,15 @@ pub(super) fn read_serving(
         }
         s.algorithm = a;
     }
-    if let Some(t) = tr.table("health_check", diags) {
-        if kind != ComponentKind::LoadBalancer {
-            diags.error(
-                t.span.clone(),
-                format!(
-                    "'health_check' applies to load balancers; '{name}' is {}",
-                    kind.name()
-                ),
-            );
-        }
-        s.health_check = crate::model::k8s_spec::HealthCheckSpec::read(t, diags);
+    use crate::model::k8s_spec::{HealthCheckSpec, OutlierSpec, RateLimitSpec};
+    if let Some(t) = lb_table(tr, "health_check", kind, name, diags) {
+        s.health_check = HealthCheckSpec::read(t, diags);
+    }
+    if let Some(t) = lb_table(tr, "outlier", kind, name, diags) {
+        s.outlier = OutlierSpec::read(t, diags);
+    }
+    if let Some(t) = lb_table(tr, "rate_limit", kind, name, diags) {
+        s.rate_limit = RateLimitSpec::read(t, diags);
     }
     match kind {
         ComponentKind::Cache if !tr.has("hit_ratio") => unset.push("hit_ratio"),
@@ -355,6 +353,28 @@ pub(super) fn read_serving(
         ));
     }
     s
+}
+
+/// The table `key` of component `name`, reporting it when `kind` is not a
+/// load balancer (the table is still read, so its own errors show too).
+fn lb_table<'a, 'i>(
+    tr: &mut TableReader<'a, 'i>,
+    key: &str,
+    kind: ComponentKind,
+    name: &str,
+    diags: &mut Diagnostics,
+) -> Option<TableReader<'a, 'i>> {
+    let t = tr.table(key, diags)?;
+    if kind != ComponentKind::LoadBalancer {
+        diags.error(
+            t.span.clone(),
+            format!(
+                "'{key}' applies to load balancers; '{name}' is {}",
+                kind.name()
+            ),
+        );
+    }
+    Some(t)
 }
 
 pub(super) fn read_scenarios(

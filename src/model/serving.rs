@@ -57,6 +57,10 @@ pub struct Serving {
     pub algorithm: LbAlgorithm,
     /// Load balancers: active health checks of the backends, if any.
     pub health_check: Option<super::k8s_spec::HealthCheckSpec>,
+    /// Load balancers: passive outlier ejection of failing backends, if any.
+    pub outlier: Option<super::k8s_spec::OutlierSpec>,
+    /// Load balancers: a token-bucket rate limit per instance (429s), if any.
+    pub rate_limit: Option<super::k8s_spec::RateLimitSpec>,
 }
 
 fn ms(x: u64) -> SimTime {
@@ -104,6 +108,8 @@ impl Serving {
             ttl: SimTime(30 * SimTime::SECOND.0),
             algorithm: LbAlgorithm::RoundRobin,
             health_check: None,
+            outlier: None,
+            rate_limit: None,
         };
         match kind {
             ComponentKind::Dns => Serving {
