@@ -170,7 +170,12 @@ impl<'m> DrillTrial<'m> {
             None
         } else {
             match self.edges[s.edge as usize].start_try(s.edge, now, tries > 0) {
-                Ok(t) => Some(t),
+                Ok(t) => {
+                    if self.measured(now) {
+                        self.edges[s.edge as usize].count_try(tries > 0);
+                    }
+                    Some(t)
+                }
                 Err(cause) => return self.child_result(parent, Err(cause), false, now),
             }
         };

@@ -2,12 +2,15 @@
 //! retry budget and bulkhead, one set per trial. The call flow asks it
 //! whether a try may start and tells it how each try ended.
 
+use super::readings::ReadingDef;
+use super::sim::DrillTrial;
 use crate::behaviours::budget::RetryBudget;
 use crate::behaviours::bulkhead::Bulkhead;
-use crate::behaviours::circuit_breaker::{CircuitBreaker, Outcome};
+use crate::behaviours::circuit_breaker::{BreakerState, CircuitBreaker, Outcome};
 use crate::cause::Cause;
 use crate::engine::SimTime;
 use crate::engine::rng::SimRng;
+use crate::model::Model;
 use crate::model::resilience::CallPolicy;
 
 /// One edge's mutable state in a trial.
@@ -18,6 +21,11 @@ pub(super) struct EdgeState<'m> {
     bulkhead: Option<Bulkhead>,
     /// Draws the retry delays' jitter.
     pub(super) rng: SimRng,
+    /// Tries started, and of those retries, since the trial began.
+    tries: u64,
+    retries: u64,
+    /// `(tries, retries)` at the end of the last bin, for per-bin readings.
+    last_bin: (u64, u64),
 }
 
 /// What the edge remembers about one try until it ends.
@@ -41,6 +49,9 @@ impl<'m> EdgeState<'m> {
             budget: policy.budget.as_ref().map(RetryBudget::new),
             bulkhead: policy.bulkhead.map(Bulkhead::new),
             rng,
+            tries: 0,
+            retries: 0,
+            last_bin: (0, 0),
         }
     }
 
@@ -74,6 +85,12 @@ impl<'m> EdgeState<'m> {
             bulkhead,
             sent: now,
         })
+    }
+
+    /// Counts a try started in the measured window (for the readings).
+    pub(super) fn count_try(&mut self, retry: bool) {
+        self.tries += 1;
+        self.retries += u64::from(retry);
     }
 
     /// Ends a try with its outcome.
@@ -111,6 +128,82 @@ impl<'m> EdgeState<'m> {
                 (d != SimTime::NEVER).then_some(d).or(overall)
             }
             None => overall,
+        }
+    }
+}
+
+/// Per edge with a policy (caller `c`, dependency `d`): tries and retries
+/// per second (chart `c-d-load`), retries per request (`c-d-retries`), and
+/// with a breaker its state (`c-d-breaker`: 0 closed, 0.5 half-open, 1 open).
+pub(super) fn reading_defs(model: &Model, defs: &mut Vec<ReadingDef>) {
+    for c in &model.components {
+        for (d, p) in &c.calls {
+            let dep = &model.components[*d].id;
+            let on = |what: &str| format!("{what} to {dep}");
+            defs.push(ReadingDef::new(
+                &c.id,
+                &format!("tries_to_{dep}"),
+                &format!("{dep}-load"),
+                &on("tries"),
+                "per second",
+            ));
+            defs.push(ReadingDef::new(
+                &c.id,
+                &format!("retries_to_{dep}"),
+                &format!("{dep}-load"),
+                &on("retries"),
+                "per second",
+            ));
+            defs.push(ReadingDef::new(
+                &c.id,
+                &format!("retries_per_request_to_{dep}"),
+                &format!("{dep}-retries"),
+                &on("retries per request"),
+                "retries per request",
+            ));
+            if p.breaker.is_some() {
+                defs.push(ReadingDef::new(
+                    &c.id,
+                    &format!("breaker_to_{dep}"),
+                    &format!("{dep}-breaker"),
+                    &on("breaker state"),
+                    "0 closed, 0.5 half-open, 1 open",
+                ));
+            }
+        }
+    }
+}
+
+impl DrillTrial<'_> {
+    /// The values of [`reading_defs`] for the bin ending at `now`, whose
+    /// index is `bin` and width `width`.
+    pub(super) fn edge_readings(
+        &mut self,
+        now: SimTime,
+        bin: usize,
+        width: SimTime,
+        out: &mut Vec<f64>,
+    ) {
+        let secs = width.as_secs_f64().max(f64::MIN_POSITIVE);
+        let offered = self.recorder.offered_in(bin) as f64;
+        for e in &mut self.edges {
+            let (tries, retries) = (e.tries - e.last_bin.0, e.retries - e.last_bin.1);
+            e.last_bin = (e.tries, e.retries);
+            out.push(tries as f64 / secs);
+            out.push(retries as f64 / secs);
+            out.push(if offered > 0.0 {
+                retries as f64 / offered
+            } else {
+                f64::NAN
+            });
+            if let Some(b) = &e.breaker {
+                let open = b.open_until().is_some_and(|t| t > now);
+                out.push(match b.state() {
+                    BreakerState::Open if open => 1.0,
+                    BreakerState::Closed => 0.0,
+                    _ => 0.5,
+                });
+            }
         }
     }
 }

@@ -198,6 +198,11 @@ impl Recorder {
         (b < self.bins.len()).then_some(b as u32)
     }
 
+    /// Requests that arrived in bin `bin` so far (0 outside the window).
+    pub(crate) fn offered_in(&self, bin: usize) -> u64 {
+        self.bins.get(bin).map_or(0, |b| b.offered)
+    }
+
     #[inline]
     pub(crate) fn offered(&mut self, bin: u32) {
         self.bins[bin as usize].offered += 1;

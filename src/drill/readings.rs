@@ -51,6 +51,7 @@ pub fn reading_defs(model: &Model) -> Vec<ReadingDef> {
     // Each mechanism appends its definitions here, in the same order as
     // `sample_readings` appends values.
     super::balancer::reading_defs(model, &mut defs);
+    super::edges::reading_defs(model, &mut defs);
     defs
 }
 
@@ -67,6 +68,9 @@ impl DrillTrial<'_> {
     /// Appends this bin's value of every reading, in [`reading_defs`] order.
     pub(super) fn sample_readings(&mut self, now: SimTime, out: &mut Vec<f64>) {
         self.balancer_readings(now, out);
+        let bin = self.readings.len();
+        let width = now - (self.start + SimTime(self.bin.0 * bin as u64));
+        self.edge_readings(now, bin, width, out);
     }
 
     /// What the on-call's tools would print at `now`.

@@ -88,6 +88,8 @@ pub struct BinSummary {
     pub t_s: f64,
     /// Requests offered (mean per trial).
     pub offered: f64,
+    /// Requests that succeeded (mean per trial).
+    pub succeeded: f64,
     /// Success ratio.
     pub success: Band,
     /// Median latency of successes \[ms\].
@@ -209,6 +211,7 @@ impl ScenarioSummary {
                 BinSummary {
                     t_s: b as f64 * bin_s,
                     offered: stats().map(|s| s.offered as f64).sum::<f64>() / n,
+                    succeeded: stats().map(|s| s.succeeded as f64).sum::<f64>() / n,
                     success: Band::of(stats().map(|s| {
                         if s.offered == 0 {
                             f64::NAN

@@ -55,6 +55,39 @@ pub fn write_results(
                 .map(|b| (b.p99_ms.mean, b.p99_ms.low, b.p99_ms.high))
                 .collect()
         })?);
+        written.extend(overlay(out, c, "goodput", "goodput [requests/s]", |s| {
+            s.bins
+                .iter()
+                .map(|b| {
+                    let g = b.succeeded / s.bin_s;
+                    (g, g, g)
+                })
+                .collect()
+        })?);
+        // The caller-side patterns' own readings, where either design has them.
+        let mut names: Vec<&str> = Vec::new();
+        for r in c.a.readings.iter().chain(&c.b.readings) {
+            let n = r.def.name.as_str();
+            let wanted = n.contains(".retries_per_request_to_") || n.contains(".breaker_to_");
+            if wanted && !names.contains(&n) {
+                names.push(n);
+            }
+        }
+        for name in names {
+            let stem = name.replace(['.', '_'], "-");
+            let (label, unit) = [&c.a, &c.b]
+                .iter()
+                .flat_map(|s| &s.readings)
+                .find(|r| r.def.name == name)
+                .map(|r| (r.def.label.clone(), r.def.unit.clone()))
+                .expect("listed above");
+            written.extend(overlay(out, c, &stem, &format!("{label} [{unit}]"), |s| {
+                s.readings.iter().find(|r| r.def.name == name).map_or_else(
+                    || vec![(f64::NAN, f64::NAN, f64::NAN); s.bins.len()],
+                    |r| r.bins.iter().map(|b| (b.mean, b.low, b.high)).collect(),
+                )
+            })?);
+        }
     }
     Ok(written)
 }
@@ -79,8 +112,10 @@ fn overlay(
     };
     let chart = LineChart {
         title: format!(
-            "{}: {y_label}, design A vs B ({} paired trials)",
-            c.scenario, c.a.trials
+            "{}: {}, A vs B ({} paired trials)",
+            c.scenario,
+            y_label.split(" [").next().unwrap_or(y_label),
+            c.a.trials
         ),
         x_label: "time since the warm-up [min]".into(),
         y_label: y_label.into(),

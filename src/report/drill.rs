@@ -179,6 +179,35 @@ fn write_charts(out: &OutputDir, s: &ScenarioSummary) -> Result<Vec<PathBuf>, Pl
     let f = line_chart(out, &format!("{}-latency", s.name), &latency)?;
     files.extend([f.png, f.svg]);
 
+    let goodput = LineChart {
+        title: format!(
+            "{}: offered load and goodput (mean per trial, by arrival time)",
+            s.name
+        ),
+        x_label: x_label.clone(),
+        y_label: "requests per second".into(),
+        series: vec![
+            Series::new(
+                "offered",
+                s.bins
+                    .iter()
+                    .map(|b| (mid(b.t_s), b.offered / s.bin_s))
+                    .collect(),
+            ),
+            Series::new(
+                "succeeded (goodput)",
+                s.bins
+                    .iter()
+                    .map(|b| (mid(b.t_s), b.succeeded / s.bin_s))
+                    .collect(),
+            ),
+        ],
+        markers: markers(s),
+        ..Default::default()
+    };
+    let f = line_chart(out, &format!("{}-goodput", s.name), &goodput)?;
+    files.extend([f.png, f.svg]);
+
     let errors = StackedAreaChart {
         title: format!("{}: failed requests by cause (mean per trial)", s.name),
         y_label: "failures per second".into(),

@@ -191,4 +191,32 @@ fn a_retry_storm_outlives_its_trigger_and_a_budget_cures_it() {
     assert!(last(&c.a) < 0.05, "storm: {}", last(&c.a));
     assert!(last(&c.b) > 0.99, "cured: {}", last(&c.b));
     assert_eq!(c.metrics[0].winner, "B");
+
+    // The readings show why: A keeps retrying every call three times (the
+    // maximum), while B's breaker opens during the slowdown and B barely
+    // retries (its budget caps retries at 20% of tries).
+    let reading = |s: &resim::drill::ScenarioSummary, name: &str| -> Vec<f64> {
+        let r = s.readings.iter().find(|r| r.def.name == name).expect(name);
+        r.bins.iter().map(|b| b.mean).collect()
+    };
+    let per_request_a = reading(&c.a, "app.retries_per_request_to_db");
+    assert_eq!(per_request_a[0], 0.0, "no retries before the slowdown");
+    assert!(
+        (per_request_a.last().expect("bins") - 3.0).abs() < 0.05,
+        "{per_request_a:?}"
+    );
+    let per_request_b = reading(&c.b, "app.retries_per_request_to_db");
+    assert!(per_request_b.iter().all(|&x| x < 0.2), "{per_request_b:?}");
+    let breaker_b = reading(&c.b, "app.breaker_to_db");
+    assert_eq!(breaker_b[0], 0.0, "closed before the slowdown");
+    assert!(
+        breaker_b.contains(&1.0),
+        "open in the slowdown: {breaker_b:?}"
+    );
+    assert_eq!(*breaker_b.last().expect("bins"), 0.0, "closed again");
+    assert!(
+        c.a.readings
+            .iter()
+            .all(|r| r.def.name != "app.breaker_to_db")
+    );
 }
