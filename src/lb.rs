@@ -13,4 +13,3 @@ pub mod rate_limit;
 
 pub use health::{HealthCheck, HealthTransition};
 pub use outlier::OutlierDetector;
-pub use rate_limit::TokenBucket;

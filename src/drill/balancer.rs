@@ -7,9 +7,10 @@
 
 use super::readings::ReadingDef;
 use super::sim::DrillTrial;
+use crate::behaviours::TokenBucket;
 use crate::engine::SimTime;
 use crate::lb::outlier::OutlierDetector;
-use crate::lb::rate_limit::TokenBucket;
+use crate::lb::rate_limit;
 use crate::model::{Component, Model};
 
 /// A load balancer's rate limits and outlier detectors.
@@ -33,7 +34,7 @@ impl Balancer {
         let buckets = s
             .rate_limit
             .as_ref()
-            .map_or_else(Vec::new, |r| vec![TokenBucket::from_spec(r); n]);
+            .map_or_else(Vec::new, |r| vec![rate_limit::bucket(r, SimTime::ZERO); n]);
         let outliers = s.outlier.as_ref().map_or_else(Vec::new, |o| {
             c.depends_on
                 .iter()
@@ -51,9 +52,7 @@ impl Balancer {
     /// Takes a token for a request reaching instance `inst` at `now`; false
     /// means the request is answered 429.
     pub(super) fn admit(&mut self, inst: usize, now: SimTime) -> bool {
-        self.buckets
-            .get_mut(inst)
-            .is_none_or(|b| b.try_acquire(now))
+        self.buckets.get_mut(inst).is_none_or(|b| b.try_take(now))
     }
 
     /// Instance `inst`'s detector for backend cluster `dep`, brought up to

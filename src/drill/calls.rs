@@ -43,6 +43,7 @@ impl<'m> DrillTrial<'m> {
             step_start: now,
             prev_delay: SimTime::ZERO,
             ticket: None,
+            hedge: NONE,
         });
         let key = self.queue.schedule_in_lane(
             self.lanes.client_timeout,
@@ -158,6 +159,13 @@ impl<'m> DrillTrial<'m> {
     }
 
     pub(super) fn issue(&mut self, parent: u32, s: Step, now: SimTime) {
+        self.issue_try(parent, s, false, now);
+    }
+
+    /// Sends a try of step `s` for `parent`: its first try or a retry, or
+    /// (`hedge`) a second try racing the one in flight. A hedge that cannot
+    /// start (no other instance, an open breaker) is simply not sent.
+    fn issue_try(&mut self, parent: u32, s: Step, hedge: bool, now: SimTime) {
         let p = self.calls.get(parent).expect("live parent");
         let (caller, caller_inst, parent_tag) = (p.comp, p.inst, p.tag);
         let is_read = match s.kind {
@@ -165,22 +173,35 @@ impl<'m> DrillTrial<'m> {
             StepKind::CacheRead | StepKind::DbRead | StepKind::Dns => true,
             StepKind::Call => p.is_read,
         };
-        let (tries, step_start) = (p.tries, p.step_start);
+        let (tries, step_start, p_child, p_step) = (p.tries, p.step_start, p.child, p.step);
+        let retry = tries > 0 || hedge;
         let ticket = if s.edge == NO_EDGE {
             None
         } else {
-            match self.edges[s.edge as usize].start_try(s.edge, now, tries > 0) {
+            match self.edges[s.edge as usize].start_try(s.edge, now, retry) {
                 Ok(t) => {
                     if self.measured(now) {
-                        self.edges[s.edge as usize].count_try(tries > 0);
+                        self.edges[s.edge as usize].count_try(retry);
                     }
                     Some(t)
                 }
+                Err(_) if hedge => return,
                 Err(cause) => return self.child_result(parent, Err(cause), false, now),
             }
         };
-        let inst = match self.route(caller, caller_inst, s, now) {
+        let routed = self.route(caller, caller_inst, s, now).map(|i| {
+            // A hedge goes to another instance than the try it races.
+            let racing = self.calls.get(p_child).map(|c| c.inst);
+            let n = self.comps[s.dep as usize].active as u16;
+            if hedge && racing == Some(i) && n > 1 {
+                (i + 1) % n
+            } else {
+                i
+            }
+        });
+        let inst = match routed {
             Ok(i) => i,
+            Err(_) if hedge => return self.end_try(ticket, false, now),
             Err(cause) => {
                 self.end_try(ticket, false, now);
                 return self.child_result(parent, Err(cause), false, now);
@@ -217,6 +238,7 @@ impl<'m> DrillTrial<'m> {
             step_start: now,
             prev_delay: SimTime::ZERO,
             ticket,
+            hedge: NONE,
         });
         let comp = &mut self.comps[s.dep as usize];
         if !dropped {
@@ -247,7 +269,42 @@ impl<'m> DrillTrial<'m> {
             ),
         };
         self.calls.get_mut(id).expect("live").timer = Some(key);
-        self.calls.get_mut(parent).expect("live").child = id;
+        let p = self.calls.get_mut(parent).expect("live");
+        if hedge {
+            p.hedge = id;
+        } else {
+            p.child = id;
+            if tries == 0
+                && s.edge != NO_EDGE
+                && let Some(delay) = self.edges[s.edge as usize].policy.hedge
+            {
+                let tag = p.tag;
+                self.queue.schedule(
+                    now + delay,
+                    Ev::Hedge {
+                        call: parent,
+                        tag,
+                        step: p_step,
+                    },
+                );
+            }
+        }
+    }
+
+    /// A hedging delay ended: if the step's first try is still the only one
+    /// in flight, send a second.
+    pub(super) fn on_hedge(&mut self, id: u32, step: u8, now: SimTime) {
+        let c = self.calls.get(id).expect("live");
+        if c.phase != Phase::Calling
+            || c.step != step
+            || c.tries > 0
+            || c.child == NONE
+            || c.hedge != NONE
+        {
+            return;
+        }
+        let s = self.plan_of(c)[step as usize];
+        self.issue_try(id, s, true, now);
     }
 
     pub(super) fn on_arrive(&mut self, id: u32, now: SimTime) {
@@ -411,7 +468,7 @@ impl<'m> DrillTrial<'m> {
     pub(super) fn waiting_parent(&self, id: u32) -> Option<u32> {
         let c = self.calls.get(id)?;
         let p = self.calls.get(c.parent)?;
-        (p.tag == c.parent_tag && p.child == id).then_some(c.parent)
+        (p.tag == c.parent_tag && (p.child == id || p.hedge == id)).then_some(c.parent)
     }
 
     pub(super) fn on_reply(&mut self, id: u32, now: SimTime) {
@@ -430,7 +487,9 @@ impl<'m> DrillTrial<'m> {
             now,
         );
         let Some(parent) = parent else { return };
-        self.calls.get_mut(parent).expect("live").child = NONE;
+        if self.settle_race(parent, id, c.error.is_none()) {
+            return;
+        }
         self.child_result(parent, c.error.map_or(Ok(()), Err), c.hit, now);
     }
 
@@ -453,9 +512,32 @@ impl<'m> DrillTrial<'m> {
             self.calls.remove(id);
         }
         if let Some(p) = parent {
-            self.calls.get_mut(p).expect("live").child = NONE;
+            if self.settle_race(p, id, false) {
+                return;
+            }
             self.child_result(p, Err(Cause::Timeout), false, now);
         }
+    }
+
+    /// Detaches `child`'s answer from `parent`. With a hedge racing, a
+    /// success wins (the other try becomes an orphan) and a failure waits
+    /// for the other try: returns true when the parent must keep waiting.
+    fn settle_race(&mut self, parent: u32, child: u32, ok: bool) -> bool {
+        let p = self.calls.get_mut(parent).expect("live");
+        let other = if p.child == child { p.hedge } else { p.child };
+        p.child = NONE;
+        p.hedge = NONE;
+        if other == NONE {
+            return false;
+        }
+        if !ok {
+            p.child = other;
+            return true;
+        }
+        if let Some(o) = self.calls.get_mut(other) {
+            o.parent = NONE;
+        }
+        false
     }
 
     /// A dependency answered (or failed) the current step of `parent`.
@@ -497,6 +579,16 @@ impl<'m> DrillTrial<'m> {
                 self.calls.get_mut(parent).expect("live").step += 1;
                 self.advance(parent, now);
             }
+            Err(_)
+                if s.edge != NO_EDGE && self.edges[s.edge as usize].policy.fallback.is_some() =>
+            {
+                // The caller serves its fallback and goes on, degraded.
+                if self.measured(now) {
+                    self.edges[s.edge as usize].count_fallback();
+                }
+                self.calls.get_mut(parent).expect("live").step += 1;
+                self.advance(parent, now);
+            }
             Err(cause) => {
                 let cause = if s.kind == StepKind::Dns {
                     Cause::DnsFailure
@@ -513,8 +605,10 @@ impl<'m> DrillTrial<'m> {
         if let Some(k) = c.timer {
             self.queue.cancel(k);
         }
-        if let Some(child) = self.calls.get_mut(c.child) {
-            child.parent = NONE;
+        for child in [c.child, c.hedge] {
+            if let Some(ch) = self.calls.get_mut(child) {
+                ch.parent = NONE;
+            }
         }
         self.open_roots -= 1;
         if c.bin != NONE {
@@ -548,9 +642,14 @@ impl<'m> DrillTrial<'m> {
         for id in victims {
             let c = self.calls.get_mut(id).expect("live");
             c.has_worker = false;
-            let child = std::mem::replace(&mut c.child, NONE);
-            if let Some(ch) = self.calls.get_mut(child) {
-                ch.parent = NONE;
+            let children = [
+                std::mem::replace(&mut c.child, NONE),
+                std::mem::replace(&mut c.hedge, NONE),
+            ];
+            for child in children {
+                if let Some(ch) = self.calls.get_mut(child) {
+                    ch.parent = NONE;
+                }
             }
             self.reply(id, Some(Cause::ServerError), now);
         }

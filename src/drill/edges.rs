@@ -4,6 +4,7 @@
 
 use super::readings::ReadingDef;
 use super::sim::DrillTrial;
+use crate::behaviours::TokenBucket;
 use crate::behaviours::budget::RetryBudget;
 use crate::behaviours::bulkhead::Bulkhead;
 use crate::behaviours::circuit_breaker::{BreakerState, CircuitBreaker, Outcome};
@@ -19,13 +20,17 @@ pub(super) struct EdgeState<'m> {
     breaker: Option<CircuitBreaker>,
     budget: Option<RetryBudget>,
     bulkhead: Option<Bulkhead>,
+    /// A client-side rate limit on the edge's tries.
+    rate_limit: Option<TokenBucket>,
     /// Draws the retry delays' jitter.
     pub(super) rng: SimRng,
     /// Tries started, and of those retries, since the trial began.
     tries: u64,
     retries: u64,
-    /// `(tries, retries)` at the end of the last bin, for per-bin readings.
-    last_bin: (u64, u64),
+    /// Calls answered by the caller's fallback.
+    fallbacks: u64,
+    /// `(tries, retries, fallbacks)` at the end of the last bin.
+    last_bin: (u64, u64, u64),
 }
 
 /// What the edge remembers about one try until it ends.
@@ -48,10 +53,15 @@ impl<'m> EdgeState<'m> {
             breaker: policy.breaker.as_ref().map(CircuitBreaker::new),
             budget: policy.budget.as_ref().map(RetryBudget::new),
             bulkhead: policy.bulkhead.map(Bulkhead::new),
+            rate_limit: policy
+                .rate_limit
+                .as_ref()
+                .map(|c| TokenBucket::new(c, SimTime::ZERO)),
             rng,
             tries: 0,
             retries: 0,
-            last_bin: (0, 0),
+            fallbacks: 0,
+            last_bin: (0, 0, 0),
         }
     }
 
@@ -66,6 +76,11 @@ impl<'m> EdgeState<'m> {
             && !b.allow(now)
         {
             return Err(Cause::CircuitOpen);
+        }
+        if let Some(b) = &mut self.rate_limit
+            && !b.try_take(now)
+        {
+            return Err(Cause::RateLimited);
         }
         let bulkhead = match &mut self.bulkhead {
             Some(b) => {
@@ -91,6 +106,11 @@ impl<'m> EdgeState<'m> {
     pub(super) fn count_try(&mut self, retry: bool) {
         self.tries += 1;
         self.retries += u64::from(retry);
+    }
+
+    /// Counts a call answered by the fallback in the measured window.
+    pub(super) fn count_fallback(&mut self) {
+        self.fallbacks += 1;
     }
 
     /// Ends a try with its outcome.
@@ -132,9 +152,10 @@ impl<'m> EdgeState<'m> {
     }
 }
 
-/// Per edge with a policy (caller `c`, dependency `d`): tries and retries
-/// per second (chart `c-d-load`), retries per request (`c-d-retries`), and
-/// with a breaker its state (`c-d-breaker`: 0 closed, 0.5 half-open, 1 open).
+/// Per edge with a policy (caller `c`, dependency `d`): tries, retries (and
+/// hedges) and fallbacks per second (chart `c-d-load`), retries per request
+/// (`c-d-retries`), and with a breaker its state (`c-d-breaker`: 0 closed,
+/// 0.5 half-open, 1 open).
 pub(super) fn reading_defs(model: &Model, defs: &mut Vec<ReadingDef>) {
     for c in &model.components {
         for (d, p) in &c.calls {
@@ -151,9 +172,22 @@ pub(super) fn reading_defs(model: &Model, defs: &mut Vec<ReadingDef>) {
                 &c.id,
                 &format!("retries_to_{dep}"),
                 &format!("{dep}-load"),
-                &on("retries"),
+                &on(if p.hedge.is_some() {
+                    "retries and hedges"
+                } else {
+                    "retries"
+                }),
                 "per second",
             ));
+            if p.fallback.is_some() {
+                defs.push(ReadingDef::new(
+                    &c.id,
+                    &format!("fallbacks_to_{dep}"),
+                    &format!("{dep}-load"),
+                    &on("fallbacks served instead of calls"),
+                    "per second",
+                ));
+            }
             defs.push(ReadingDef::new(
                 &c.id,
                 &format!("retries_per_request_to_{dep}"),
@@ -188,9 +222,13 @@ impl DrillTrial<'_> {
         let offered = self.recorder.offered_in(bin) as f64;
         for e in &mut self.edges {
             let (tries, retries) = (e.tries - e.last_bin.0, e.retries - e.last_bin.1);
-            e.last_bin = (e.tries, e.retries);
+            let fallbacks = e.fallbacks - e.last_bin.2;
+            e.last_bin = (e.tries, e.retries, e.fallbacks);
             out.push(tries as f64 / secs);
             out.push(retries as f64 / secs);
+            if e.policy.fallback.is_some() {
+                out.push(fallbacks as f64 / secs);
+            }
             out.push(if offered > 0.0 {
                 retries as f64 / offered
             } else {

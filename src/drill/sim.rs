@@ -76,6 +76,12 @@ pub(super) enum Ev {
     },
     /// Take text snapshot `k` (`resim run --at`).
     Snapshot(u16),
+    /// A caller's hedging delay for step `step` ended.
+    Hedge {
+        call: u32,
+        tag: u32,
+        step: u8,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -120,6 +126,8 @@ pub(super) struct Call {
     pub(super) prev_delay: SimTime,
     /// As a callee on an edge with a policy: its try's ticket.
     pub(super) ticket: Option<TryTicket>,
+    /// As a caller: a hedged second try of the current step racing `child`.
+    pub(super) hedge: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -412,6 +420,11 @@ impl<'m> DrillTrial<'m> {
                 Ev::Retry { call, tag } => {
                     if self.live(call, tag) {
                         self.on_retry(call, now);
+                    }
+                }
+                Ev::Hedge { call, tag, step } => {
+                    if self.live(call, tag) {
+                        self.on_hedge(call, step, now);
                     }
                 }
                 Ev::Snapshot(k) => {

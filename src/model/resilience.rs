@@ -34,7 +34,10 @@ pub const CALL_KEYS: &[&str] = &[
     "breaker",
     "bulkhead",
     "rate_limit",
+    "hedge",
+    "fallback",
 ];
+const HEDGE_KEYS: &[&str] = &["delay"];
 const RETRY_KEYS: &[&str] = &[
     "max",
     "base",
@@ -63,6 +66,32 @@ pub struct CallPolicy {
     pub bulkhead: Option<u32>,
     /// A client-side rate limit.
     pub rate_limit: Option<TokenBucketConfig>,
+    /// Hedging: when the first try has not answered after this delay, a
+    /// second try goes to another instance and the first answer wins
+    /// (gRPC's `hedgingDelay` with two attempts; Envoy's hedged requests).
+    pub hedge: Option<SimTime>,
+    /// What the caller serves when the call fails for good, instead of
+    /// failing: the request goes on, degraded.
+    pub fallback: Option<Fallback>,
+}
+
+/// A caller's answer when a dependency fails for good.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fallback {
+    /// A stale copy (last known good answer).
+    Stale,
+    /// A static default (empty recommendations, a placeholder).
+    Default,
+}
+
+impl Fallback {
+    /// Names accepted in model files.
+    pub const NAMES: &'static [&'static str] = &["stale", "default"];
+
+    /// The name as written in model files.
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
 }
 
 impl CallPolicy {
@@ -72,6 +101,18 @@ impl CallPolicy {
         let mut w = Vec::new();
         if self.budget.is_some() && self.retry.as_ref().is_none_or(|r| r.max_retries == 0) {
             w.push("a retry budget without retries never acts".to_string());
+        }
+        let first_try_deadline = self
+            .retry
+            .as_ref()
+            .and_then(|r| r.per_try_timeout)
+            .or(self.timeout);
+        if let (Some(h), Some(t)) = (self.hedge, first_try_deadline)
+            && h >= t
+        {
+            w.push(format!(
+                "the hedging delay ({h}) is not shorter than the try's timeout ({t}), so no hedge is ever sent"
+            ));
         }
         if let Some(r) = &self.retry {
             if let (Some(per_try), Some(all)) = (r.per_try_timeout, self.timeout) {
@@ -127,6 +168,24 @@ pub fn read_call_fields(tr: &mut TableReader, diags: &mut Diagnostics) -> Option
         rate_limit: tr
             .table("rate_limit", diags)
             .and_then(|t| read_rate_limit(t, diags)),
+        hedge: tr.table("hedge", diags).and_then(|mut t| {
+            let delay = positive_duration(&mut t, "delay", diags);
+            if delay.is_none() && !t.has("delay") {
+                t.missing("delay", diags, "\"50ms\"");
+            }
+            t.finish(HEDGE_KEYS, diags);
+            delay
+        }),
+        fallback: tr.str("fallback", diags).and_then(|f| {
+            match Fallback::NAMES.iter().position(|n| *n == f.value) {
+                Some(0) => Some(Fallback::Stale),
+                Some(_) => Some(Fallback::Default),
+                None => {
+                    unknown_name(diags, &f, "fallback", Fallback::NAMES);
+                    None
+                }
+            }
+        }),
     };
     (diags.len() == before).then_some(policy)
 }

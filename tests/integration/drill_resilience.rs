@@ -220,3 +220,75 @@ fn a_retry_storm_outlives_its_trigger_and_a_budget_cures_it() {
             .all(|r| r.def.name != "app.breaker_to_db")
     );
 }
+
+/// [`model`] with svc[0] slow (x100: 100 ms a call) instead of down.
+fn slow_model(policy: &str) -> String {
+    model(policy).replace("fault = \"crash\"", "fault = \"slow\"\nfactor = 100")
+}
+
+/// [`model`] without the fault.
+fn healthy_model(policy: &str) -> String {
+    let m = model(policy);
+    m[..m.find("[[scenarios.events]]").expect("events")].to_string()
+}
+
+fn summary(text: &str) -> resim::drill::ScenarioSummary {
+    let m = Model::parse(text, "t.toml").expect("valid model");
+    resim::drill::ScenarioSummary::from_trials(&m, &m.scenarios[0], 10.0, &run(text))
+}
+
+#[test]
+fn a_hedge_to_the_other_instance_cuts_the_tail_of_a_slow_one() {
+    let plain = summary(&slow_model(""));
+    let hedged = summary(&slow_model(
+        "[components.front.calls.svc]\nhedge = { delay = \"10ms\" }",
+    ));
+    // Without hedging, half the calls wait 100 ms for svc[0].
+    assert!(plain.latency_ms.p99 > 90.0, "{:?}", plain.latency_ms);
+    // With a 10-ms hedge to svc[1], they take about 10 ms + 1.5 ms.
+    assert!(hedged.latency_ms.p99 < 15.0, "{:?}", hedged.latency_ms);
+    assert_eq!(hedged.availability.mean, 1.0);
+    // The price: a hedge for every call that met svc[0], half of them.
+    let hedges = hedged
+        .readings
+        .iter()
+        .find(|r| r.def.name == "front.retries_per_request_to_svc")
+        .expect("reading");
+    for b in &hedges.bins {
+        assert!((b.mean - 0.5).abs() < 0.05, "{}", b.mean);
+    }
+}
+
+#[test]
+fn a_fallback_answers_instead_of_failing() {
+    let s = summary(&model(
+        "[components.front.calls.svc]\nfallback = \"default\"",
+    ));
+    assert_eq!(s.availability.mean, 1.0);
+    // Every call that met the dead svc[0] (half of 100/s) got the fallback.
+    let f = s
+        .readings
+        .iter()
+        .find(|r| r.def.name == "front.fallbacks_to_svc")
+        .expect("reading");
+    for b in &f.bins {
+        assert!((b.mean - 50.0).abs() < 3.0, "{}", b.mean);
+    }
+}
+
+#[test]
+fn a_client_side_rate_limit_caps_the_calls() {
+    let r = run(&healthy_model(
+        "[components.front.calls.svc]\nrate_limit = { rate = \"50/s\", burst = 5 }",
+    ));
+    for t in &r {
+        // 100/s offered against 50/s for 120 s: the bucket is nearly always
+        // empty, so it admits 50/s (plus at most its burst).
+        let ok = t.succeeded() as f64;
+        assert!((ok - 6000.0).abs() < 0.02 * 6000.0, "{ok}");
+        assert_eq!(
+            t.failed()[Cause::RateLimited as usize] + t.succeeded(),
+            t.offered()
+        );
+    }
+}

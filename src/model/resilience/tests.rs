@@ -288,3 +288,29 @@ fn warnings_flag_settings_that_never_act() {
     );
     assert!(p.expect("read").warnings()[0].contains("retry storm"));
 }
+
+#[test]
+fn hedges_and_fallbacks_are_read_and_a_hedge_that_can_never_fire_is_flagged() {
+    let (p, e) = read(
+        r#"e = { timeout = "100ms", hedge = { delay = "20ms" }, fallback = "stale" }"#,
+        read_call_policy,
+    );
+    let p = p.unwrap_or_else(|| panic!("{e}"));
+    assert_eq!(p.hedge, Some(SimTime(20 * SimTime::MILLISECOND.0)));
+    assert_eq!(p.fallback, Some(Fallback::Stale));
+    assert!(p.warnings().is_empty());
+    let (p, _) = read(
+        r#"e = { timeout = "100ms", hedge = { delay = "100ms" } }"#,
+        read_call_policy,
+    );
+    assert!(p.expect("read").warnings()[0].contains("no hedge is ever sent"));
+    let (_, e) = read(
+        r#"e = { fallback = "stail", hedge = {} }"#,
+        read_call_policy,
+    );
+    assert!(
+        e.contains("unknown fallback 'stail'; use one of: stale, default"),
+        "{e}"
+    );
+    assert!(e.contains("needs 'delay'"), "{e}");
+}
