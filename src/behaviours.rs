@@ -23,10 +23,12 @@ pub mod budget;
 pub mod bulkhead;
 pub mod circuit_breaker;
 pub mod retry;
+pub mod throttle;
 pub mod token_bucket;
 
 pub use budget::{BudgetConfig, RetryBudget};
 pub use bulkhead::Bulkhead;
 pub use circuit_breaker::{BreakerConfig, BreakerState, CircuitBreaker, Outcome, Window};
 pub use retry::{CauseSet, Jitter, RetryPolicy};
+pub use throttle::{Throttle, ThrottleConfig};
 pub use token_bucket::{TokenBucket, TokenBucketConfig};

@@ -28,10 +28,12 @@ pub enum Cause {
     /// A store refused a write: a full disk, a read-only database, or Redis
     /// at `maxmemory` with `noeviction` (`-OOM command not allowed`).
     WriteRejected = 10,
+    /// The caller's adaptive throttling rejected it locally, before sending.
+    Throttled = 11,
 }
 
 /// Number of failure causes.
-pub const CAUSES: usize = 11;
+pub const CAUSES: usize = 12;
 
 impl Cause {
     /// Every cause, in index order.
@@ -47,6 +49,7 @@ impl Cause {
         Cause::RateLimited,
         Cause::PoolExhausted,
         Cause::WriteRejected,
+        Cause::Throttled,
     ];
 
     /// The name used in reports and CSV columns.
@@ -63,6 +66,7 @@ impl Cause {
             Cause::RateLimited => "rate_limited",
             Cause::PoolExhausted => "pool_exhausted",
             Cause::WriteRejected => "write_rejected",
+            Cause::Throttled => "throttled",
         }
     }
 }

@@ -4,10 +4,12 @@
 
 use super::readings::ReadingDef;
 use super::sim::DrillTrial;
-use crate::behaviours::TokenBucket;
+use rand::RngExt;
+
 use crate::behaviours::budget::RetryBudget;
 use crate::behaviours::bulkhead::Bulkhead;
 use crate::behaviours::circuit_breaker::{BreakerState, CircuitBreaker, Outcome};
+use crate::behaviours::{Throttle, TokenBucket};
 use crate::cause::Cause;
 use crate::engine::SimTime;
 use crate::engine::rng::SimRng;
@@ -22,6 +24,8 @@ pub(super) struct EdgeState<'m> {
     bulkhead: Option<Bulkhead>,
     /// A client-side rate limit on the edge's tries.
     rate_limit: Option<TokenBucket>,
+    /// Client-side adaptive throttling.
+    throttle: Option<Throttle>,
     /// Draws the retry delays' jitter.
     pub(super) rng: SimRng,
     /// Tries started, and of those retries, since the trial began.
@@ -57,6 +61,7 @@ impl<'m> EdgeState<'m> {
                 .rate_limit
                 .as_ref()
                 .map(|c| TokenBucket::new(c, SimTime::ZERO)),
+            throttle: policy.throttle.as_ref().map(Throttle::new),
             rng,
             tries: 0,
             retries: 0,
@@ -81,6 +86,11 @@ impl<'m> EdgeState<'m> {
             && !b.try_take(now)
         {
             return Err(Cause::RateLimited);
+        }
+        if let Some(t) = &mut self.throttle
+            && !t.admit(now, self.rng.random())
+        {
+            return Err(Cause::Throttled);
         }
         let bulkhead = match &mut self.bulkhead {
             Some(b) => {
@@ -125,6 +135,9 @@ impl<'m> EdgeState<'m> {
         }
         if let Some(b) = &mut self.budget {
             b.on_try_end(t.retry, ok);
+        }
+        if ok && let Some(th) = &mut self.throttle {
+            th.on_accept(now);
         }
         if t.bulkhead
             && let Some(b) = &mut self.bulkhead

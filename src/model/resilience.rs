@@ -21,7 +21,7 @@ use super::error::{Diagnostics, suggest};
 use super::reader::{Located, TableReader};
 use crate::behaviours::budget::{ENVOY_MIN_CONCURRENCY, ENVOY_PERCENT};
 use crate::behaviours::{
-    BreakerConfig, BudgetConfig, CauseSet, Jitter, RetryPolicy, TokenBucketConfig,
+    BreakerConfig, BudgetConfig, CauseSet, Jitter, RetryPolicy, ThrottleConfig, TokenBucketConfig,
 };
 use crate::cause::Cause;
 use crate::engine::SimTime;
@@ -36,8 +36,10 @@ pub const CALL_KEYS: &[&str] = &[
     "rate_limit",
     "hedge",
     "fallback",
+    "throttle",
 ];
 const HEDGE_KEYS: &[&str] = &["delay"];
+const THROTTLE_KEYS: &[&str] = &["k", "window"];
 const RETRY_KEYS: &[&str] = &[
     "max",
     "base",
@@ -73,6 +75,8 @@ pub struct CallPolicy {
     /// What the caller serves when the call fails for good, instead of
     /// failing: the request goes on, degraded.
     pub fallback: Option<Fallback>,
+    /// Client-side adaptive throttling (the SRE book's admission control).
+    pub throttle: Option<ThrottleConfig>,
 }
 
 /// A caller's answer when a dependency fails for good.
@@ -186,8 +190,35 @@ pub fn read_call_fields(tr: &mut TableReader, diags: &mut Diagnostics) -> Option
                 }
             }
         }),
+        throttle: tr
+            .table("throttle", diags)
+            .and_then(|t| read_throttle(t, diags)),
     };
     (diags.len() == before).then_some(policy)
+}
+
+/// Reads `throttle = { k, window }` (defaults: the SRE book's K = 2 over 2 min).
+fn read_throttle(mut tr: TableReader, diags: &mut Diagnostics) -> Option<ThrottleConfig> {
+    let before = diags.len();
+    let mut c = ThrottleConfig::default();
+    if let Some(k) = tr.f64("k", diags) {
+        if k.value < 1.0 {
+            diags.error_hint(
+                k.span,
+                format!("'{}.k' must be at least 1, found {}", tr.path, k.value),
+                Some(
+                    "K = 2 (the SRE book's) throttles once requests exceed twice the accepts"
+                        .into(),
+                ),
+            );
+        }
+        c.k = k.value;
+    }
+    if let Some(w) = positive_duration(&mut tr, "window", diags) {
+        c.window = w;
+    }
+    tr.finish(THROTTLE_KEYS, diags);
+    (diags.len() == before).then_some(c)
 }
 
 /// Reads `retry = { max, base, cap, jitter, retry_on, per_try_timeout }`.

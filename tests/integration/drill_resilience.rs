@@ -292,3 +292,42 @@ fn a_client_side_rate_limit_caps_the_calls() {
         );
     }
 }
+
+#[test]
+fn adaptive_throttling_rejects_locally_while_the_backend_fails() {
+    // Both svc instances down for the first 30 s of the window.
+    let outage = |policy: &str| model(policy).replace("instance = 0", "duration = \"30s\"");
+    let svc_calls = |r: &[TrialResult]| r.iter().map(|t| t.calls[1].arrived).sum::<u64>();
+    let plain = run(&outage(""));
+    let throttled = run(&outage(
+        "[components.front.calls.svc]\nthrottle = { k = 2, window = \"10s\" }",
+    ));
+    let (offered, ok_plain, _) = totals(&plain);
+    let (_, ok_throttled, failed) = totals(&throttled);
+    // The same requests fail (the backend is down either way)...
+    assert!(ok_throttled <= ok_plain, "{ok_throttled} vs {ok_plain}");
+    assert!(failed[Cause::Throttled as usize] > 0);
+    // ...but most of them never reach it: with accepts at 0, each try is
+    // sent with probability 1/(requests + 1) over the 10-s window.
+    let (during_plain, during_throttled) = (svc_calls(&plain), svc_calls(&throttled));
+    assert!(
+        (during_plain - during_throttled) as f64 > 0.1 * offered as f64,
+        "{during_plain} vs {during_throttled}"
+    );
+    // Once the backend is back, every admitted try succeeds, so each window
+    // about doubles the admitted share (p' = 1 − K (1 − p) with K = 2): the
+    // recovery is gradual, then complete.
+    let share = |b: usize| {
+        let (ok, off) = throttled.iter().fold((0, 0), |(o, f), t| {
+            (o + t.bins[b].succeeded, f + t.bins[b].offered)
+        });
+        ok as f64 / off as f64
+    };
+    let shares: Vec<f64> = (0..12).map(share).collect();
+    eprintln!("success by bin: {shares:.3?}");
+    assert!(shares[3] < 0.2, "{shares:?}");
+    for b in 4..11 {
+        assert!(shares[b + 1] >= shares[b] - 0.02, "{shares:?}");
+    }
+    assert_eq!(shares[11], 1.0, "{shares:?}");
+}
