@@ -3,8 +3,7 @@
 //! rate limit answers 429 beyond its tokens, and least request beats round
 //! robin on p99 when one backend is slow.
 
-use resim::drill::{Cause, DrillRequest, ScenarioSummary, TrialResult, run_scenario};
-use resim::engine::SimTime;
+use resim::drill::{Cause, ScenarioSummary, TrialResult};
 use resim::model::Model;
 
 /// lb (2 instances) -> app (3 pods), `rate` per second, 10-s bins over 3
@@ -41,16 +40,7 @@ warmup = "20s"
 }
 
 fn run(text: &str, trials: u64) -> (Model, Vec<TrialResult>) {
-    let model = Model::parse(text, "t.toml").expect("valid model");
-    let req = DrillRequest {
-        trials,
-        seed: 11,
-        threads: 2,
-        bin: SimTime(10 * SimTime::SECOND.0),
-        snapshots: Vec::new(),
-    };
-    let r = run_scenario(&model, &model.scenarios[0], &req, &|_| {}).expect("runs");
-    (model, r)
+    super::util::drill(text, trials, 11)
 }
 
 fn total(r: &[TrialResult], cause: Cause) -> u64 {

@@ -26,15 +26,7 @@ warmup = "10s"
 
 /// Mean offered requests per 10-s bin over `trials` trials.
 fn offered_per_bin(text: &str, trials: u64) -> Vec<f64> {
-    let model = Model::parse(text, "t.toml").expect("valid model");
-    let req = DrillRequest {
-        trials,
-        seed: 11,
-        threads: 2,
-        bin: SimTime(10 * SimTime::SECOND.0),
-        snapshots: Vec::new(),
-    };
-    let results = run_scenario(&model, &model.scenarios[0], &req, &|_| {}).expect("runs");
+    let (_, results) = super::util::drill(text, trials, 11);
     let bins = results[0].bins.len();
     (0..bins)
         .map(|b| {

@@ -24,3 +24,23 @@ pub fn resim(dir: &Path, args: &[&str]) -> Output {
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
+
+/// Parses `text` and runs `trials` trials of its first scenario with `seed`
+/// on two threads, in 10-s bins.
+pub fn drill(
+    text: &str,
+    trials: u64,
+    seed: u64,
+) -> (resim::model::Model, Vec<resim::drill::TrialResult>) {
+    use resim::engine::SimTime;
+    let model = resim::model::Model::parse(text, "t.toml").expect("valid model");
+    let req = resim::drill::DrillRequest {
+        trials,
+        seed,
+        threads: 2,
+        bin: SimTime(10 * SimTime::SECOND.0),
+        snapshots: Vec::new(),
+    };
+    let r = resim::drill::run_scenario(&model, &model.scenarios[0], &req, &|_| {}).expect("runs");
+    (model, r)
+}
