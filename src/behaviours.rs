@@ -19,6 +19,7 @@
 //!
 //! [`SimTime`]: crate::engine::SimTime
 
+pub mod adaptive_concurrency;
 pub mod budget;
 pub mod bulkhead;
 pub mod circuit_breaker;
@@ -26,6 +27,7 @@ pub mod retry;
 pub mod throttle;
 pub mod token_bucket;
 
+pub use adaptive_concurrency::{AdaptiveConcurrency, AdaptiveConcurrencyConfig};
 pub use budget::{BudgetConfig, RetryBudget};
 pub use bulkhead::Bulkhead;
 pub use circuit_breaker::{BreakerConfig, BreakerState, CircuitBreaker, Outcome, Window};

@@ -9,6 +9,7 @@ use super::edges::TryTicket;
 use super::metrics::Cause;
 use super::plan::{NO_EDGE, Step, StepKind};
 use super::sim::{CLIENT, Call, DrillTrial, Ev, NONE, Phase, schedule_via};
+use crate::behaviours::AdaptiveConcurrency;
 use crate::engine::SimTime;
 use crate::engine::rng::SimRng;
 use crate::model::{ComponentKind, LbAlgorithm};
@@ -44,6 +45,7 @@ impl<'m> DrillTrial<'m> {
             prev_delay: SimTime::ZERO,
             ticket: None,
             hedge: NONE,
+            limited: false,
         });
         let key = self.queue.schedule_in_lane(
             self.lanes.client_timeout,
@@ -239,6 +241,7 @@ impl<'m> DrillTrial<'m> {
             prev_delay: SimTime::ZERO,
             ticket,
             hedge: NONE,
+            limited: false,
         });
         let comp = &mut self.comps[s.dep as usize];
         if !dropped {
@@ -333,6 +336,23 @@ impl<'m> DrillTrial<'m> {
             }
             return self.reply(id, Some(Cause::RateLimited), now);
         }
+        if !cs.limiters.is_empty() {
+            // Instances added by a scale-up get a fresh controller.
+            if cs.limiters.len() <= inst {
+                let cfg = self.model.components[comp].serving.adaptive_concurrency;
+                let fresh = AdaptiveConcurrency::new(cfg.expect("limiters come from it"));
+                cs.limiters.resize(inst + 1, fresh);
+            }
+            if !cs.limiters[inst].try_acquire(now) {
+                if measured {
+                    cs.totals.rejected += 1;
+                }
+                return self.reply(id, Some(Cause::QueueFull), now);
+            }
+            self.calls.get_mut(id).expect("live").limited = true;
+        }
+        let cs = &mut self.comps[comp];
+        let x = &cs.insts[inst];
         if x.held || x.busy >= cs.workers {
             if x.queue.len() >= cs.queue_cap as usize {
                 if measured {
@@ -454,6 +474,12 @@ impl<'m> DrillTrial<'m> {
         let c = self.calls.get_mut(id).expect("live");
         c.phase = Phase::Returning;
         c.error = error;
+        if std::mem::take(&mut c.limited) {
+            let (inst, latency) = (c.inst as usize, now - c.start);
+            if let Some(l) = cs.limiters.get_mut(inst) {
+                l.release(now, latency);
+            }
+        }
         let tag = c.tag;
         let lane = self.lanes.latency[comp];
         schedule_via(

@@ -20,6 +20,7 @@ use super::lanes::{self, Lanes};
 use super::metrics::{CallTotals, Cause, GaugeArea, GaugeBin, Recorder, TrialResult};
 use super::plan::{Plan, client_plan, compile, edge_policies};
 use super::readings::{ReadingDef, Snapshot, reading_defs};
+use crate::behaviours::AdaptiveConcurrency;
 use crate::engine::SimTime;
 use crate::engine::arena::Arena;
 use crate::engine::queue::{EventKey, EventQueue};
@@ -128,6 +129,8 @@ pub(super) struct Call {
     pub(super) ticket: Option<TryTicket>,
     /// As a caller: a hedged second try of the current step racing `child`.
     pub(super) hedge: u32,
+    /// As a callee: it holds a place under its instance's adaptive limit.
+    pub(super) limited: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -173,6 +176,8 @@ pub(super) struct Comp {
     pub(super) lb_health: Option<Vec<HealthCheck>>,
     /// A load balancer's rate limits and outlier detectors, if it has any.
     pub(super) balancer: Option<Box<Balancer>>,
+    /// Per instance, its adaptive concurrency limit (empty when off).
+    pub(super) limiters: Vec<AdaptiveConcurrency>,
     pub(super) rng_service: SimRng,
     pub(super) rng_latency: SimRng,
     pub(super) rng_route: SimRng,
@@ -320,6 +325,9 @@ impl<'m> DrillTrial<'m> {
                     lb_health: checked_by(model, ci)
                         .map(|spec| vec![HealthCheck::new(spec); c.instances as usize]),
                     balancer: Balancer::of(model, c),
+                    limiters: c.serving.adaptive_concurrency.map_or_else(Vec::new, |a| {
+                        vec![AdaptiveConcurrency::new(a); c.instances as usize]
+                    }),
                     rng_service: stream(seed, key, Purpose::Service),
                     rng_latency: stream(seed, key, Purpose::Network),
                     rng_route: stream(seed, key, Purpose::Routing),

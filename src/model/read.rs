@@ -44,6 +44,7 @@ const COMPONENT_KEYS: &[&str] = &[
     "algorithm",
     "calls",
     "queue_timeout",
+    "adaptive_concurrency",
     "health_check",
     "outlier",
     "rate_limit",

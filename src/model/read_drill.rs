@@ -272,6 +272,9 @@ pub(super) fn read_serving(
             s.queue_timeout = Some(t.value);
         }
     }
+    if let Some(t) = tr.table("adaptive_concurrency", diags) {
+        s.adaptive_concurrency = super::resilience::read_adaptive_concurrency(t, diags);
+    }
     match tr.u32("queue", diags) {
         Some(q) => s.queue = q.value,
         None => note(tr.has("queue"), "queue"),

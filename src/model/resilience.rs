@@ -21,7 +21,8 @@ use super::error::{Diagnostics, suggest};
 use super::reader::{Located, TableReader};
 use crate::behaviours::budget::{ENVOY_MIN_CONCURRENCY, ENVOY_PERCENT};
 use crate::behaviours::{
-    BreakerConfig, BudgetConfig, CauseSet, Jitter, RetryPolicy, ThrottleConfig, TokenBucketConfig,
+    AdaptiveConcurrencyConfig, BreakerConfig, BudgetConfig, CauseSet, Jitter, RetryPolicy,
+    ThrottleConfig, TokenBucketConfig,
 };
 use crate::cause::Cause;
 use crate::engine::SimTime;
@@ -195,6 +196,73 @@ pub fn read_call_fields(tr: &mut TableReader, diags: &mut Diagnostics) -> Option
             .and_then(|t| read_throttle(t, diags)),
     };
     (diags.len() == before).then_some(policy)
+}
+
+const ADAPTIVE_KEYS: &[&str] = &[
+    "update_interval",
+    "min_rtt_interval",
+    "min_rtt_requests",
+    "min_concurrency",
+    "buffer",
+    "percentile",
+    "max_limit",
+];
+
+/// Reads a component's `adaptive_concurrency = { ... }` (Envoy's gradient
+/// controller; `{}` takes its defaults; percentages for `buffer` and
+/// `percentile`).
+pub fn read_adaptive_concurrency(
+    mut tr: TableReader,
+    diags: &mut Diagnostics,
+) -> Option<AdaptiveConcurrencyConfig> {
+    let before = diags.len();
+    let mut c = AdaptiveConcurrencyConfig::default();
+    for (key, slot) in [
+        ("update_interval", &mut c.update_interval),
+        ("min_rtt_interval", &mut c.min_rtt_interval),
+    ] {
+        if let Some(d) = positive_duration(&mut tr, key, diags) {
+            *slot = d;
+        }
+    }
+    for (key, slot) in [
+        ("min_rtt_requests", &mut c.min_rtt_requests),
+        ("min_concurrency", &mut c.min_concurrency),
+        ("max_limit", &mut c.max_limit),
+    ] {
+        if let Some(n) = tr.u32(key, diags) {
+            if n.value == 0 {
+                diags.error(n.span, format!("'{}.{key}' must be at least 1", tr.path));
+            }
+            *slot = n.value;
+        }
+    }
+    if let Some(b) = tr.f64("buffer", diags) {
+        if !(0.0..=1000.0).contains(&b.value) {
+            diags.error(
+                b.span,
+                format!(
+                    "'{}.buffer' is a percentage of minRTT from 0, found {}",
+                    tr.path, b.value
+                ),
+            );
+        }
+        c.buffer = b.value / 100.0;
+    }
+    if let Some(p) = percent_at(&mut tr, "percentile", diags) {
+        c.percentile = p;
+    }
+    if c.max_limit < c.min_concurrency {
+        diags.error(
+            tr.span.clone(),
+            format!(
+                "'{}': max_limit ({}) is below min_concurrency ({})",
+                tr.path, c.max_limit, c.min_concurrency
+            ),
+        );
+    }
+    tr.finish(ADAPTIVE_KEYS, diags);
+    (diags.len() == before).then_some(c)
 }
 
 /// Reads `throttle = { k, window }` (defaults: the SRE book's K = 2 over 2 min).

@@ -43,6 +43,9 @@ pub struct Serving {
     /// Load shedding: a request that waited longer than this for a worker is
     /// answered 503 instead of served (CoDel-style queue time limit).
     pub queue_timeout: Option<SimTime>,
+    /// Load shedding by an adaptive limit on requests in flight per
+    /// instance (Envoy's gradient controller), if set.
+    pub adaptive_concurrency: Option<crate::behaviours::AdaptiveConcurrencyConfig>,
     /// Local work per request (not counting calls to dependencies).
     pub service: Dist,
     /// One-way network latency from a caller to this component.
@@ -101,6 +104,7 @@ impl Serving {
             workers: 8,
             queue: 128,
             queue_timeout: None,
+            adaptive_concurrency: None,
             service: lognormal(5_000.0, 20_000.0),
             latency: Dist::constant(SimTime(250 * SimTime::MICROSECOND.0)),
             timeout: ms(5_000),

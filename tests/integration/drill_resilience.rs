@@ -161,6 +161,26 @@ fn load_shedding_bounds_the_latency_of_accepted_requests() {
     assert_eq!(failed[Cause::QueueFull as usize], offered - ok);
 }
 
+#[test]
+fn adaptive_concurrency_sheds_the_excess_without_a_queue_time_setting() {
+    let r = overload("adaptive_concurrency = {}");
+    let mut all = resim::stats::LatencyHistogram::new();
+    for t in &r {
+        all.merge(&t.latency);
+    }
+    // The limit settles where latency stays within minRTT + 25%: a few
+    // requests beyond the 4 workers. The p99 of accepted requests is then a
+    // few service times, far from the unshed queue's seconds.
+    let p99 = all.quantile(0.99).expect("successes") as f64 / 1e6;
+    assert!(p99 < 100.0, "p99 {p99} ms");
+    // It still serves close to capacity (400/s of 800/s offered).
+    let (offered, ok, failed) = totals(&r);
+    let share = ok as f64 / offered as f64;
+    eprintln!("adaptive concurrency: p99 {p99:.1} ms, served {share:.3} of offered");
+    assert!(share > 0.45 && share <= 0.51, "{share}");
+    assert_eq!(failed[Cause::QueueFull as usize], offered - ok);
+}
+
 /// The bundled retry-storm model: the overload outlives its 15-s trigger
 /// without a budget, and a budget, jitter and a breaker let it recover.
 #[test]
