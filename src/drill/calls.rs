@@ -101,12 +101,17 @@ impl<'m> DrillTrial<'m> {
         };
         let comp = &mut self.comps[s.dep as usize];
         let n = comp.active;
+        let none_left = if by_lb {
+            Cause::NoBackend
+        } else {
+            Cause::Refused
+        };
         if n == 0 {
-            return Err(if by_lb {
-                Cause::NoBackend
-            } else {
-                Cause::Refused
-            });
+            return Err(none_left);
+        }
+        // Pods with a `pod` spec: only those in the Service's endpoints.
+        if comp.pods.is_some() {
+            return comp.pick_endpoint().map(|i| i as u16).ok_or(none_left);
         }
         // A load balancer with health checks sends only to backends it sees UP.
         if by_lb && let Some(health) = &comp.lb_health {

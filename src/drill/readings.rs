@@ -66,6 +66,7 @@ pub fn reading_defs(model: &Model) -> Vec<ReadingDef> {
             ));
         }
     }
+    super::pods::pod_reading_defs(model, &mut defs);
     defs
 }
 
@@ -81,7 +82,6 @@ pub struct Snapshot {
 impl DrillTrial<'_> {
     /// Appends this bin's value of every reading, in [`reading_defs`] order.
     pub(super) fn sample_readings(&mut self, now: SimTime, out: &mut Vec<f64>) {
-        let _ = now;
         let model = self.model;
         for c in model
             .components
@@ -98,6 +98,7 @@ impl DrillTrial<'_> {
                 }));
             }
         }
+        self.sample_pod_readings(now, out);
     }
 
     /// What the on-call's tools would print at `now`.
@@ -122,6 +123,9 @@ impl DrillTrial<'_> {
                 comp.busy_total,
                 comp.queued_total
             );
+        }
+        for (c, comp) in self.model.components.iter().zip(&self.comps) {
+            super::pods::pod_snapshot(&c.id, comp, now, &mut s);
         }
         s
     }

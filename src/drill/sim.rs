@@ -18,6 +18,7 @@ use super::edges::{EdgeState, TryTicket};
 use super::lanes::{self, Lanes};
 use super::metrics::{CallTotals, Cause, GaugeArea, GaugeBin, Recorder, TrialResult};
 use super::plan::{Plan, client_plan, compile, edge_policies};
+use super::pods::{ClusterState, PodSet};
 use super::readings::{ReadingDef, Snapshot, reading_defs};
 use crate::engine::SimTime;
 use crate::engine::arena::Arena;
@@ -75,6 +76,8 @@ pub(super) enum Ev {
     },
     /// Take text snapshot `k` (`resim run --at`).
     Snapshot(u16),
+    /// A pod lifecycle event (pods with a `pod` spec).
+    Pod(super::pods::PodEv),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -128,6 +131,8 @@ pub(super) struct Inst {
     pub(super) slow: f64,
     pub(super) busy: u32,
     pub(super) queue: VecDeque<u32>,
+    /// In the Service's endpoints (always, for components without a `pod` spec).
+    pub(super) in_endpoints: bool,
 }
 
 impl Inst {
@@ -138,6 +143,7 @@ impl Inst {
             slow: 1.0,
             busy: 0,
             queue: VecDeque::new(),
+            in_endpoints: true,
         }
     }
 }
@@ -165,6 +171,8 @@ pub(super) struct Comp {
     pub(super) rng_service: SimRng,
     pub(super) rng_latency: SimRng,
     pub(super) rng_route: SimRng,
+    /// Pod lifecycle state, for pods with a `pod` spec.
+    pub(super) pods: Option<Box<PodSet>>,
 }
 
 impl Comp {
@@ -215,6 +223,8 @@ pub struct DrillTrial<'m> {
     /// Times of the text snapshots to take (this trial only).
     pub(super) snapshot_at: &'m [SimTime],
     pub(super) snapshots: Vec<Snapshot>,
+    /// The nodes pods are scheduled on.
+    pub(super) cluster: Box<ClusterState>,
 }
 
 /// The parts of a drill that do not change between trials.
@@ -311,6 +321,7 @@ impl<'m> DrillTrial<'m> {
                     rng_service: stream(seed, key, Purpose::Service),
                     rng_latency: stream(seed, key, Purpose::Network),
                     rng_route: stream(seed, key, Purpose::Routing),
+                    pods: PodSet::new(c, seed),
                 }
             })
             .collect();
@@ -353,6 +364,7 @@ impl<'m> DrillTrial<'m> {
             readings: Vec::with_capacity(bins),
             snapshot_at: &[],
             snapshots: Vec::new(),
+            cluster: ClusterState::new(model),
         }
     }
 
@@ -365,6 +377,7 @@ impl<'m> DrillTrial<'m> {
         for c in 0..self.comps.len() {
             self.schedule_first_checks(c, 0, SimTime::ZERO);
         }
+        self.start_pods();
         for (k, &at) in self.snapshot_at.iter().enumerate() {
             self.queue.schedule(self.start + at, Ev::Snapshot(k as u16));
         }
@@ -410,6 +423,7 @@ impl<'m> DrillTrial<'m> {
                         self.on_retry(call, now);
                     }
                 }
+                Ev::Pod(e) => self.on_pod_event(e, now),
                 Ev::Snapshot(k) => {
                     let text = self.snapshot_text(now);
                     self.snapshots.push(Snapshot {

@@ -1,0 +1,1 @@
+//! Drill-level tests of the pod lifecycle.
