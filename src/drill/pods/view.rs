@@ -157,7 +157,7 @@ fn age(d: SimTime) -> String {
     let s = d.0 / SimTime::SECOND.0;
     match s {
         0..120 => format!("{s}s"),
-        120..600 if s % 60 == 0 => format!("{}m", s / 60),
+        120..600 if s.is_multiple_of(60) => format!("{}m", s / 60),
         120..600 => format!("{}m{}s", s / 60, s % 60),
         600..10_800 => format!("{}m", s / 60),
         _ => format!("{}h{}m", s / 3600, (s % 3600) / 60),
