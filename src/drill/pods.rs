@@ -446,6 +446,7 @@ impl<'m> DrillTrial<'m> {
         if self.pod_set(c).pods[s].readiness.is_none() {
             self.pod_set(c).pods[s].ready = true;
             self.schedule_endpoint(c, s, now);
+            self.reconcile(c, now);
         }
     }
 
@@ -516,7 +517,11 @@ impl<'m> DrillTrial<'m> {
         }
         match (t, liveness) {
             (Transition::Unchanged, _) => {}
-            (_, false) => self.schedule_endpoint(c, s, now),
+            (_, false) => {
+                // The controllers see the pod's availability change.
+                self.schedule_endpoint(c, s, now);
+                self.reconcile(c, now);
+            }
             (Transition::Failed, true) => {
                 // SIGTERM; a hung process ignores it and dies at the grace end.
                 let grace = self.workload(c).pod.termination_grace;

@@ -193,3 +193,178 @@ fn the_oom_model_crash_loops_and_the_containment_recovers_it() {
     // From 15 min (bin 90) to the end every request succeeds.
     assert_eq!(failures_in(&r, 90..150), 0);
 }
+
+/// A model from its full text.
+fn parse(text: &str) -> Model {
+    Model::parse(text, "t.toml").expect("valid model")
+}
+
+/// `app` with a pod spec behind `lb`, `extra` appended to its table, and
+/// `rest` (cluster, groups, scenario events) after the components.
+fn app_model(instances: u32, extra: &str, rest: &str) -> Model {
+    parse(&format!(
+        r#"
+[components.lb]
+kind = "load_balancer"
+depends_on = ["app"]
+
+[components.app]
+kind = "pods"
+instances = {instances}
+workers = 16
+service = {{ dist = "constant", value = "50ms" }}
+timeout = "2s"
+{extra}
+
+[traffic]
+rate = "100/s"
+read_ratio = 1.0
+timeout = "5s"
+
+{rest}
+"#
+    ))
+}
+
+/// The reading `name` of one trial, per bin.
+fn series(model: &Model, r: &TrialResult, name: &str) -> Vec<f64> {
+    let defs = resim::drill::readings::reading_defs(model);
+    let i = defs
+        .iter()
+        .position(|d| d.name == name)
+        .unwrap_or_else(|| panic!("no reading {name}"));
+    r.readings.iter().map(|row| row[i]).collect()
+}
+
+/// The HPA on requests in flight (target 1 per pod): 100 req/s × 50 ms on 2
+/// pods is 2.5 per pod, so its first sync (15 s after the start, 5 s into
+/// bin 0) asks for more pods. They start for 30 s: the Ready count stays at
+/// 2 until then, and only then do the new pods join.
+#[test]
+fn hpa_scale_up_pods_serve_only_after_start_up() {
+    let model = app_model(
+        2,
+        r#"pod = { start_time = { dist = "constant", value = "30s" } }
+hpa = { min_replicas = 2, max_replicas = 5, metric = "in_flight", target = 1 }"#,
+        r#"[[scenarios]]
+name = "s"
+duration = "2m"
+warmup = "10s""#,
+    );
+    let r = trials(&model, 1);
+    let desired = series(&model, &r[0], "app.pods_desired");
+    let ready = series(&model, &r[0], "app.pods_ready");
+    let starting = series(&model, &r[0], "app.pods_pending");
+    // Sync at 15 s: 2.5 per pod against 1 asks for ceil(2 × 2.5) = 5, within
+    // the default policy's max(4 pods, 100 %) per 15 s and max_replicas.
+    assert_eq!(desired[0], 5.0);
+    // Bins end at 20, 30, 40 s: the new pods are still starting (until 45 s).
+    for b in 0..3 {
+        assert_eq!((ready[b], starting[b]), (2.0, 3.0), "bin {b}");
+    }
+    // By 50 s they are Ready.
+    assert_eq!(ready[3], 5.0, "ready {:?}", &ready[..5]);
+}
+
+/// `rollout restart` with maxSurge 1, maxUnavailable 0: one new pod at a
+/// time, an old pod deleted only once a new one is Ready; the deleted pods
+/// leave the endpoints and drain, so no request fails and three pods are
+/// always Ready.
+#[test]
+fn rolling_restart_keeps_capacity_and_drains() {
+    let model = app_model(
+        3,
+        r#"pod = { start_time = { dist = "constant", value = "20s" } }
+rollout = { max_surge = 1, max_unavailable = 0 }"#,
+        r#"[[scenarios]]
+name = "s"
+duration = "4m"
+warmup = "10s"
+[[scenarios.events]]
+at = "30s"
+action = "rollout_restart"
+target = "app""#,
+    );
+    let r = trials(&model, 2);
+    assert_eq!(failures_in(&r, 0..24), 0);
+    for t in &r {
+        let ready = series(&model, t, "app.pods_ready");
+        let terminating = series(&model, t, "app.pods_terminating");
+        let starting = series(&model, t, "app.pods_pending");
+        assert!(ready.iter().all(|&x| x >= 3.0), "ready {ready:?}");
+        // New pods were started (one at a time: the surge is 1).
+        assert!(starting.iter().any(|&x| x == 1.0));
+        assert!(starting.iter().all(|&x| x <= 1.0), "{starting:?}");
+        // The rollout is over: 3 ready, none left terminating, by 3 min.
+        assert_eq!((ready[18], terminating[18]), (3.0, 0.0));
+    }
+}
+
+/// A node crash: its pod's container dies at once but the endpoint stays
+/// until the node is NotReady (last heartbeat + 50 s, on the 5 s monitor
+/// grid: 55 s after the crash), so requests sent to it are refused until
+/// then (plus the 1 s endpoint delay); the pod is evicted 300 s later and
+/// its replacement starts on another node (domain.md §3).
+#[test]
+fn node_crash_refuses_until_not_ready_and_replaces_after_eviction() {
+    let model = app_model(
+        3,
+        r#"pod = {}
+placement = ["node-1", "node-2", "node-3"]"#,
+        r#"[cluster]
+nodes = { count = 3, cpu = 4, memory = "4Gi" }
+[groups.node-1]
+kind = "node"
+[groups.node-2]
+kind = "node"
+[groups.node-3]
+kind = "node"
+[[scenarios]]
+name = "s"
+duration = "8m"
+warmup = "10s"
+[[scenarios.events]]
+at = "60s"
+fault = "crash"
+target = "node-1"
+duration = "20m""#,
+    );
+    let r = trials(&model, 2);
+    // Crash at 70 s of the trial (heartbeat at 70 s): NotReady at 125 s,
+    // i.e. 115 s after the warm-up; evicted at 415 s.
+    assert!(failures_in(&r, 6..12) > 0);
+    assert_eq!(failures_in(&r, 12..48), 0);
+    for t in &r {
+        let ready = series(&model, t, "app.pods_ready");
+        assert_eq!(ready[5], 3.0);
+        assert_eq!(ready[20], 2.0, "after NotReady, before eviction");
+        assert_eq!(ready[40], 2.0, "still before eviction at 410 s");
+        assert_eq!(ready[42], 3.0, "replaced after eviction at 415 s");
+    }
+}
+
+/// A pod whose memory request fits no node stays Pending; the cluster
+/// autoscaler sees it at its first scan (10 s) and adds a node 60 s later.
+#[test]
+fn pending_pod_waits_for_the_cluster_autoscaler() {
+    let model = app_model(
+        3,
+        r#"pod = { resources = { requests = { memory = "400Mi" } } }"#,
+        r#"[cluster]
+nodes = { count = 1, cpu = 4, memory = "1Gi" }
+autoscaler = { max_nodes = 2, provisioning = "60s" }
+[[scenarios]]
+name = "s"
+duration = "2m"
+warmup = "10s""#,
+    );
+    let r = trials(&model, 1);
+    let pending = series(&model, &r[0], "app.pods_pending");
+    let ready = series(&model, &r[0], "app.pods_ready");
+    // 1Gi less the 100Mi eviction threshold holds two 400Mi requests.
+    for b in 0..5 {
+        assert_eq!((ready[b], pending[b]), (2.0, 1.0), "bin {b}");
+    }
+    // The node is Ready at 70 s of the trial (bin 6 ends at 80 s).
+    assert_eq!((ready[6], pending[6]), (3.0, 0.0));
+}

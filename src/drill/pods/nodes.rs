@@ -91,10 +91,34 @@ impl DrillTrial<'_> {
     }
 
     /// Schedules pod `s` of `c` on a node; false leaves it Pending.
+    ///
+    /// Among the nodes it fits on, those with the fewest pods of the same
+    /// Deployment come first (the scheduler's default topology spread over
+    /// `kubernetes.io/hostname`, k8s: pkg/scheduler/framework/plugins/
+    /// podtopologyspread, `systemDefaultConstraints`), then the
+    /// LeastAllocated score of [`place`] decides.
     pub(super) fn bind_pod(&mut self, c: usize, s: usize) -> bool {
         let r = self.pods_ref(c).pods[s].template.resources;
+        let ps = self.pods_ref(c);
+        let cl = &self.cluster;
+        let count = |n: usize| {
+            ps.pods
+                .iter()
+                .filter(|p| p.phase != PodPhase::Gone && p.node == n as u16)
+                .count()
+        };
+        let fits: Vec<usize> = (0..cl.nodes.len())
+            .filter(|&n| cl.up[n] && cl.nodes[n].fits(&r))
+            .collect();
+        let Some(fewest) = fits.iter().map(|&n| count(n)).min() else {
+            return false;
+        };
+        let mut eligible = vec![false; cl.nodes.len()];
+        for &n in fits.iter().filter(|&&n| count(n) == fewest) {
+            eligible[n] = true;
+        }
         let cl = &mut self.cluster;
-        let Some(n) = place(&cl.nodes, &cl.up, &r) else {
+        let Some(n) = place(&cl.nodes, &eligible, &r) else {
             return false;
         };
         cl.nodes[n].bind(&r);
