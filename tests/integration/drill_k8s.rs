@@ -293,7 +293,7 @@ target = "app""#,
         let starting = series(&model, t, "app.pods_pending");
         assert!(ready.iter().all(|&x| x >= 3.0), "ready {ready:?}");
         // New pods were started (one at a time: the surge is 1).
-        assert!(starting.iter().any(|&x| x == 1.0));
+        assert!(starting.contains(&1.0));
         assert!(starting.iter().all(|&x| x <= 1.0), "{starting:?}");
         // The rollout is over: 3 ready, none left terminating, by 3 min.
         assert_eq!((ready[18], terminating[18]), (3.0, 0.0));
@@ -367,4 +367,132 @@ warmup = "10s""#,
     }
     // The node is Ready at 70 s of the trial (bin 6 ends at 80 s).
     assert_eq!((ready[6], pending[6]), (3.0, 0.0));
+}
+
+/// A hung container (`hold` at 60 s after the 10 s warm-up, 70 s of the
+/// trial) fails its liveness probe three times (period 5 s: at 70, 75,
+/// 80 s), ignores SIGTERM and is killed at the 30 s grace end (110 s); the
+/// kubelet restarts it at once (first restart), the new container is not
+/// hung, and the pod is Ready again. Readings are taken at bin ends, 20 s +
+/// 10 s × bin of the trial, before events at the same instant.
+#[test]
+fn liveness_restarts_a_hung_container() {
+    let model = app_model(
+        2,
+        r#"pod = { liveness_probe = { period = "5s" }, readiness_probe = { period = "5s" } }"#,
+        r#"[[scenarios]]
+name = "s"
+duration = "3m"
+warmup = "10s"
+[[scenarios.events]]
+at = "60s"
+fault = "hold"
+target = "app"
+instance = 0"#,
+    );
+    let r = trials(&model, 1);
+    let restarts = series(&model, &r[0], "app.restarts");
+    let ready = series(&model, &r[0], "app.pods_ready");
+    // Killed at 110 s of the trial: bin 9 ends then, bin 10 after.
+    assert_eq!(restarts[9], 0.0);
+    assert_eq!(restarts[10], 1.0);
+    assert_eq!(ready[8], 1.0, "not Ready while hung");
+    assert_eq!(ready[12], 2.0, "Ready again after the restart");
+    assert_eq!(restarts[17], 1.0);
+}
+
+/// Every misuse of the pod vocabulary is reported with its place, all at once.
+#[test]
+fn bad_pod_settings_are_reported_with_locations() {
+    let text = r#"
+[cluster]
+nodes = { count = 2 }
+autoscaler = { max_nodes = 1, provisioning = "1m" }
+
+[components.db]
+kind = "database"
+pod = {}
+
+[components.app]
+kind = "pods"
+hpa = { max_replicas = 4 }
+
+[components.web]
+kind = "pods"
+pod = { start_tme = "5s" }
+
+[traffic]
+rate = "10/s"
+
+[[scenarios]]
+name = "s"
+duration = "1m"
+[[scenarios.events]]
+at = "10s"
+action = "apply"
+target = "app"
+memory_limit = "1Gi"
+[[scenarios.events]]
+at = "20s"
+action = "apply"
+target = "web"
+memory_request = "2Gi"
+memory_limit = "1Gi"
+"#;
+    let err = Model::parse(text, "bad.toml")
+        .expect_err("invalid")
+        .to_string();
+    for want in [
+        "bad.toml:3:9: 'cluster.nodes' needs 'cpu'",
+        "'pod' applies to pods; 'db' is not pods",
+        "'app.hpa' needs a pod template",
+        "unknown key 'start_tme' in [components.web.pod]",
+        "'apply' needs pods with a pod spec; 'app' has none",
+        "the memory request must not exceed its limit",
+    ] {
+        assert!(err.contains(want), "missing {want:?} in:\n{err}");
+    }
+}
+
+/// Scale 2 -> 1: the deleted pod leaves the endpoints and drains; requests
+/// shorter than the 30 s grace period finish, longer ones are cut at its end
+/// (server errors), as a process that runs until SIGKILL would.
+#[test]
+fn scale_down_drains_within_the_grace_period_and_cuts_the_rest() {
+    let run = |service: &str| {
+        let model = parse(&format!(
+            r#"
+[components.app]
+kind = "pods"
+instances = 2
+workers = 64
+service = {{ dist = "constant", value = "{service}" }}
+timeout = "2m"
+pod = {{}}
+
+[traffic]
+rate = "2/s"
+read_ratio = 1.0
+timeout = "3m"
+
+[[scenarios]]
+name = "s"
+duration = "3m"
+warmup = "1m"
+[[scenarios.events]]
+at = "30s"
+action = "scale"
+target = "app"
+replicas = 1
+"#
+        ));
+        let r = trials(&model, 2);
+        r.iter()
+            .map(|t| t.failed()[resim::drill::Cause::ServerError as usize])
+            .sum::<u64>()
+    };
+    assert_eq!(run("10s"), 0, "10 s requests drain within 30 s");
+    // About 1 req/s goes to the deleted pod; those started in the 15 s
+    // before the scale-down are still running at the grace end.
+    assert!(run("45s") > 5, "45 s requests are cut at 30 s");
 }
