@@ -496,3 +496,27 @@ replicas = 1
     // before the scale-down are still running at the grace end.
     assert!(run("45s") > 5, "45 s requests are cut at 30 s");
 }
+
+/// The pod lifecycle draws only from its own keyed streams: the bundled
+/// incident gives the same bins and readings on 1 and 2 threads.
+#[test]
+#[cfg_attr(debug_assertions, ignore)]
+fn the_oom_model_is_deterministic_across_threads() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/models/k8s-oom-crashloop.toml");
+    let model = Model::load(std::path::Path::new(path)).expect("bundled model");
+    let run = |threads| {
+        let req = DrillRequest {
+            trials: 3,
+            seed: 11,
+            threads,
+            bin: secs(10),
+            snapshots: Vec::new(),
+        };
+        run_scenario(&model, &model.scenarios[1], &req, &|_| {}).expect("runs")
+    };
+    let (a, b) = (run(1), run(2));
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(x.bins, y.bins);
+        assert_eq!(format!("{:?}", x.readings), format!("{:?}", y.readings));
+    }
+}
