@@ -9,6 +9,7 @@ mod faults;
 mod lanes;
 pub mod metrics;
 pub mod plan;
+mod pods;
 pub mod readings;
 pub mod sim;
 

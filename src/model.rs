@@ -23,6 +23,7 @@ pub mod reader;
 pub mod resilience;
 pub mod serving;
 pub mod units;
+pub mod workload;
 
 use std::path::Path;
 
@@ -132,6 +133,8 @@ pub struct Component {
     /// Caller-side policies (timeout, retries, budget, breaker, bulkhead)
     /// on its calls to a dependency, by dependency index.
     pub calls: Vec<(usize, resilience::CallPolicy)>,
+    /// Pods run as a Deployment (pod template, HPA, rollout), if a `pod` table is given.
+    pub workload: Option<Box<workload::Workload>>,
 }
 
 impl Component {
@@ -224,6 +227,8 @@ pub struct Model {
     pub traffic: Option<Traffic>,
     /// Failure scenarios for drills, in file order.
     pub scenarios: Vec<crate::scenario::Scenario>,
+    /// The nodes pods are scheduled on (`[cluster]`), if given.
+    pub cluster: Option<workload::Cluster>,
     /// Defaults resim filled in, in words, for `resim check`.
     pub defaults_applied: Vec<String>,
 }

@@ -54,6 +54,9 @@ pub struct FaultSpec {
     pub instance: Option<u32>,
     /// How long it lasts; `None` until a `repair`/`release` action or the end.
     pub duration: Option<SimTime>,
+    /// The common-cause group the fault hit, when it came from a group
+    /// target (a node crash reaches pods with a `pod` spec through it).
+    pub group: Option<usize>,
 }
 
 /// What a fault does.
@@ -101,6 +104,37 @@ pub enum Action {
         /// The component index.
         target: usize,
     },
+    /// `kubectl apply` of a changed pod template: a new revision rolled out
+    /// by a rolling update (pods with a `pod` spec only).
+    Apply {
+        /// The component index.
+        target: usize,
+        /// What changes in the template.
+        change: PodChange,
+    },
+    /// `kubectl autoscale`: a Horizontal Pod Autoscaler takes over the replica count.
+    Autoscale {
+        /// The component index.
+        target: usize,
+        /// The HPA.
+        hpa: Box<crate::model::k8s_spec::HpaSpec>,
+    },
+    /// `kubectl rollout restart`: a new revision with the same template.
+    RolloutRestart {
+        /// The component index.
+        target: usize,
+    },
+}
+
+/// The parts of a pod template an `apply` action may change (`None`: unchanged).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct PodChange {
+    /// New memory request \[bytes\].
+    pub memory_request: Option<u64>,
+    /// New memory limit \[bytes\].
+    pub memory_limit: Option<u64>,
+    /// New memory leak (a new image) [bytes/s].
+    pub leak_per_sec: Option<f64>,
 }
 
 /// A serving parameter a `set` action may change.
@@ -139,6 +173,14 @@ impl Param {
 /// The fault names accepted in model files.
 pub const FAULT_NAMES: &[&str] = &["crash", "bounce", "slow", "partition", "hold"];
 /// The action names accepted in model files.
-pub const ACTION_NAMES: &[&str] = &["scale", "set", "repair", "release"];
+pub const ACTION_NAMES: &[&str] = &[
+    "scale",
+    "set",
+    "repair",
+    "release",
+    "apply",
+    "rollout_restart",
+    "autoscale",
+];
 /// How long a bounce keeps the target down when no duration is given.
 pub const DEFAULT_BOUNCE: SimTime = SimTime(10 * SimTime::SECOND.0);

@@ -95,9 +95,11 @@ impl<'m> DrillTrial<'m> {
     }
 
     /// Picks the instance a call from `caller` (instance `caller_inst`) to
-    /// `s.dep` goes to, or the failure when none can take it. A load
-    /// balancer picks among the backends its health checks see UP and its
-    /// outlier detector has not ejected; other callers pick among all.
+    /// `s.dep` goes to, or the failure when none can take it. Pods with a
+    /// `pod` spec take calls only while in the Service's endpoints (through
+    /// kube-proxy, round robin); a load balancer also skips the backends its
+    /// health checks see DOWN or its outlier detector has ejected, and picks
+    /// by its algorithm. Other callers go round robin over all instances.
     pub(super) fn route(
         &mut self,
         caller: u16,
@@ -107,15 +109,17 @@ impl<'m> DrillTrial<'m> {
     ) -> Result<u16, Cause> {
         let by_lb = caller != CLIENT
             && self.model.components[caller as usize].kind == ComponentKind::LoadBalancer;
+        let none_left = if by_lb {
+            Cause::NoBackend
+        } else {
+            Cause::Refused
+        };
         let n = self.comps[s.dep as usize].active;
         if n == 0 {
-            return Err(if by_lb {
-                Cause::NoBackend
-            } else {
-                Cause::Refused
-            });
+            return Err(none_left);
         }
-        if !by_lb {
+        let endpoints_only = self.comps[s.dep as usize].pods.is_some();
+        if !by_lb && !endpoints_only {
             let comp = &mut self.comps[s.dep as usize];
             let pick = match s.kind {
                 StepKind::DbWrite => comp.primary.min(n - 1),
@@ -131,16 +135,28 @@ impl<'m> DrillTrial<'m> {
             };
             return Ok(pick as u16);
         }
-        let algorithm = self.model.components[caller as usize].serving.algorithm;
+        let algorithm = if by_lb {
+            self.model.components[caller as usize].serving.algorithm
+        } else {
+            LbAlgorithm::RoundRobin
+        };
         // The balancer's detector is taken out while the backend is borrowed.
-        let mut balancer = self.comps[caller as usize].balancer.take();
+        let mut balancer = by_lb
+            .then(|| self.comps[caller as usize].balancer.take())
+            .flatten();
         let detector = balancer
             .as_mut()
             .and_then(|b| b.detector(caller_inst as usize, s.dep, n as usize, now));
         let comp = &mut self.comps[s.dep as usize];
-        let health = comp.lb_health.as_deref();
+        let health = if by_lb {
+            comp.lb_health.as_deref()
+        } else {
+            None
+        };
+        let insts = &comp.insts;
         let eligible = |i: u32| {
-            health.is_none_or(|h| h.get(i as usize).is_none_or(|h| h.is_up()))
+            (!endpoints_only || insts[i as usize].in_endpoints)
+                && health.is_none_or(|h| h.get(i as usize).is_none_or(|h| h.is_up()))
                 && detector
                     .as_ref()
                     .is_none_or(|d| !d.is_ejected_as_of_last_advance(i as usize))
@@ -152,12 +168,14 @@ impl<'m> DrillTrial<'m> {
             &mut comp.rr,
             &mut comp.rng_route,
             |i| {
-                let x = &comp.insts[i as usize];
+                let x = &insts[i as usize];
                 x.busy as usize + x.queue.len()
             },
         );
-        self.comps[caller as usize].balancer = balancer;
-        pick.map(|i| i as u16).ok_or(Cause::NoBackend)
+        if by_lb {
+            self.comps[caller as usize].balancer = balancer;
+        }
+        pick.map(|i| i as u16).ok_or(none_left)
     }
 
     pub(super) fn issue(&mut self, parent: u32, s: Step, now: SimTime) {
@@ -175,7 +193,7 @@ impl<'m> DrillTrial<'m> {
             StepKind::CacheRead | StepKind::DbRead | StepKind::Dns => true,
             StepKind::Call => p.is_read,
         };
-        let (tries, step_start, p_child, p_step) = (p.tries, p.step_start, p.child, p.step);
+        let (tries, step_start, p_child) = (p.tries, p.step_start, p.child);
         let retry = tries > 0 || hedge;
         let ticket = if s.edge == NO_EDGE {
             None
@@ -281,33 +299,26 @@ impl<'m> DrillTrial<'m> {
                 && s.edge != NO_EDGE
                 && let Some(delay) = self.edges[s.edge as usize].policy.hedge
             {
-                let tag = p.tag;
-                self.queue.schedule(
-                    now + delay,
-                    Ev::Hedge {
-                        call: parent,
-                        tag,
-                        step: p_step,
-                    },
-                );
+                // The timer names the first try: if it has answered by then,
+                // the event finds it gone and no hedge is sent.
+                self.queue
+                    .schedule(now + delay, Ev::Hedge { call: id, tag });
             }
         }
     }
 
-    /// A hedging delay ended: if the step's first try is still the only one
-    /// in flight, send a second.
-    pub(super) fn on_hedge(&mut self, id: u32, step: u8, now: SimTime) {
-        let c = self.calls.get(id).expect("live");
-        if c.phase != Phase::Calling
-            || c.step != step
-            || c.tries > 0
-            || c.child == NONE
-            || c.hedge != NONE
-        {
+    /// A hedging delay ended for the first try `first`: if its caller still
+    /// waits on it alone, send a second try.
+    pub(super) fn on_hedge(&mut self, first: u32, now: SimTime) {
+        let Some(parent) = self.waiting_parent(first) else {
+            return;
+        };
+        let p = self.calls.get(parent).expect("live");
+        if p.phase != Phase::Calling || p.tries > 0 || p.child != first || p.hedge != NONE {
             return;
         }
-        let s = self.plan_of(c)[step as usize];
-        self.issue_try(id, s, true, now);
+        let s = self.plan_of(p)[p.step as usize];
+        self.issue_try(parent, s, true, now);
     }
 
     pub(super) fn on_arrive(&mut self, id: u32, now: SimTime) {

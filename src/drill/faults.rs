@@ -32,6 +32,9 @@ impl DrillTrial<'_> {
 
     fn start_fault(&mut self, f: &FaultSpec, now: SimTime) {
         self.touch_all(now);
+        if self.pod_fault(f, true, now) {
+            return;
+        }
         match f.fault {
             Fault::Crash | Fault::Bounce => {
                 for inst in self.targets(f) {
@@ -68,6 +71,9 @@ impl DrillTrial<'_> {
 
     fn end_one(&mut self, f: &FaultSpec, now: SimTime) {
         self.touch_all(now);
+        if self.pod_fault(f, false, now) {
+            return;
+        }
         match f.fault {
             Fault::Crash | Fault::Bounce => {
                 for inst in self.targets(f) {
@@ -105,6 +111,12 @@ impl DrillTrial<'_> {
     fn apply_action(&mut self, a: &Action, now: SimTime) {
         self.touch_all(now);
         match *a {
+            Action::Scale { target, replicas } if self.comps[target].pods.is_some() => {
+                self.scale_pods(target, replicas, now)
+            }
+            Action::Apply { target, change } => self.apply_pods(target, change, now),
+            Action::Autoscale { target, ref hpa } => self.autoscale_pods(target, hpa, now),
+            Action::RolloutRestart { target } => self.apply_pods(target, Default::default(), now),
             Action::Scale { target, replicas } => {
                 let c = &mut self.comps[target];
                 let old = c.active as usize;
@@ -146,6 +158,11 @@ impl DrillTrial<'_> {
                         self.start_queued(target, inst, now);
                     }
                 }
+            }
+            Action::Repair { target } if self.comps[target].pods.is_some() => {
+                self.partitions
+                    .retain(|&(a, b)| a as usize != target && b as usize != target);
+                self.repair_pods(target);
             }
             Action::Repair { target } => {
                 self.partitions

@@ -52,6 +52,7 @@ pub fn reading_defs(model: &Model) -> Vec<ReadingDef> {
     // `sample_readings` appends values.
     super::balancer::reading_defs(model, &mut defs);
     super::edges::reading_defs(model, &mut defs);
+    super::pods::pod_reading_defs(model, &mut defs);
     defs
 }
 
@@ -71,6 +72,7 @@ impl DrillTrial<'_> {
         let bin = self.readings.len();
         let width = now - (self.start + SimTime(self.bin.0 * bin as u64));
         self.edge_readings(now, bin, width, out);
+        self.sample_pod_readings(now, out);
     }
 
     /// What the on-call's tools would print at `now`.
@@ -95,6 +97,9 @@ impl DrillTrial<'_> {
                 comp.busy_total,
                 comp.queued_total
             );
+        }
+        for (c, comp) in self.model.components.iter().zip(&self.comps) {
+            super::pods::pod_snapshot(&c.id, comp, now, &mut s);
         }
         s
     }

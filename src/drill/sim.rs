@@ -19,6 +19,7 @@ use super::edges::{EdgeState, TryTicket};
 use super::lanes::{self, Lanes};
 use super::metrics::{CallTotals, Cause, GaugeArea, GaugeBin, Recorder, TrialResult};
 use super::plan::{Plan, client_plan, compile, edge_policies};
+use super::pods::{ClusterState, PodSet};
 use super::readings::{ReadingDef, Snapshot, reading_defs};
 use crate::behaviours::AdaptiveConcurrency;
 use crate::engine::SimTime;
@@ -77,12 +78,13 @@ pub(super) enum Ev {
     },
     /// Take text snapshot `k` (`resim run --at`).
     Snapshot(u16),
-    /// A caller's hedging delay for step `step` ended.
+    /// The hedging delay of first try `call` ended.
     Hedge {
         call: u32,
         tag: u32,
-        step: u8,
     },
+    /// A pod lifecycle event (pods with a `pod` spec).
+    Pod(super::pods::PodEv),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -140,6 +142,8 @@ pub(super) struct Inst {
     pub(super) slow: f64,
     pub(super) busy: u32,
     pub(super) queue: VecDeque<u32>,
+    /// In the Service's endpoints (always, for components without a `pod` spec).
+    pub(super) in_endpoints: bool,
 }
 
 impl Inst {
@@ -150,6 +154,7 @@ impl Inst {
             slow: 1.0,
             busy: 0,
             queue: VecDeque::new(),
+            in_endpoints: true,
         }
     }
 }
@@ -181,6 +186,8 @@ pub(super) struct Comp {
     pub(super) rng_service: SimRng,
     pub(super) rng_latency: SimRng,
     pub(super) rng_route: SimRng,
+    /// Pod lifecycle state, for pods with a `pod` spec.
+    pub(super) pods: Option<Box<PodSet>>,
 }
 
 impl Comp {
@@ -231,6 +238,8 @@ pub struct DrillTrial<'m> {
     /// Times of the text snapshots to take (this trial only).
     pub(super) snapshot_at: &'m [SimTime],
     pub(super) snapshots: Vec<Snapshot>,
+    /// The nodes pods are scheduled on.
+    pub(super) cluster: Box<ClusterState>,
 }
 
 /// The parts of a drill that do not change between trials.
@@ -331,6 +340,7 @@ impl<'m> DrillTrial<'m> {
                     rng_service: stream(seed, key, Purpose::Service),
                     rng_latency: stream(seed, key, Purpose::Network),
                     rng_route: stream(seed, key, Purpose::Routing),
+                    pods: PodSet::new(c, seed),
                 }
             })
             .collect();
@@ -373,6 +383,7 @@ impl<'m> DrillTrial<'m> {
             readings: Vec::with_capacity(bins),
             snapshot_at: &[],
             snapshots: Vec::new(),
+            cluster: ClusterState::new(model),
         }
     }
 
@@ -385,6 +396,7 @@ impl<'m> DrillTrial<'m> {
         for c in 0..self.comps.len() {
             self.schedule_first_checks(c, 0, SimTime::ZERO);
         }
+        self.start_pods();
         for (k, &at) in self.snapshot_at.iter().enumerate() {
             self.queue.schedule(self.start + at, Ev::Snapshot(k as u16));
         }
@@ -430,11 +442,12 @@ impl<'m> DrillTrial<'m> {
                         self.on_retry(call, now);
                     }
                 }
-                Ev::Hedge { call, tag, step } => {
+                Ev::Hedge { call, tag } => {
                     if self.live(call, tag) {
-                        self.on_hedge(call, step, now);
+                        self.on_hedge(call, now);
                     }
                 }
+                Ev::Pod(e) => self.on_pod_event(e, now),
                 Ev::Snapshot(k) => {
                     let text = self.snapshot_text(now);
                     self.snapshots.push(Snapshot {

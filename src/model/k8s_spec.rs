@@ -20,6 +20,7 @@ pub use cluster::{IntOrPercent, NodePoolSpec, NodeTimings, RolloutSpec};
 pub use hpa::{HpaMetric, HpaSpec, PolicyKind, ScalingPolicy, ScalingRules, SelectPolicy};
 pub use lb::{HealthCheckSpec, LbSpec, OutlierSpec, RateLimitSpec};
 pub use pod::{PodSpec, ProbeKind, ProbeSpec, RestartPolicy};
+pub(crate) use resources::parse_leak;
 pub use resources::{MemorySpec, Resources};
 
 use super::error::Diagnostics;

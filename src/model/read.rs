@@ -19,6 +19,7 @@ const TOP_KEYS: &[&str] = &[
     "crews",
     "traffic",
     "scenarios",
+    "cluster",
 ];
 const SYSTEM_KEYS: &[&str] = &["name", "description"];
 const COMPONENT_KEYS: &[&str] = &[
@@ -48,6 +49,9 @@ const COMPONENT_KEYS: &[&str] = &[
     "health_check",
     "outlier",
     "rate_limit",
+    "pod",
+    "hpa",
+    "rollout",
 ];
 const GROUP_KEYS: &[&str] = &["kind", "within", "failure", "repair", "crew", "description"];
 const CREW_KEYS: &[&str] = &["size", "description"];
@@ -107,6 +111,7 @@ pub(super) fn read_model(text: &str, origin: &str) -> Result<Model, ModelError> 
         crews: Vec::new(),
         traffic: None,
         scenarios: Vec::new(),
+        cluster: None,
         defaults_applied: Vec::new(),
     };
 
@@ -131,6 +136,10 @@ pub(super) fn read_model(text: &str, origin: &str) -> Result<Model, ModelError> 
         tr.path = "traffic".into();
         model.traffic =
             read_drill::read_traffic(tr, origin, &mut model.defaults_applied, &mut diags);
+    }
+    if let Some(mut tr) = top.table("cluster", &mut diags) {
+        tr.path = "cluster".into();
+        model.cluster = super::workload::read_cluster(tr, &mut model.defaults_applied, &mut diags);
     }
     let top_scenarios = top.get("scenarios");
     let crews = named_tables(&mut top, "crews", &mut diags);
@@ -505,6 +514,8 @@ fn read_component(
     let _ = tr.str("description", diags);
     let serving = read_drill::read_serving(tr, kind, name, defaults, diags);
     let calls = read_calls(tr, name, &depends_on, &soft_depends_on, names, diags);
+    let workload =
+        super::workload::read_workload(tr, name, kind == ComponentKind::Pods, defaults, diags);
 
     let component = Component {
         id: name.clone(),
@@ -519,6 +530,7 @@ fn read_component(
         failover,
         serving,
         calls,
+        workload,
     };
     (component, dep_spans)
 }

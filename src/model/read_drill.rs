@@ -11,7 +11,7 @@ use super::{Component, ComponentKind, Group, LbAlgorithm, LoadProfile, Serving, 
 use crate::engine::SimTime;
 use crate::scenario::{
     ACTION_NAMES, Action, DEFAULT_BOUNCE, EventKind, FAULT_NAMES, Fault, FaultSpec, Param,
-    Scenario, TimedEvent,
+    PodChange, Scenario, TimedEvent,
 };
 
 const TRAFFIC_KEYS: &[&str] = &[
@@ -26,8 +26,21 @@ const STEP_KEYS: &[&str] = &["at", "rate", "ramp"];
 const DAILY_KEYS: &[&str] = &["trough", "peak", "peak_at"];
 const SCENARIO_KEYS: &[&str] = &["name", "description", "duration", "warmup", "events"];
 const EVENT_KEYS: &[&str] = &[
-    "at", "fault", "action", "target", "instance", "duration", "factor", "peer", "replicas",
-    "param", "value",
+    "at",
+    "fault",
+    "action",
+    "target",
+    "instance",
+    "duration",
+    "factor",
+    "peer",
+    "replicas",
+    "memory_request",
+    "memory_limit",
+    "leak",
+    "hpa",
+    "param",
+    "value",
 ];
 
 /// Reads a probability in [0, 1], reporting values outside it.
@@ -528,7 +541,9 @@ fn read_event(
             None => read_fault(et, &f, target_idx, names, components, diags)
                 .map(|x| EventKind::Fault(vec![x])),
         },
-        (None, Some(a)) => read_action(et, &a, target_idx, diags).map(EventKind::Action),
+        (None, Some(a)) => {
+            read_action(et, &a, target_idx, components, diags).map(EventKind::Action)
+        }
         (Some(f), Some(_)) => {
             diags.error(
                 f.span,
@@ -563,6 +578,9 @@ fn read_event(
         EventKind::Action(Action::Set { param, value, .. }) => format!("set {t} {param:?}={value}"),
         EventKind::Action(Action::Repair { .. }) => format!("repair {t}"),
         EventKind::Action(Action::Release { .. }) => format!("release {t}"),
+        EventKind::Action(Action::Apply { .. }) => format!("apply {t}"),
+        EventKind::Action(Action::Autoscale { .. }) => format!("autoscale {t}"),
+        EventKind::Action(Action::RolloutRestart { .. }) => format!("rollout restart {t}"),
     };
     Some(TimedEvent {
         at: at?.value,
@@ -642,6 +660,7 @@ fn read_fault(
         target: target?,
         instance: instance.map(|i| i.value),
         duration,
+        group: None,
     })
 }
 
@@ -649,9 +668,47 @@ fn read_action(
     et: &mut TableReader,
     name: &Located<String>,
     target: Option<usize>,
+    components: &[Component],
     diags: &mut Diagnostics,
 ) -> Option<Action> {
+    let needs_pod_spec = |diags: &mut Diagnostics| {
+        let t = target?;
+        if components[t].workload.is_none() {
+            diags.error_hint(
+                name.span.clone(),
+                format!(
+                    "'{}' needs pods with a pod spec; '{}' has none",
+                    name.value, components[t].id
+                ),
+                Some("add pod = { ... } to the component".into()),
+            );
+            return None;
+        }
+        Some(t)
+    };
     match name.value.as_str() {
+        "apply" => {
+            let t = needs_pod_spec(diags);
+            let change = read_pod_change(et, diags)?;
+            Some(Action::Apply { target: t?, change })
+        }
+        "autoscale" => {
+            let t = needs_pod_spec(diags);
+            let hpa = match et.table("hpa", diags) {
+                Some(h) => crate::model::k8s_spec::HpaSpec::read(h, diags),
+                None => {
+                    et.missing("hpa", diags, "{ max_replicas = 10, target = 70 }");
+                    None
+                }
+            };
+            Some(Action::Autoscale {
+                target: t?,
+                hpa: Box::new(hpa?),
+            })
+        }
+        "rollout_restart" => Some(Action::RolloutRestart {
+            target: needs_pod_spec(diags)?,
+        }),
         "scale" => {
             let r = et.u32("replicas", diags);
             if r.is_none() && !et.has("replicas") {
@@ -725,6 +782,42 @@ fn read_action(
     }
 }
 
+/// The template changes of an `apply` action: `memory_request`,
+/// `memory_limit` (sizes) and `leak` (a rate such as "10Mi/min").
+fn read_pod_change(et: &mut TableReader, diags: &mut Diagnostics) -> Option<PodChange> {
+    let before = diags.len();
+    let mut c = PodChange {
+        memory_request: et.bytes("memory_request", diags).map(|b| b.value),
+        memory_limit: et.bytes("memory_limit", diags).map(|b| b.value),
+        leak_per_sec: None,
+    };
+    if let Some(l) = et.str("leak", diags) {
+        match crate::model::k8s_spec::parse_leak(&l.value) {
+            Ok(r) => c.leak_per_sec = Some(r),
+            Err(e) => diags.error(l.span, format!("'{}.leak': {e}", et.path)),
+        }
+    }
+    if let (Some(r), Some(l)) = (c.memory_request, c.memory_limit)
+        && r > l
+    {
+        diags.error(
+            et.span_of("memory_request"),
+            format!(
+                "'{}': the memory request must not exceed its limit",
+                et.path
+            ),
+        );
+    }
+    if c == PodChange::default() && diags.len() == before {
+        et.missing(
+            "memory_limit",
+            diags,
+            "\"1024Mi\" (or memory_request, leak)",
+        );
+    }
+    (diags.len() == before).then_some(c)
+}
+
 /// A fault on a group: the same fault on every instance placed on the group
 /// or on a group within it. Crash, bounce, slow and hold apply; a partition
 /// is between components.
@@ -771,6 +864,7 @@ fn read_group_fault(
                 specs.push(FaultSpec {
                     target: c,
                     instance: Some(i),
+                    group: Some(group),
                     ..template.clone()
                 });
             }

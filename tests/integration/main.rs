@@ -6,6 +6,7 @@ mod cli_errors;
 mod compare;
 mod determinism;
 mod drill_faults;
+mod drill_k8s;
 mod drill_lb;
 mod drill_resilience;
 mod drill_theory;

@@ -141,7 +141,7 @@ impl MemorySpec {
 }
 
 /// Parses a growth rate such as `"10Mi/min"` or `"1Gi/6h"` [bytes/s].
-fn parse_leak(text: &str) -> Result<f64, String> {
+pub(crate) fn parse_leak(text: &str) -> Result<f64, String> {
     let Some((size, per)) = text.split_once('/') else {
         return Err(format!(
             "'{text}' is not a growth rate; write a size per time, e.g. '10Mi/min'"
