@@ -24,6 +24,7 @@ pub mod cause;
 pub mod compare;
 pub mod drill;
 pub mod engine;
+pub mod redis;
 pub mod k8s;
 pub mod lb;
 pub mod model;

@@ -9,4 +9,5 @@ mod drill_faults;
 mod drill_resilience;
 mod drill_theory;
 mod drill_traffic;
+mod redis_che;
 mod util;
