@@ -2,6 +2,7 @@
 //! [`sim`] runs one trial; [`metrics`] is what it measures; [`plan`] is the
 //! call structure compiled from the model; `faults` applies the scenario.
 
+mod cache;
 mod calls;
 mod edges;
 mod faults;

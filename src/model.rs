@@ -17,6 +17,7 @@ pub mod dist;
 pub mod error;
 pub mod k8s_spec;
 mod read;
+mod read_cache;
 mod read_drill;
 pub mod reader;
 pub mod resilience;

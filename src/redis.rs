@@ -14,7 +14,9 @@ pub mod che;
 pub mod keyspace;
 pub mod policy;
 pub mod popularity;
+pub mod spec;
 
 pub use keyspace::{Keyspace, Oom, Stats};
 pub use policy::{EvictionPolicy, RedisConfig};
 pub use popularity::{KeyPopularity, SizeDist};
+pub use spec::{CacheSetting, CacheSpec, OnWrite};

@@ -3,7 +3,8 @@
 //! runbook does), so that a runbook's steps become simulated events.
 //!
 //! The fault verbs follow turmoil's vocabulary: `crash`, `bounce`, `slow`,
-//! `partition`, `hold`; the actions are `scale`, `set`, `repair`, `release`.
+//! `partition`, `hold`; the actions are `scale`, `set`, `repair`, `release`,
+//! and for Redis `flush` and `config_set`.
 
 use crate::engine::SimTime;
 
@@ -101,6 +102,18 @@ pub enum Action {
         /// The component index.
         target: usize,
     },
+    /// `redis-cli flushall`: a cache with a key space loses every key.
+    Flush {
+        /// The component index.
+        target: usize,
+    },
+    /// `redis-cli config set maxmemory 2gb` (or `maxmemory-policy`).
+    ConfigSet {
+        /// The component index.
+        target: usize,
+        /// What changes.
+        setting: crate::redis::CacheSetting,
+    },
 }
 
 /// A serving parameter a `set` action may change.
@@ -139,6 +152,6 @@ impl Param {
 /// The fault names accepted in model files.
 pub const FAULT_NAMES: &[&str] = &["crash", "bounce", "slow", "partition", "hold"];
 /// The action names accepted in model files.
-pub const ACTION_NAMES: &[&str] = &["scale", "set", "repair", "release"];
+pub const ACTION_NAMES: &[&str] = &["scale", "set", "repair", "release", "flush", "config_set"];
 /// How long a bounce keeps the target down when no duration is given.
 pub const DEFAULT_BOUNCE: SimTime = SimTime(10 * SimTime::SECOND.0);

@@ -41,6 +41,7 @@ impl DrillTrial<'_> {
                         self.fail_instance_calls(f.target, inst, now);
                         self.comps[f.target].insts[inst].up = false;
                         self.comps[f.target].recount_up();
+                        self.cache_lose_keys(f.target, Some(inst));
                     }
                 }
             }
@@ -127,6 +128,7 @@ impl DrillTrial<'_> {
                     self.comps[target].active = replicas;
                     self.comps[target].recount_up();
                 }
+                self.cache_resized(target);
             }
             Action::Set {
                 target,
@@ -158,6 +160,8 @@ impl DrillTrial<'_> {
                 }
                 c.recount_up();
             }
+            Action::Flush { target } => self.cache_lose_keys(target, None),
+            Action::ConfigSet { target, setting } => self.cache_config_set(target, setting, now),
             Action::Release { target } => {
                 for inst in 0..self.comps[target].insts.len() {
                     self.release_instance(target, inst, now);

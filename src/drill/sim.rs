@@ -14,6 +14,7 @@ use std::collections::VecDeque;
 
 use rand::RngExt;
 
+use super::cache::{CacheKey, CacheState};
 use super::edges::{EdgeState, TryTicket};
 use super::lanes::{self, Lanes};
 use super::metrics::{CallTotals, Cause, GaugeArea, GaugeBin, Recorder, TrialResult};
@@ -119,6 +120,9 @@ pub(super) struct Call {
     pub(super) prev_delay: SimTime,
     /// As a callee on an edge with a policy: its try's ticket.
     pub(super) ticket: Option<TryTicket>,
+    /// The request's cache key (set at its first cache step), and as a
+    /// callee of a cache with a key space, what to do with it.
+    pub(super) key: CacheKey,
 }
 
 #[derive(Clone, Debug)]
@@ -165,6 +169,8 @@ pub(super) struct Comp {
     pub(super) rng_service: SimRng,
     pub(super) rng_latency: SimRng,
     pub(super) rng_route: SimRng,
+    /// A cache's Redis key space (`None`: the fixed `hit_ratio` applies).
+    pub(super) cache: Option<Box<CacheState>>,
 }
 
 impl Comp {
@@ -311,6 +317,7 @@ impl<'m> DrillTrial<'m> {
                     rng_service: stream(seed, key, Purpose::Service),
                     rng_latency: stream(seed, key, Purpose::Network),
                     rng_route: stream(seed, key, Purpose::Routing),
+                    cache: CacheState::new(c, seed),
                 }
             })
             .collect();

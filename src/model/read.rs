@@ -45,6 +45,11 @@ const COMPONENT_KEYS: &[&str] = &[
     "calls",
     "queue_timeout",
     "health_check",
+    "maxmemory",
+    "maxmemory_policy",
+    "maxmemory_samples",
+    "keys",
+    "on_write",
 ];
 const GROUP_KEYS: &[&str] = &["kind", "within", "failure", "repair", "crew", "description"];
 const CREW_KEYS: &[&str] = &["size", "description"];

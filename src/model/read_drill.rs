@@ -9,6 +9,7 @@ use super::read::{Names, read_dist, read_kind, resolve};
 use super::reader::{Located, TableReader};
 use super::{Component, ComponentKind, Group, LbAlgorithm, LoadProfile, Serving, Traffic};
 use crate::engine::SimTime;
+use crate::redis::CacheSetting;
 use crate::scenario::{
     ACTION_NAMES, Action, DEFAULT_BOUNCE, EventKind, FAULT_NAMES, Fault, FaultSpec, Param,
     Scenario, TimedEvent,
@@ -337,8 +338,11 @@ pub(super) fn read_serving(
         }
         s.health_check = crate::model::k8s_spec::HealthCheckSpec::read(t, diags);
     }
+    s.keyspace = super::read_cache::read_cache(tr, kind, name, defaults, diags);
     match kind {
-        ComponentKind::Cache if !tr.has("hit_ratio") => unset.push("hit_ratio"),
+        ComponentKind::Cache if !tr.has("hit_ratio") && s.keyspace.is_none() => {
+            unset.push("hit_ratio")
+        }
         ComponentKind::Dns if !tr.has("ttl") => unset.push("ttl"),
         ComponentKind::LoadBalancer if !tr.has("algorithm") => unset.push("algorithm"),
         _ => {}
@@ -505,7 +509,9 @@ fn read_event(
             None => read_fault(et, &f, target_idx, names, components, diags)
                 .map(|x| EventKind::Fault(vec![x])),
         },
-        (None, Some(a)) => read_action(et, &a, target_idx, diags).map(EventKind::Action),
+        (None, Some(a)) => {
+            read_action(et, &a, target_idx, components, diags).map(EventKind::Action)
+        }
         (Some(f), Some(_)) => {
             diags.error(
                 f.span,
@@ -540,6 +546,11 @@ fn read_event(
         EventKind::Action(Action::Set { param, value, .. }) => format!("set {t} {param:?}={value}"),
         EventKind::Action(Action::Repair { .. }) => format!("repair {t}"),
         EventKind::Action(Action::Release { .. }) => format!("release {t}"),
+        EventKind::Action(Action::Flush { .. }) => format!("flushall {t}"),
+        EventKind::Action(Action::ConfigSet { setting, .. }) => match setting {
+            CacheSetting::MaxMemory(b) => format!("config set {t} maxmemory {b}"),
+            CacheSetting::Policy(p) => format!("config set {t} maxmemory-policy {}", p.name()),
+        },
     };
     Some(TimedEvent {
         at: at?.value,
@@ -626,6 +637,7 @@ fn read_action(
     et: &mut TableReader,
     name: &Located<String>,
     target: Option<usize>,
+    components: &[Component],
     diags: &mut Diagnostics,
 ) -> Option<Action> {
     match name.value.as_str() {
@@ -693,6 +705,15 @@ fn read_action(
         }
         "repair" => Some(Action::Repair { target: target? }),
         "release" => Some(Action::Release { target: target? }),
+        "flush" => Some(Action::Flush { target: target? }),
+        "config_set" => {
+            let t = target.map(|i| (i, &components[i]));
+            let setting = super::read_cache::read_config_set(et, t, diags)?;
+            Some(Action::ConfigSet {
+                target: target?,
+                setting,
+            })
+        }
         other => {
             let hint = suggest(other, ACTION_NAMES.iter().copied())
                 .or_else(|| Some(format!("actions: {}", ACTION_NAMES.join(", "))));

@@ -57,6 +57,9 @@ pub struct Serving {
     pub algorithm: LbAlgorithm,
     /// Load balancers: active health checks of the backends, if any.
     pub health_check: Option<super::k8s_spec::HealthCheckSpec>,
+    /// Caches: a Redis key space (memory, eviction, popularity), from which
+    /// the hit ratio emerges; `None` keeps the fixed `hit_ratio`.
+    pub keyspace: Option<crate::redis::CacheSpec>,
 }
 
 fn ms(x: u64) -> SimTime {
@@ -104,6 +107,7 @@ impl Serving {
             ttl: SimTime(30 * SimTime::SECOND.0),
             algorithm: LbAlgorithm::RoundRobin,
             health_check: None,
+            keyspace: None,
         };
         match kind {
             ComponentKind::Dns => Serving {

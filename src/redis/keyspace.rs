@@ -424,7 +424,12 @@ impl Keyspace {
         }
     }
 
-    fn pick_victim<R: Rng + ?Sized>(&mut self, rank: Rank, now: SimTime, rng: &mut R) -> Option<u32> {
+    fn pick_victim<R: Rng + ?Sized>(
+        &mut self,
+        rank: Rank,
+        now: SimTime,
+        rng: &mut R,
+    ) -> Option<u32> {
         let volatile = self.cfg.policy.volatile_only();
         loop {
             let n = self.candidates().len();

@@ -52,9 +52,7 @@ impl KeyPopularity {
     #[inline]
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> u32 {
         match self {
-            KeyPopularity::Zipf { n, sampler, .. } => {
-                (sampler.sample(rng) as u32).clamp(1, *n) - 1
-            }
+            KeyPopularity::Zipf { n, sampler, .. } => (sampler.sample(rng) as u32).clamp(1, *n) - 1,
             KeyPopularity::Uniform { n } => rng.random_range(0..*n),
         }
     }

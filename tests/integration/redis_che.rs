@@ -30,7 +30,8 @@ fn simulated_hit_ratio(pop: &KeyPopularity, capacity: u64, warmup: u64, measured
         let k = pop.sample(&mut keys);
         let hit = ks.get(k, now, &mut ops);
         if !hit {
-            ks.set(k, VALUE, None, now, &mut ops).expect("allkeys-lru evicts");
+            ks.set(k, VALUE, None, now, &mut ops)
+                .expect("allkeys-lru evicts");
         }
         if i >= warmup && hit {
             hits += 1;
@@ -62,4 +63,36 @@ fn sampled_lru_hit_ratio_matches_che_under_zipf() {
             );
         }
     }
+}
+
+#[test]
+fn evictions_start_only_when_used_memory_reaches_maxmemory() {
+    let pop = KeyPopularity::zipf(KEYS, 0.9).unwrap();
+    let per = (VALUE + KEY_OVERHEAD) as u64;
+    let max = 2_000 * per;
+    let cfg = RedisConfig {
+        maxmemory: max,
+        policy: EvictionPolicy::AllKeysLru,
+        ..RedisConfig::default()
+    };
+    let mut ks = Keyspace::new(cfg, KEYS);
+    let (mut keys, mut ops) = (SimRng::seed_from_u64(3), SimRng::seed_from_u64(4));
+    let mut first_eviction_at = None;
+    for i in 0..50_000u64 {
+        let now = SimTime(i * SimTime::MILLISECOND.0);
+        let (used, evicted) = (ks.used_memory(), ks.stats().evicted);
+        let k = pop.sample(&mut keys);
+        if !ks.get(k, now, &mut ops) {
+            ks.set(k, VALUE, None, now, &mut ops).unwrap();
+        }
+        if ks.stats().evicted > evicted {
+            // Eviction runs before a command only when over the limit.
+            assert!(used > max, "evicted at {used} B of {max} B");
+            first_eviction_at.get_or_insert(i);
+        }
+        // Each command leaves memory within one key of the limit.
+        assert!(ks.used_memory() <= max + per);
+    }
+    assert!(first_eviction_at.is_some(), "never reached maxmemory");
+    assert!(ks.stats().evicted > 1_000);
 }

@@ -92,7 +92,8 @@ fn volatile_policy_without_ttl_keys_acts_as_noeviction() {
     // With a TTL key present, it is the one evicted.
     let mut ks = node(2 * per, EvictionPolicy::VolatileLru, 100);
     ks.set(0, 100, None, SimTime::ZERO, &mut r).unwrap();
-    ks.set(1, 100, Some(secs(3600)), SimTime::ZERO, &mut r).unwrap();
+    ks.set(1, 100, Some(secs(3600)), SimTime::ZERO, &mut r)
+        .unwrap();
     ks.set(2, 100, None, SimTime::ZERO, &mut r).unwrap();
     ks.set(3, 100, None, SimTime::ZERO, &mut r).unwrap();
     assert!(!ks.contains(1));
@@ -142,10 +143,12 @@ fn expiry_is_lazy_on_access_and_active_in_cycles() {
     // 5000 keys expire at 10 s; a node that only ticks sheds them in its
     // cycles until at most ~10% of those sampled are stale.
     for k in 0..5_000 {
-        ks.set(k, 10, Some(secs(10)), SimTime::ZERO, &mut r).unwrap();
+        ks.set(k, 10, Some(secs(10)), SimTime::ZERO, &mut r)
+            .unwrap();
     }
     for k in 5_000..10_000 {
-        ks.set(k, 10, Some(secs(1000)), SimTime::ZERO, &mut r).unwrap();
+        ks.set(k, 10, Some(secs(1000)), SimTime::ZERO, &mut r)
+            .unwrap();
     }
     for t in 0..30 {
         ks.tick(SimTime(secs(10).0 + t * S.0 / 10), &mut r);
