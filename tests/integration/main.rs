@@ -8,6 +8,7 @@ mod determinism;
 mod drill_faults;
 mod drill_resilience;
 mod drill_theory;
+mod drill_cache;
 mod drill_traffic;
 mod redis_che;
 mod util;

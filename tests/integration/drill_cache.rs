@@ -1,0 +1,161 @@
+//! A cache with a Redis key space in the drill: database load follows the
+//! miss ratio, `noeviction` rejects writes when full, and a flush drops the
+//! hit ratio before the cache warms up again.
+//!
+//! Models: app pods call a database and a Redis cache (cache-aside) with no
+//! network latency; the cache is the only component with readings, so a
+//! trial's readings per bin are, in order: hit ratio, used memory \[MB\],
+//! maxmemory \[MB\], evicted keys/s, expired keys/s.
+
+use resim::drill::{Cause, DrillRequest, TrialResult, run_scenario};
+use resim::engine::SimTime;
+use resim::model::Model;
+
+const HIT_RATIO: usize = 0;
+const USED_MB: usize = 1;
+const MAX_MB: usize = 2;
+const EVICTED: usize = 3;
+
+fn run(text: &str, trials: u64, bin_s: u64) -> Vec<TrialResult> {
+    let m = Model::parse(text, "cache.toml").unwrap_or_else(|e| panic!("{e}"));
+    let req = DrillRequest {
+        trials,
+        seed: 5,
+        threads: 2,
+        bin: SimTime(bin_s * SimTime::SECOND.0),
+        snapshots: Vec::new(),
+    };
+    run_scenario(&m, &m.scenarios[0], &req, &|_| {}).expect("run")
+}
+
+/// App → db, app → redis (soft unless `hard`); `redis` holds the cache keys.
+fn model(redis: &str, hard: bool, rate: u32, read_ratio: f64, scenario: &str) -> String {
+    let deps = if hard {
+        r#"depends_on = ["db", "redis"]"#
+    } else {
+        "depends_on = [\"db\"]\nsoft_depends_on = [\"redis\"]"
+    };
+    format!(
+        r#"
+[components.app]
+kind = "pods"
+instances = 4
+workers = 64
+{deps}
+latency = {{ dist = "constant", value = "0s" }}
+
+[components.redis]
+kind = "cache"
+latency = {{ dist = "constant", value = "0s" }}
+{redis}
+
+[components.db]
+kind = "database"
+replicas = 2
+workers = 64
+latency = {{ dist = "constant", value = "0s" }}
+
+[traffic]
+rate = "{rate}/s"
+read_ratio = {read_ratio}
+timeout = "30s"
+
+{scenario}
+"#
+    )
+}
+
+#[test]
+#[cfg_attr(debug_assertions, ignore)]
+fn database_load_is_the_request_rate_times_the_miss_ratio() {
+    // Reads only, so every database call is a miss. 5,000 keys of 164 B
+    // fit (100 B values + 64 B overhead) out of 100,000 under Zipf(0.8).
+    let redis = r#"maxmemory = 820000
+maxmemory_policy = "allkeys-lru"
+keys = { count = 100_000, zipf = 0.8, size = "100B" }"#;
+    let scenario = "[[scenarios]]\nname = \"steady\"\nduration = \"100s\"\nwarmup = \"60s\"";
+    let (rate, secs) = (2000.0, 100.0);
+    let trials = run(&model(redis, false, 2000, 1.0, scenario), 4, 10);
+    for t in &trials {
+        let bins = &t.readings;
+        let miss = 1.0 - bins.iter().map(|b| b[HIT_RATIO]).sum::<f64>() / bins.len() as f64;
+        let db = t.calls[2].arrived as f64;
+        let expected = rate * secs * miss;
+        // Against the trial's own miss ratio only the Poisson count of
+        // reads varies: sd = miss·√(λT); 4 sd, plus 1% for weighting bins
+        // equally when averaging their hit ratios (bins differ in size by
+        // ~1/√20000) and the few calls straddling the window's edges.
+        let tol = 4.0 * miss * (rate * secs).sqrt() + 0.01 * expected;
+        assert!(
+            (db - expected).abs() < tol,
+            "db calls {db}, expected {expected:.0} ± {tol:.0} (miss ratio {miss:.3})"
+        );
+        assert!(tol < 0.05 * expected);
+        // A cache at maxmemory with allkeys-lru: evicting, memory pinned.
+        let last = bins.last().expect("bins");
+        assert!(last[EVICTED] > 0.0);
+        assert!((last[USED_MB] - last[MAX_MB]).abs() < 0.01 * last[MAX_MB]);
+        assert!((0.5..0.75).contains(&miss), "miss ratio {miss}");
+    }
+}
+
+#[test]
+#[cfg_attr(debug_assertions, ignore)]
+fn noeviction_rejects_writes_once_full_and_reads_keep_hitting() {
+    // Writes update the entry (SET); room for ~1000 keys of 10,000.
+    let redis = r#"maxmemory = 164000
+maxmemory_policy = "noeviction"
+on_write = "update"
+keys = { count = 10_000, zipf = 0.8, size = "100B" }"#;
+    let scenario = "[[scenarios]]\nname = \"full\"\nduration = \"60s\"\nwarmup = \"30s\"";
+    let trials = run(&model(redis, true, 500, 0.5, scenario), 2, 10);
+    for t in &trials {
+        let rejected: u64 = t
+            .bins
+            .iter()
+            .map(|b| b.failed[Cause::WriteRejected as usize])
+            .sum();
+        let offered = t.offered() as f64;
+        // Every write's SET is refused once full (after the warm-up): about
+        // half the requests; reads are served (hits and DB reads) and a
+        // failed fill never fails a read.
+        assert!(
+            (rejected as f64 - 0.5 * offered).abs() < 4.0 * (0.25 * offered).sqrt(),
+            "{rejected} of {offered} rejected"
+        );
+        assert_eq!(t.succeeded() + rejected, t.offered());
+        let hit = t.readings.iter().map(|b| b[HIT_RATIO]).sum::<f64>() / t.readings.len() as f64;
+        assert!(hit > 0.2, "hit ratio {hit}");
+        assert!(t.readings.iter().all(|b| b[EVICTED] == 0.0));
+    }
+}
+
+#[test]
+#[cfg_attr(debug_assertions, ignore)]
+fn a_flush_drops_the_hit_ratio_and_the_cache_warms_up_again() {
+    let redis = r#"maxmemory = "64Mi"
+maxmemory_policy = "allkeys-lru"
+keys = { count = 20_000, zipf = 1.0, size = "100B" }"#;
+    let scenario = r#"[[scenarios]]
+name = "flush"
+duration = "120s"
+warmup = "60s"
+
+[[scenarios.events]]
+at = "60s"
+action = "flush"
+target = "redis""#;
+    let trials = run(&model(redis, false, 1000, 1.0, scenario), 2, 5);
+    for t in &trials {
+        let h: Vec<f64> = t.readings.iter().map(|b| b[HIT_RATIO]).collect();
+        let before = h[8..12].iter().sum::<f64>() / 4.0; // 40-60 s
+        let just_after = h[12]; // 60-65 s: cold
+        let later = h[20..24].iter().sum::<f64>() / 4.0; // 100-120 s
+        // Everything fits (20,000 keys of 164 B = 3.3 MB), so the hit
+        // ratio climbs back to where it was; the bin after the flush loses
+        // the keys read in it for the first time.
+        assert!(just_after < before - 0.1, "{before} -> {just_after}");
+        assert!(later > before - 0.03, "{before} -> {later}");
+        assert!(before > 0.8, "{before}");
+    }
+}
