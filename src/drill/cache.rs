@@ -140,7 +140,7 @@ impl DrillTrial<'_> {
             CacheOp::Set => {
                 let bytes = spec.size.sample(&mut st.rng_ops);
                 st.ks
-                    .set(key.id, bytes, spec.ttl, now, &mut st.rng_ops)
+                    .set(key.id, bytes, spec.ttl_of(key.id), now, &mut st.rng_ops)
                     .err()
                     .map(|_| Cause::WriteRejected)
             }

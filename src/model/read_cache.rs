@@ -1,5 +1,5 @@
 //! Reading a cache component's key space (`maxmemory`, `maxmemory_policy`,
-//! `keys = { count, zipf | uniform, size, ttl }`, `on_write`) and the
+//! `keys = { count, zipf | uniform, size, ttl, ttl_share }`, `on_write`) and the
 //! `config_set` scenario action. Defaults are Redis's (domain.md §6).
 
 use toml::de::DeValue;
@@ -20,7 +20,7 @@ pub(super) const CACHE_KEYS: &[&str] = &[
     "keys",
     "on_write",
 ];
-const KEYS_KEYS: &[&str] = &["count", "zipf", "uniform", "size", "ttl"];
+const KEYS_KEYS: &[&str] = &["count", "zipf", "uniform", "size", "ttl", "ttl_share"];
 const SIZE_KEYS: &[&str] = &["dist", "median", "p95", "min", "max"];
 
 /// Reads a named choice, reporting an unknown name with the list.
@@ -58,6 +58,9 @@ pub(super) fn read_cache(
         return None;
     }
     if kind != ComponentKind::Cache {
+        for k in &present {
+            let _ = tr.get(k);
+        }
         diags.error(
             tr.span_of(present[0]),
             format!(
@@ -135,6 +138,28 @@ pub(super) fn read_cache(
     if ttl.is_none() && !kt.has("ttl") {
         unset.push("keys.ttl = none (values never expire)");
     }
+    let ttl_share = match kt.f64("ttl_share", diags) {
+        Some(p) if !(0.0..=1.0).contains(&p.value) => {
+            diags.error(
+                p.span,
+                format!(
+                    "'{}.ttl_share' is a share and must be between 0 and 1",
+                    kt.path
+                ),
+            );
+            1.0
+        }
+        Some(p) if ttl.is_none() => {
+            diags.error_hint(
+                p.span,
+                format!("'{}.ttl_share' needs 'ttl'", kt.path),
+                Some("add e.g. ttl = \"1h\"".into()),
+            );
+            1.0
+        }
+        Some(p) => p.value,
+        None => 1.0,
+    };
     kt.finish(KEYS_KEYS, diags);
     if !unset.is_empty() {
         defaults.push(format!(
@@ -147,6 +172,7 @@ pub(super) fn read_cache(
         keys: keys?,
         size: size?,
         ttl,
+        ttl_share,
         on_write,
     })
 }
@@ -306,7 +332,7 @@ pub(super) fn read_config_set(
         diags.error_hint(
             et.span_of("target"),
             format!(
-                "'config_set' needs a cache with 'keys'; '{}' has none",
+                "'config_set' needs a cache with a valid key space; '{}' has none",
                 c.id
             ),
             Some("give the cache maxmemory and keys = { count, zipf, size }".into()),
@@ -343,6 +369,7 @@ pub(super) fn read_config_set(
     if !et.has("value") {
         et.missing("value", diags, "\"2gb\"");
     }
+    let _ = et.get("value"); // read above when the parameter was known
     target.filter(|(_, c)| c.serving.keyspace.is_some())?;
     setting
 }

@@ -38,8 +38,25 @@ pub struct CacheSpec {
     pub size: SizeDist,
     /// The TTL set with each value (`SET ... EX`), if any.
     pub ttl: Option<SimTime>,
+    /// The share of keys written with that TTL, in \[0, 1\]; the others
+    /// never expire and are invisible to the volatile-* policies.
+    pub ttl_share: f64,
     /// What writes do to the entry.
     pub on_write: OnWrite,
+}
+
+impl CacheSpec {
+    /// The TTL `key` is written with: a fixed `ttl_share` of the keys
+    /// (chosen by a hash of the key, so the same keys in every trial) get it.
+    pub fn ttl_of(&self, key: u32) -> Option<SimTime> {
+        let ttl = self.ttl?;
+        if self.ttl_share >= 1.0 {
+            return Some(ttl);
+        }
+        // Fibonacci hashing: the key's top 53 bits as a fraction of 1.
+        let h = (key as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 11;
+        ((h as f64) / ((1u64 << 53) as f64) < self.ttl_share).then_some(ttl)
+    }
 }
 
 /// A `CONFIG SET` a scenario applies to a cache.

@@ -174,3 +174,37 @@ target = "redis""#;
         }
     }
 }
+
+#[test]
+fn bad_cache_settings_are_reported_with_their_place() {
+    let text = r#"
+[components.app]
+kind = "pods"
+depends_on = ["db"]
+soft_depends_on = ["redis"]
+
+[components.redis]
+kind = "cache"
+hit_ratio = 0.5
+maxmemory_policy = "allkeys-lur"
+keys = { count = 1000, zipf = 0.9, size = "1KiB", tll = "1h" }
+
+[components.db]
+kind = "database"
+maxmemory = "1gb"
+"#;
+    let err = Model::parse(text, "bad.toml").expect_err("bad").to_string();
+    for want in [
+        "bad.toml:9:13: 'redis' has both 'hit_ratio' and 'keys'",
+        "bad.toml:10:20: unknown maxmemory_policy 'allkeys-lur' in [components.redis]; did you mean 'allkeys-lru'?",
+        "bad.toml:11:51: unknown key 'tll' in [components.redis.keys]; did you mean 'ttl'?",
+        "bad.toml:15:13: 'maxmemory' applies to caches; 'db' is database",
+    ] {
+        assert!(err.contains(want), "missing «{want}» in:\n{err}");
+    }
+    assert_eq!(
+        err.lines().filter(|l| l.contains("bad.toml:")).count(),
+        4,
+        "{err}"
+    );
+}
