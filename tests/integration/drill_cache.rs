@@ -130,49 +130,63 @@ keys = { count = 10_000, zipf = 0.8, size = "100B" }"#;
     }
 }
 
-#[test]
-#[cfg_attr(debug_assertions, ignore)]
-fn a_flush_drops_the_hit_ratio_and_the_cache_warms_up_again() {
+/// Runs a cache of 20,000 uniform keys that all fit, read at 1000/s, with
+/// `event` at 60 s after the warm-up, and checks the hit ratio against the
+/// warm-up curve: before it, in the 5 s bin `cold_bin` (the first after the
+/// cache came back empty), and 40-60 s after `cold_bin` began.
+fn check_cold_start(event: &str, cold_bin: usize) {
     let redis = r#"maxmemory = "64Mi"
 maxmemory_policy = "allkeys-lru"
 keys = { count = 20_000, uniform = true, size = "100B" }"#;
-    let scenario = r#"[[scenarios]]
-name = "flush"
-duration = "120s"
-warmup = "60s"
-
-[[scenarios.events]]
-at = "60s"
-action = "flush"
-target = "redis""#;
-    let trials = run(&model(redis, false, 1000, 1.0, scenario), 2, 5);
+    let scenario = format!(
+        "[[scenarios]]\nname = \"cold\"\nduration = \"150s\"\nwarmup = \"60s\"\n\n\
+         [[scenarios.events]]\nat = \"60s\"\ntarget = \"redis\"\n{event}"
+    );
+    let trials = run(&model(redis, false, 1000, 1.0, &scenario), 2, 5);
+    // Everything fits (20,000 keys of 164 B = 3.3 MB), so the cache holds
+    // every key read since it started: at λ = 1000 reads/s over n = 20,000
+    // uniform keys, a key is cached t s after a (re)start with probability
+    // 1 − e^(−λt/n), and the hit ratio averaged over [a, b] is
+    // 1 − n/(λ(b − a))·(e^(−λa/n) − e^(−λb/n)).
+    let (lambda, n) = (1000.0, 20_000.0);
+    let warm = |a: f64, b: f64| {
+        1.0 - n / (lambda * (b - a)) * ((-lambda * a / n).exp() - (-lambda * b / n).exp())
+    };
     for t in &trials {
         let h: Vec<f64> = t.readings.iter().map(|b| b[HIT_RATIO]).collect();
-        // Everything fits (20,000 keys of 164 B = 3.3 MB), so the cache
-        // holds every key read so far: at λ = 1000 reads/s over n = 20,000
-        // uniform keys, a key is cached t s after a (re)start with
-        // probability 1 − e^(−λt/n), and the hit ratio averaged over
-        // [a, b] is 1 − n/(λ(b − a))·(e^(−λa/n) − e^(−λb/n)).
-        let (lambda, n) = (1000.0, 20_000.0);
-        let warm = |a: f64, b: f64| {
-            1.0 - n / (lambda * (b - a)) * ((-lambda * a / n).exp() - (-lambda * b / n).exp())
-        };
-        let before = h[8..12].iter().sum::<f64>() / 4.0; // 100-120 s after the start
-        let just_after = h[12]; // 0-5 s after the flush
-        let later = h[20..24].iter().sum::<f64>() / 4.0; // 40-60 s after it
+        let mean =
+            |r: std::ops::Range<usize>| r.clone().map(|i| h[i]).sum::<f64>() / r.len() as f64;
         // Tolerance 0.02: a bin's hit ratio over ≥ 5,000 reads has binomial
         // sd ≤ 0.007; 3 sd.
         for (what, got, theory) in [
-            ("before the flush", before, warm(100.0, 120.0)),
-            ("just after", just_after, warm(0.0, 5.0)),
-            ("warming up again", later, warm(40.0, 60.0)),
+            ("before", mean(8..12), warm(100.0, 120.0)),
+            ("first bin after", h[cold_bin], warm(0.0, 5.0)),
+            (
+                "warming up again",
+                mean(cold_bin + 8..cold_bin + 12),
+                warm(40.0, 60.0),
+            ),
         ] {
             assert!(
                 (got - theory).abs() < 0.02,
-                "{what}: hit ratio {got:.3}, expected {theory:.3}"
+                "{event}: {what}: hit ratio {got:.3}, expected {theory:.3}"
             );
         }
     }
+}
+
+#[test]
+#[cfg_attr(debug_assertions, ignore)]
+fn a_flush_drops_the_hit_ratio_and_the_cache_warms_up_again() {
+    check_cold_start("action = \"flush\"", 12);
+}
+
+#[test]
+#[cfg_attr(debug_assertions, ignore)]
+fn a_restart_comes_back_empty_and_warms_up_again() {
+    // Down 60-70 s (reads fall through to the database, no GET reaches
+    // it), back empty at 70 s: the bin 70-75 s is cold.
+    check_cold_start("fault = \"bounce\"\nduration = \"10s\"", 14);
 }
 
 #[test]
