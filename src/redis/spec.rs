@@ -72,3 +72,31 @@ impl CacheSetting {
     /// The parameter names `config_set` takes.
     pub const NAMES: &'static [&'static str] = &["maxmemory", "maxmemory-policy"];
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ttl_share_picks_that_share_of_the_keys() {
+        let spec = CacheSpec {
+            config: RedisConfig::default(),
+            keys: KeyPopularity::Uniform { n: 100_000 },
+            size: SizeDist::Constant(100),
+            ttl: Some(SimTime::MINUTE),
+            ttl_share: 0.3,
+            on_write: OnWrite::Invalidate,
+        };
+        let with = (0..100_000).filter(|&k| spec.ttl_of(k).is_some()).count() as f64;
+        // Fibonacci hashing spreads consecutive keys evenly; even as random
+        // draws the share would be within 4σ = 4·√(0.3·0.7/10⁵) = 0.006.
+        assert!((with / 1e5 - 0.3).abs() < 0.006, "{with}");
+        let all = CacheSpec {
+            ttl_share: 1.0,
+            ..spec.clone()
+        };
+        assert!((0..1000).all(|k| all.ttl_of(k) == Some(SimTime::MINUTE)));
+        let none = CacheSpec { ttl: None, ..spec };
+        assert!((0..1000).all(|k| none.ttl_of(k).is_none()));
+    }
+}
