@@ -6,6 +6,7 @@ use toml::de::DeValue;
 
 use super::ComponentKind;
 use super::error::{Diagnostics, suggest};
+use super::read::read_kind;
 use super::reader::{Located, TableReader};
 use crate::redis::keyspace::MAX_KEYS;
 use crate::redis::{
@@ -22,28 +23,6 @@ pub(super) const CACHE_KEYS: &[&str] = &[
 ];
 const KEYS_KEYS: &[&str] = &["count", "zipf", "uniform", "size", "ttl", "ttl_share"];
 const SIZE_KEYS: &[&str] = &["dist", "median", "p95", "min", "max"];
-
-/// Reads a named choice, reporting an unknown name with the list.
-fn choice<T>(
-    tr: &mut TableReader,
-    key: &str,
-    names: &[&str],
-    parse: impl Fn(&str) -> Option<T>,
-    diags: &mut Diagnostics,
-) -> Option<T> {
-    let s = tr.str(key, diags)?;
-    let found = parse(&s.value);
-    if found.is_none() {
-        let hint = suggest(&s.value, names.iter().copied())
-            .or_else(|| Some(format!("one of: {}", names.join(", "))));
-        diags.error_hint(
-            s.span,
-            format!("unknown {key} '{}' in [{}]", s.value, tr.path),
-            hint,
-        );
-    }
-    found
-}
 
 /// The key space of cache `name`, if it has one (`keys` given).
 pub(super) fn read_cache(
@@ -96,7 +75,7 @@ pub(super) fn read_cache(
         None if !tr.has("maxmemory") => unset.push("maxmemory = 0 (no limit; redis.conf)"),
         None => {}
     }
-    match choice(
+    match read_kind(
         tr,
         "maxmemory_policy",
         EvictionPolicy::NAMES,
@@ -122,7 +101,7 @@ pub(super) fn read_cache(
     } else if !tr.has("maxmemory_samples") {
         unset.push("maxmemory_samples = 5 (redis.conf; eviction pool of 16, evict.c)");
     }
-    let on_write = match choice(tr, "on_write", OnWrite::NAMES, OnWrite::from_name, diags) {
+    let on_write = match read_kind(tr, "on_write", OnWrite::NAMES, OnWrite::from_name, diags) {
         Some(w) => w,
         None => {
             if !tr.has("on_write") {
@@ -346,7 +325,7 @@ pub(super) fn read_config_set(
         Some("maxmemory") => et
             .bytes("value", diags)
             .map(|b| CacheSetting::MaxMemory(b.value)),
-        Some("maxmemory-policy") => choice(
+        Some("maxmemory-policy") => read_kind(
             et,
             "value",
             EvictionPolicy::NAMES,
