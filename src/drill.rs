@@ -3,6 +3,7 @@
 //! call structure compiled from the model; `faults` applies the scenario.
 
 mod balancer;
+mod cache;
 mod calls;
 mod edges;
 mod faults;

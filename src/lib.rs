@@ -10,7 +10,8 @@
 //!    [`scenario`] request by request on the [`engine`]; [`compare`] runs two
 //!    designs on common random numbers. [`behaviours`], [`k8s`] and [`lb`]
 //!    hold the mechanisms components use (retries, breakers, probes, HPA,
-//!    health checks) as small state machines.
+//!    health checks) as small state machines; [`redis`] is a Redis node's
+//!    key space (maxmemory, eviction, expiry) that the drill's caches use.
 //! 4. [`montecarlo`] runs trials over rayon, seeded by (master seed, trial
 //!    index), and merges them in trial order so results do not depend on the
 //!    thread count.
@@ -28,6 +29,7 @@ pub mod k8s;
 pub mod lb;
 pub mod model;
 pub mod montecarlo;
+pub mod redis;
 pub mod report;
 pub mod scenario;
 pub mod stats;

@@ -18,6 +18,7 @@ pub mod error;
 pub mod k8s_spec;
 mod lint;
 mod read;
+mod read_cache;
 mod read_drill;
 pub mod reader;
 pub mod resilience;

@@ -3,7 +3,8 @@
 //! runbook does), so that a runbook's steps become simulated events.
 //!
 //! The fault verbs follow turmoil's vocabulary: `crash`, `bounce`, `slow`,
-//! `partition`, `hold`; the actions are `scale`, `set`, `repair`, `release`.
+//! `partition`, `hold`; the actions are `scale`, `set`, `repair`, `release`,
+//! and for Redis `flush` and `config_set`.
 
 use crate::engine::SimTime;
 
@@ -124,6 +125,18 @@ pub enum Action {
         /// The component index.
         target: usize,
     },
+    /// `redis-cli flushall`: a cache with a key space loses every key.
+    Flush {
+        /// The component index.
+        target: usize,
+    },
+    /// `redis-cli config set maxmemory 2gb` (or `maxmemory-policy`).
+    ConfigSet {
+        /// The component index.
+        target: usize,
+        /// What changes.
+        setting: crate::redis::CacheSetting,
+    },
 }
 
 /// The parts of a pod template an `apply` action may change (`None`: unchanged).
@@ -181,6 +194,8 @@ pub const ACTION_NAMES: &[&str] = &[
     "apply",
     "rollout_restart",
     "autoscale",
+    "flush",
+    "config_set",
 ];
 /// How long a bounce keeps the target down when no duration is given.
 pub const DEFAULT_BOUNCE: SimTime = SimTime(10 * SimTime::SECOND.0);

@@ -5,6 +5,7 @@
 
 use rand::RngExt;
 
+use super::cache::CacheKey;
 use super::edges::TryTicket;
 use super::metrics::Cause;
 use super::plan::{NO_EDGE, Step, StepKind};
@@ -46,6 +47,7 @@ impl<'m> DrillTrial<'m> {
             ticket: None,
             hedge: NONE,
             limited: false,
+            key: CacheKey::NONE,
         });
         let key = self.queue.schedule_in_lane(
             self.lanes.client_timeout,
@@ -74,7 +76,7 @@ impl<'m> DrillTrial<'m> {
         let mut step = c.step as usize;
         while let Some(s) = steps.get(step) {
             let skip = match s.kind {
-                StepKind::DbRead => c.cache_hit,
+                StepKind::DbRead | StepKind::CacheFill => c.cache_hit,
                 StepKind::Dns => now < self.dns_valid_until,
                 _ => false,
             };
@@ -189,7 +191,7 @@ impl<'m> DrillTrial<'m> {
         let p = self.calls.get(parent).expect("live parent");
         let (caller, caller_inst, parent_tag) = (p.comp, p.inst, p.tag);
         let is_read = match s.kind {
-            StepKind::DbWrite | StepKind::CacheInvalidate => false,
+            StepKind::DbWrite | StepKind::CacheInvalidate | StepKind::CacheFill => false,
             StepKind::CacheRead | StepKind::DbRead | StepKind::Dns => true,
             StepKind::Call => p.is_read,
         };
@@ -227,6 +229,12 @@ impl<'m> DrillTrial<'m> {
                 return self.child_result(parent, Err(cause), false, now);
             }
         };
+        let key = match s.kind {
+            StepKind::CacheRead | StepKind::CacheInvalidate | StepKind::CacheFill => {
+                self.cache_key(parent, s)
+            }
+            _ => CacheKey::NONE,
+        };
         let tag = self.next_tag();
         let dropped = caller != CLIENT
             && self
@@ -260,6 +268,7 @@ impl<'m> DrillTrial<'m> {
             ticket,
             hedge: NONE,
             limited: false,
+            key,
         });
         let comp = &mut self.comps[s.dep as usize];
         if !dropped {
@@ -415,9 +424,15 @@ impl<'m> DrillTrial<'m> {
     pub(super) fn on_served(&mut self, id: u32, now: SimTime) {
         let comp = self.calls.get(id).expect("live").comp as usize;
         if self.model.components[comp].kind == ComponentKind::Cache {
-            let cs = &mut self.comps[comp];
-            let hit = cs.rng_route.random::<f64>() < cs.hit_ratio;
-            self.calls.get_mut(id).expect("live").hit = hit;
+            if self.comps[comp].cache.is_some() {
+                if let Some(cause) = self.cache_serve(id, comp, now) {
+                    return self.complete(id, Some(cause), now);
+                }
+            } else {
+                let cs = &mut self.comps[comp];
+                let hit = cs.rng_route.random::<f64>() < cs.hit_ratio;
+                self.calls.get_mut(id).expect("live").hit = hit;
+            }
         }
         self.calls.get_mut(id).expect("live").step_start = now;
         self.advance(id, now);
@@ -612,7 +627,8 @@ impl<'m> DrillTrial<'m> {
                 p.step += 1;
                 self.advance(parent, now);
             }
-            Err(_) if s.soft => {
+            // A failed cache fill is logged by the app, not fatal.
+            Err(_) if s.soft || s.kind == StepKind::CacheFill => {
                 self.calls.get_mut(parent).expect("live").step += 1;
                 self.advance(parent, now);
             }

@@ -44,6 +44,7 @@ impl DrillTrial<'_> {
                         self.fail_instance_calls(f.target, inst, now);
                         self.comps[f.target].insts[inst].up = false;
                         self.comps[f.target].recount_up();
+                        self.cache_lose_keys(f.target, Some(inst));
                     }
                 }
             }
@@ -139,6 +140,7 @@ impl DrillTrial<'_> {
                     self.comps[target].active = replicas;
                     self.comps[target].recount_up();
                 }
+                self.cache_resized(target);
             }
             Action::Set {
                 target,
@@ -175,6 +177,8 @@ impl DrillTrial<'_> {
                 }
                 c.recount_up();
             }
+            Action::Flush { target } => self.cache_lose_keys(target, None),
+            Action::ConfigSet { target, setting } => self.cache_config_set(target, setting, now),
             Action::Release { target } => {
                 for inst in 0..self.comps[target].insts.len() {
                     self.release_instance(target, inst, now);

@@ -3,7 +3,7 @@
 //! once per model from the dependency graph and the components' kinds.
 //!
 //! Reads: a cache is asked first; on a hit the database read is skipped
-//! (cache-aside). Writes: the database primary first, then the cache entry is
+//! (cache-aside), and a cache with a key space is filled after a miss. Writes: the database primary first, then the cache entry is
 //! invalidated. Any other dependency is called in the order listed.
 
 use crate::model::resilience::CallPolicy;
@@ -20,8 +20,10 @@ pub enum StepKind {
     DbRead,
     /// A write, served by the primary.
     DbWrite,
-    /// A cache invalidation after a write.
+    /// A cache invalidation (or update) after a write.
     CacheInvalidate,
+    /// A cache fill (`SET`) after a miss; only for caches with a key space.
+    CacheFill,
     /// A name lookup, skipped while the client's cached answer is fresh.
     Dns,
 }
@@ -121,6 +123,13 @@ pub fn compile(model: &Model) -> Vec<Plan> {
                     StepKind::Call
                 };
                 read.push(step(d, soft, kind));
+            }
+            // Cache-aside: a miss fills the entry once the reads are done.
+            for &(d, soft) in deps.iter().filter(|(d, _)| {
+                kind_of(*d) == ComponentKind::Cache
+                    && model.components[*d].serving.keyspace.is_some()
+            }) {
+                read.push(step(d, soft, StepKind::CacheFill));
             }
             let mut write: Vec<Step> = Vec::new();
             for &(d, soft) in deps

@@ -53,6 +53,7 @@ pub fn reading_defs(model: &Model) -> Vec<ReadingDef> {
     super::balancer::reading_defs(model, &mut defs);
     super::edges::reading_defs(model, &mut defs);
     super::pods::pod_reading_defs(model, &mut defs);
+    super::cache::cache_reading_defs(model, &mut defs);
     defs
 }
 
@@ -73,6 +74,7 @@ impl DrillTrial<'_> {
         let width = now - (self.start + SimTime(self.bin.0 * bin as u64));
         self.edge_readings(now, bin, width, out);
         self.sample_pod_readings(now, out);
+        self.sample_cache_readings(now, out);
     }
 
     /// What the on-call's tools would print at `now`.
@@ -101,6 +103,7 @@ impl DrillTrial<'_> {
         for (c, comp) in self.model.components.iter().zip(&self.comps) {
             super::pods::pod_snapshot(&c.id, comp, now, &mut s);
         }
+        self.cache_snapshot(&mut s);
         s
     }
 }

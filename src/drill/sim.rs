@@ -15,6 +15,7 @@ use std::collections::VecDeque;
 use rand::RngExt;
 
 use super::balancer::Balancer;
+use super::cache::{CacheKey, CacheState};
 use super::edges::{EdgeState, TryTicket};
 use super::lanes::{self, Lanes};
 use super::metrics::{CallTotals, Cause, GaugeArea, GaugeBin, Recorder, TrialResult};
@@ -133,6 +134,9 @@ pub(super) struct Call {
     pub(super) hedge: u32,
     /// As a callee: it holds a place under its instance's adaptive limit.
     pub(super) limited: bool,
+    /// The request's cache key (set at its first cache step), and as a
+    /// callee of a cache with a key space, what to do with it.
+    pub(super) key: CacheKey,
 }
 
 #[derive(Clone, Debug)]
@@ -188,6 +192,8 @@ pub(super) struct Comp {
     pub(super) rng_route: SimRng,
     /// Pod lifecycle state, for pods with a `pod` spec.
     pub(super) pods: Option<Box<PodSet>>,
+    /// A cache's Redis key space (`None`: the fixed `hit_ratio` applies).
+    pub(super) cache: Option<Box<CacheState>>,
 }
 
 impl Comp {
@@ -341,6 +347,7 @@ impl<'m> DrillTrial<'m> {
                     rng_latency: stream(seed, key, Purpose::Network),
                     rng_route: stream(seed, key, Purpose::Routing),
                     pods: PodSet::new(c, seed),
+                    cache: CacheState::new(c, seed),
                 }
             })
             .collect();

@@ -52,6 +52,11 @@ const COMPONENT_KEYS: &[&str] = &[
     "pod",
     "hpa",
     "rollout",
+    "maxmemory",
+    "maxmemory_policy",
+    "maxmemory_samples",
+    "keys",
+    "on_write",
 ];
 const GROUP_KEYS: &[&str] = &["kind", "within", "failure", "repair", "crew", "description"];
 const CREW_KEYS: &[&str] = &["size", "description"];

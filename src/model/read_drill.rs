@@ -9,6 +9,7 @@ use super::read::{Names, read_dist, read_kind, resolve};
 use super::reader::{Located, TableReader};
 use super::{Component, ComponentKind, Group, LbAlgorithm, LoadProfile, Serving, Traffic};
 use crate::engine::SimTime;
+use crate::redis::CacheSetting;
 use crate::scenario::{
     ACTION_NAMES, Action, DEFAULT_BOUNCE, EventKind, FAULT_NAMES, Fault, FaultSpec, Param,
     PodChange, Scenario, TimedEvent,
@@ -351,8 +352,11 @@ pub(super) fn read_serving(
     if let Some(t) = lb_table(tr, "rate_limit", kind, name, diags) {
         s.rate_limit = RateLimitSpec::read(t, diags);
     }
+    s.keyspace = super::read_cache::read_cache(tr, kind, name, defaults, diags);
     match kind {
-        ComponentKind::Cache if !tr.has("hit_ratio") => unset.push("hit_ratio"),
+        ComponentKind::Cache if !tr.has("hit_ratio") && s.keyspace.is_none() => {
+            unset.push("hit_ratio")
+        }
         ComponentKind::Dns if !tr.has("ttl") => unset.push("ttl"),
         ComponentKind::LoadBalancer if !tr.has("algorithm") => unset.push("algorithm"),
         _ => {}
@@ -581,6 +585,11 @@ fn read_event(
         EventKind::Action(Action::Apply { .. }) => format!("apply {t}"),
         EventKind::Action(Action::Autoscale { .. }) => format!("autoscale {t}"),
         EventKind::Action(Action::RolloutRestart { .. }) => format!("rollout restart {t}"),
+        EventKind::Action(Action::Flush { .. }) => format!("flushall {t}"),
+        EventKind::Action(Action::ConfigSet { setting, .. }) => match setting {
+            CacheSetting::MaxMemory(b) => format!("config set {t} maxmemory {b}"),
+            CacheSetting::Policy(p) => format!("config set {t} maxmemory-policy {}", p.name()),
+        },
     };
     Some(TimedEvent {
         at: at?.value,
@@ -773,6 +782,15 @@ fn read_action(
         }
         "repair" => Some(Action::Repair { target: target? }),
         "release" => Some(Action::Release { target: target? }),
+        "flush" => Some(Action::Flush { target: target? }),
+        "config_set" => {
+            let t = target.map(|i| (i, &components[i]));
+            let setting = super::read_cache::read_config_set(et, t, diags)?;
+            Some(Action::ConfigSet {
+                target: target?,
+                setting,
+            })
+        }
         other => {
             let hint = suggest(other, ACTION_NAMES.iter().copied())
                 .or_else(|| Some(format!("actions: {}", ACTION_NAMES.join(", "))));

@@ -64,6 +64,9 @@ pub struct Serving {
     pub outlier: Option<super::k8s_spec::OutlierSpec>,
     /// Load balancers: a token-bucket rate limit per instance (429s), if any.
     pub rate_limit: Option<super::k8s_spec::RateLimitSpec>,
+    /// Caches: a Redis key space (memory, eviction, popularity), from which
+    /// the hit ratio emerges; `None` keeps the fixed `hit_ratio`.
+    pub keyspace: Option<crate::redis::CacheSpec>,
 }
 
 fn ms(x: u64) -> SimTime {
@@ -114,6 +117,7 @@ impl Serving {
             health_check: None,
             outlier: None,
             rate_limit: None,
+            keyspace: None,
         };
         match kind {
             ComponentKind::Dns => Serving {

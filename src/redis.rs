@@ -1,0 +1,22 @@
+//! Redis as a cache, as it really behaves: a key space under `maxmemory`,
+//! the eviction policies with Redis's sampled approximation of LRU and LFU,
+//! TTLs with lazy and active expiry, and the `INFO` counters. A pure model
+//! (no drill knowledge): the drill's `cache` component drives it per
+//! command, and tests drive it directly.
+//!
+//! - [`policy`]: `maxmemory-policy` names and the configuration defaults.
+//! - [`popularity`]: which key a request asks for (Zipf or uniform) and how
+//!   large its value is.
+//! - [`keyspace`]: the keys, their memory, eviction and expiry, the counters.
+//! - [`che`]: Che's approximation of LRU hit ratios, to check the model.
+
+pub mod che;
+pub mod keyspace;
+pub mod policy;
+pub mod popularity;
+pub mod spec;
+
+pub use keyspace::{Keyspace, Oom, Stats};
+pub use policy::{EvictionPolicy, RedisConfig};
+pub use popularity::{KeyPopularity, SizeDist};
+pub use spec::{CacheSetting, CacheSpec, OnWrite};

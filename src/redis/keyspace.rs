@@ -1,0 +1,534 @@
+//! One Redis node's key space: which keys are present, their memory, their
+//! LRU clock or LFU counter, their expiry, and the `INFO` counters.
+//!
+//! **Representation: exact keys in flat arrays.** Keys are ids `0..n` (the
+//! popularity rank). Per key we keep five `u32`: its index in the dense list
+//! of present keys (or absent), its charged size, the 24-bit LRU/LFU field
+//! (as Redis packs it in `robj.lru`), its expiry \[ms\] and its index in the
+//! list of keys with a TTL: 20 B per key, 20 MB for 10^6 keys, 200 MB for
+//! 10^7 (the reader caps a key space at [`MAX_KEYS`]). Every command is O(1):
+//! an array lookup, and for eviction `maxmemory-samples` uniform draws from
+//! the dense list into the 16-entry pool. `benches/cache.rs` measures the
+//! operations per second. A scaled sample of the key space would be smaller
+//! but would change the eviction pool's statistics (its sample is drawn from
+//! the whole key space), so we keep the keys exact.
+//!
+//! What Redis does that we follow (domain.md §6): eviction runs before every
+//! command while used memory is above `maxmemory` (processCommand ->
+//! performEvictions, src/server.c), so a write may take memory past the
+//! limit until the next command; when nothing can be evicted, deny-oom
+//! commands (SET) fail with `-OOM` while reads and DEL work. LRU and LFU
+//! candidates are sampled `maxmemory-samples` at a time into a pool of 16
+//! sorted by idle score, and the best one still present is evicted
+//! (evictionPoolPopulate, src/evict.c). The LRU clock ticks once a second
+//! (LRU_CLOCK_RESOLUTION 1000 ms); the LFU counter is the 8-bit logarithmic
+//! counter with `lfu-log-factor` and minute-based decay (LFULogIncr,
+//! LFUDecrAndReturn). Expired keys go lazily on access and in the active
+//! cycle (`hz` 10, 20 keys per loop, again while over 10% were stale).
+//!
+//! Simplifications, stated: sampling draws uniformly with replacement (Redis's
+//! dictGetSomeKeys walks consecutive buckets); the eviction time limit
+//! (tenacity) and the active cycle's CPU budget are iteration caps, not time;
+//! a key is charged [`KEY_OVERHEAD`] plus its value; the allocator's
+//! baseline on an empty node (about 1 MB) is left out of `used_memory`.
+
+use rand::{Rng, RngExt};
+
+use super::policy::{
+    EVPOOL_SIZE, EXPIRE_ACCEPTABLE_STALE, EXPIRE_KEYS_PER_LOOP, EvictionPolicy, HZ, LFU_INIT_VAL,
+    Rank, RedisConfig,
+};
+use crate::engine::SimTime;
+
+/// The largest key space a model may declare (200 MB of per-key state).
+pub const MAX_KEYS: u32 = 10_000_000;
+
+/// Bytes charged per key on top of its value: a dict entry (24 B), the
+/// value's robj header (16 B), the key's SDS (about 20 B for a short key)
+/// and allocator rounding. Our estimate from redis src/dict.c and
+/// src/server.h for a 64-bit build (unverified; `MEMORY USAGE` of a small
+/// string key reports 50-70 B).
+pub const KEY_OVERHEAD: u32 = 64;
+
+/// The 24-bit LRU clock's largest value (LRU_CLOCK_MAX, src/server.h).
+const LRU_CLOCK_MAX: u32 = (1 << 24) - 1;
+const ABSENT: u32 = u32::MAX;
+const NO_EXPIRY: u32 = u32::MAX;
+/// Loops one active-expiry cycle may run: stands for its CPU budget (25% of
+/// the 100 ms between cycles; about 10 us per 20-key loop, src/expire.c).
+const EXPIRE_MAX_LOOPS: usize = 2_500;
+/// Overdue active-expiry cycles run at once after a quiet spell.
+const EXPIRE_MAX_CATCH_UP: u32 = 10;
+const EXPIRE_PERIOD: SimTime = SimTime(SimTime::SECOND.0 / HZ);
+
+/// A deny-oom command refused: `-OOM command not allowed when used memory >
+/// 'maxmemory'.` (src/server.c, shared.oomerr).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Oom;
+
+/// The counters `INFO stats` reports (cumulative).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// `keyspace_hits`.
+    pub hits: u64,
+    /// `keyspace_misses`.
+    pub misses: u64,
+    /// `evicted_keys`.
+    pub evicted: u64,
+    /// `expired_keys`.
+    pub expired: u64,
+    /// Writes refused with `-OOM` (part of `total_error_replies`).
+    pub oom_rejected: u64,
+}
+
+/// The eviction candidate pool: up to 16 (score, key), ascending by score.
+#[derive(Clone, Debug, Default)]
+struct Pool {
+    entries: [(u64, u32); EVPOOL_SIZE],
+    len: usize,
+}
+
+impl Pool {
+    /// Inserts as evictionPoolPopulate does: a full pool drops its worst
+    /// candidate to make room, and ignores one worse than all it holds.
+    fn insert(&mut self, score: u64, key: u32) {
+        let mut k = 0;
+        while k < self.len && self.entries[k].0 < score {
+            k += 1;
+        }
+        if k == 0 && self.len == EVPOOL_SIZE {
+            return;
+        }
+        if self.len < EVPOOL_SIZE {
+            self.entries.copy_within(k..self.len, k + 1);
+            self.entries[k] = (score, key);
+            self.len += 1;
+        } else {
+            self.entries.copy_within(1..k, 0);
+            self.entries[k - 1] = (score, key);
+        }
+    }
+
+    /// Removes and returns the best candidate (highest score).
+    fn pop_best(&mut self) -> Option<u32> {
+        self.len = self.len.checked_sub(1)?;
+        Some(self.entries[self.len].1)
+    }
+}
+
+/// One Redis node's key space.
+#[derive(Clone, Debug)]
+pub struct Keyspace {
+    cfg: RedisConfig,
+    /// Per key: index in `present`, or ABSENT.
+    slot: Vec<u32>,
+    /// Present keys, dense (the dict that eviction samples).
+    present: Vec<u32>,
+    /// Per key: bytes charged while present.
+    size: Vec<u32>,
+    /// Per key: LRU clock \[s, 24 bits\] or LFU (minutes << 8 | counter).
+    meta: Vec<u32>,
+    /// Per key: expiry \[ms since the start\], or NO_EXPIRY.
+    expire: Vec<u32>,
+    /// Per key with a TTL: index in `volatile`.
+    vslot: Vec<u32>,
+    /// Present keys with a TTL, dense (the expires dict).
+    volatile: Vec<u32>,
+    pool: Pool,
+    used: u64,
+    next_expire_cycle: SimTime,
+    stats: Stats,
+}
+
+impl Keyspace {
+    /// An empty node for keys `0..keys`.
+    pub fn new(cfg: RedisConfig, keys: u32) -> Keyspace {
+        let n = keys as usize;
+        Keyspace {
+            cfg,
+            slot: vec![ABSENT; n],
+            present: Vec::new(),
+            size: vec![0; n],
+            meta: vec![0; n],
+            expire: vec![NO_EXPIRY; n],
+            vslot: vec![ABSENT; n],
+            volatile: Vec::new(),
+            pool: Pool::default(),
+            used: 0,
+            next_expire_cycle: SimTime::ZERO,
+            stats: Stats::default(),
+        }
+    }
+
+    /// The current configuration.
+    pub fn config(&self) -> &RedisConfig {
+        &self.cfg
+    }
+
+    /// `CONFIG SET maxmemory` \[bytes\]; takes effect at the next command.
+    pub fn set_maxmemory(&mut self, bytes: u64) {
+        self.cfg.maxmemory = bytes;
+    }
+
+    /// `CONFIG SET maxmemory-policy`. Switching between the LRU and LFU
+    /// families restarts every key's field (LRU: now; LFU: the initial
+    /// counter), since the other family's value means nothing to it.
+    pub fn set_policy(&mut self, policy: EvictionPolicy, now: SimTime) {
+        let reset = policy.uses_lfu() != self.cfg.policy.uses_lfu();
+        self.cfg.policy = policy;
+        self.pool = Pool::default();
+        if reset {
+            for i in 0..self.present.len() {
+                let k = self.present[i] as usize;
+                self.meta[k] = self.fresh_meta(now);
+            }
+        }
+    }
+
+    /// `used_memory` \[bytes\].
+    pub fn used_memory(&self) -> u64 {
+        self.used
+    }
+
+    /// Keys present (`DBSIZE`).
+    pub fn len(&self) -> usize {
+        self.present.len()
+    }
+
+    /// Whether no key is present.
+    pub fn is_empty(&self) -> bool {
+        self.present.is_empty()
+    }
+
+    /// Keys present with a TTL (`expires=` of `INFO keyspace`).
+    pub fn volatile_len(&self) -> usize {
+        self.volatile.len()
+    }
+
+    /// The counters since the node started.
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+
+    /// Whether `key` is present (expired or not).
+    pub fn contains(&self, key: u32) -> bool {
+        self.slot[key as usize] != ABSENT
+    }
+
+    /// `GET key`: a hit or a miss. An expired key is deleted and misses.
+    pub fn get<R: Rng + ?Sized>(&mut self, key: u32, now: SimTime, rng: &mut R) -> bool {
+        self.before_command(now, rng);
+        if !self.contains(key) || self.expire_if_due(key, now) {
+            self.stats.misses += 1;
+            return false;
+        }
+        self.stats.hits += 1;
+        self.touch(key, now, rng);
+        true
+    }
+
+    /// `SET key value [EX ttl]` with a value of `bytes`; `Err(Oom)` when
+    /// used memory is over `maxmemory` and nothing can be evicted.
+    pub fn set<R: Rng + ?Sized>(
+        &mut self,
+        key: u32,
+        bytes: u32,
+        ttl: Option<SimTime>,
+        now: SimTime,
+        rng: &mut R,
+    ) -> Result<(), Oom> {
+        if !self.before_command(now, rng) {
+            self.stats.oom_rejected += 1;
+            return Err(Oom);
+        }
+        let k = key as usize;
+        let charge = bytes.saturating_add(KEY_OVERHEAD);
+        if self.contains(key) && !self.expire_if_due(key, now) {
+            self.used = self.used - self.size[k] as u64 + charge as u64;
+            self.size[k] = charge;
+            // An overwrite keeps the LFU counter (dbSetValue) and restarts
+            // the LRU clock (a new object).
+            if !self.cfg.policy.uses_lfu() {
+                self.meta[k] = self.fresh_meta(now);
+            }
+        } else {
+            self.slot[k] = self.present.len() as u32;
+            self.present.push(key);
+            self.size[k] = charge;
+            self.used += charge as u64;
+            self.meta[k] = self.fresh_meta(now);
+        }
+        match ttl {
+            Some(t) => {
+                let at = (now + t).0 / SimTime::MILLISECOND.0;
+                self.expire[k] = at.min(NO_EXPIRY as u64 - 1) as u32;
+                if self.vslot[k] == ABSENT {
+                    self.vslot[k] = self.volatile.len() as u32;
+                    self.volatile.push(key);
+                }
+            }
+            None => self.persist(key),
+        }
+        Ok(())
+    }
+
+    /// `DEL key` (allowed when out of memory); whether it was present.
+    pub fn del<R: Rng + ?Sized>(&mut self, key: u32, now: SimTime, rng: &mut R) -> bool {
+        self.before_command(now, rng);
+        let was = self.contains(key) && !self.expire_if_due(key, now);
+        if was {
+            self.remove(key);
+        }
+        was
+    }
+
+    /// `FLUSHALL`: every key gone, counters kept.
+    pub fn flush(&mut self) {
+        for &k in &self.present {
+            self.slot[k as usize] = ABSENT;
+        }
+        for &k in &self.volatile {
+            self.vslot[k as usize] = ABSENT;
+            self.expire[k as usize] = NO_EXPIRY;
+        }
+        self.present.clear();
+        self.volatile.clear();
+        self.pool = Pool::default();
+        self.used = 0;
+    }
+
+    /// Removes every key for which `lost` holds (a shard of a cluster that
+    /// restarted empty); returns how many went.
+    pub fn remove_where(&mut self, lost: impl Fn(u32) -> bool) -> usize {
+        let victims: Vec<u32> = self.present.iter().copied().filter(|&k| lost(k)).collect();
+        for &k in &victims {
+            self.remove(k);
+        }
+        victims.len()
+    }
+
+    /// Runs the active expiry cycles due by `now` (the node's timer), and
+    /// evicts if over `maxmemory`; for a node that sees no commands.
+    pub fn tick<R: Rng + ?Sized>(&mut self, now: SimTime, rng: &mut R) {
+        self.before_command(now, rng);
+    }
+
+    /// What happens before any command runs: due expiry cycles, then
+    /// eviction down to `maxmemory`. False when memory stays over the limit.
+    fn before_command<R: Rng + ?Sized>(&mut self, now: SimTime, rng: &mut R) -> bool {
+        if now >= self.next_expire_cycle {
+            self.active_expire(now, rng);
+        }
+        self.perform_evictions(now, rng)
+    }
+
+    fn fresh_meta(&self, now: SimTime) -> u32 {
+        if self.cfg.policy.uses_lfu() {
+            (minutes(now) as u32) << 8 | LFU_INIT_VAL as u32
+        } else {
+            lru_clock(now)
+        }
+    }
+
+    /// Records an access: LRU clock now, or LFU decay then log increment.
+    fn touch<R: Rng + ?Sized>(&mut self, key: u32, now: SimTime, rng: &mut R) {
+        let k = key as usize;
+        self.meta[k] = if self.cfg.policy.uses_lfu() {
+            let c = self.lfu_decayed(key, now);
+            let c = lfu_log_incr(c, self.cfg.lfu_log_factor, rng.random::<f64>());
+            (minutes(now) as u32) << 8 | c as u32
+        } else {
+            lru_clock(now)
+        };
+    }
+
+    /// The LFU counter after decay (LFUDecrAndReturn): one less per
+    /// `lfu-decay-time` minutes since the last access.
+    fn lfu_decayed(&self, key: u32, now: SimTime) -> u8 {
+        let m = self.meta[key as usize];
+        let counter = (m & 0xff) as u8;
+        if self.cfg.lfu_decay_time == 0 {
+            return counter;
+        }
+        let elapsed = minutes(now).wrapping_sub((m >> 8) as u16) as u32;
+        let periods = elapsed / self.cfg.lfu_decay_time;
+        counter.saturating_sub(periods.min(255) as u8)
+    }
+
+    /// Deletes `key` if its TTL has passed (counted in `expired_keys`).
+    fn expire_if_due(&mut self, key: u32, now: SimTime) -> bool {
+        let at = self.expire[key as usize];
+        if at != NO_EXPIRY && (at as u64) * SimTime::MILLISECOND.0 <= now.0 {
+            self.remove(key);
+            self.stats.expired += 1;
+            return true;
+        }
+        false
+    }
+
+    fn persist(&mut self, key: u32) {
+        let k = key as usize;
+        let v = self.vslot[k];
+        if v != ABSENT {
+            let last = self.volatile.pop().expect("non-empty");
+            if last != key {
+                self.volatile[v as usize] = last;
+                self.vslot[last as usize] = v;
+            }
+            self.vslot[k] = ABSENT;
+        }
+        self.expire[k] = NO_EXPIRY;
+    }
+
+    fn remove(&mut self, key: u32) {
+        let k = key as usize;
+        let s = self.slot[k];
+        debug_assert_ne!(s, ABSENT);
+        let last = self.present.pop().expect("non-empty");
+        if last != key {
+            self.present[s as usize] = last;
+            self.slot[last as usize] = s;
+        }
+        self.slot[k] = ABSENT;
+        self.used -= self.size[k] as u64;
+        self.persist(key);
+    }
+
+    /// performEvictions: evicts until used memory is within `maxmemory`;
+    /// false when over it with nothing evictable.
+    fn perform_evictions<R: Rng + ?Sized>(&mut self, now: SimTime, rng: &mut R) -> bool {
+        let max = self.cfg.maxmemory;
+        if max == 0 || self.used <= max {
+            return true;
+        }
+        let Some(rank) = self.cfg.policy.rank() else {
+            return false;
+        };
+        while self.used > max {
+            match self.pick_victim(rank, now, rng) {
+                Some(k) => {
+                    self.remove(k);
+                    self.stats.evicted += 1;
+                }
+                None => return false,
+            }
+        }
+        true
+    }
+
+    fn candidates(&self) -> &[u32] {
+        if self.cfg.policy.volatile_only() {
+            &self.volatile
+        } else {
+            &self.present
+        }
+    }
+
+    fn pick_victim<R: Rng + ?Sized>(
+        &mut self,
+        rank: Rank,
+        now: SimTime,
+        rng: &mut R,
+    ) -> Option<u32> {
+        let volatile = self.cfg.policy.volatile_only();
+        loop {
+            let n = self.candidates().len();
+            if n == 0 {
+                return None;
+            }
+            if rank == Rank::Random {
+                return Some(self.candidates()[rng.random_range(0..n)]);
+            }
+            for _ in 0..self.cfg.samples.max(1) {
+                let key = self.candidates()[rng.random_range(0..n)];
+                let score = self.score(rank, key, now);
+                self.pool.insert(score, key);
+            }
+            // The best pooled key still in the dict it was sampled from
+            // (a pooled key may have been deleted since).
+            while let Some(k) = self.pool.pop_best() {
+                let alive = if volatile {
+                    self.vslot[k as usize] != ABSENT
+                } else {
+                    self.contains(k)
+                };
+                if alive {
+                    return Some(k);
+                }
+            }
+        }
+    }
+
+    /// The pool's score: higher is evicted first.
+    fn score(&self, rank: Rank, key: u32, now: SimTime) -> u64 {
+        match rank {
+            Rank::Lru => {
+                let (c, l) = (lru_clock(now), self.meta[key as usize]);
+                let idle = if c >= l { c - l } else { LRU_CLOCK_MAX - l + c };
+                idle as u64
+            }
+            Rank::Lfu => 255 - self.lfu_decayed(key, now) as u64,
+            Rank::Ttl => u64::MAX - self.expire[key as usize] as u64,
+            Rank::Random => 0,
+        }
+    }
+
+    /// activeExpireCycle for each cycle due by `now`.
+    fn active_expire<R: Rng + ?Sized>(&mut self, now: SimTime, rng: &mut R) {
+        let mut cycles = 0;
+        while self.next_expire_cycle <= now {
+            cycles += 1;
+            if cycles > EXPIRE_MAX_CATCH_UP {
+                self.next_expire_cycle = now + EXPIRE_PERIOD;
+                break;
+            }
+            // Overdue cycles run now, seeing the keys as they are now.
+            self.expire_cycle(now, rng);
+            self.next_expire_cycle += EXPIRE_PERIOD;
+        }
+    }
+
+    fn expire_cycle<R: Rng + ?Sized>(&mut self, now: SimTime, rng: &mut R) {
+        for _ in 0..EXPIRE_MAX_LOOPS {
+            let mut sampled = 0;
+            let mut expired = 0;
+            for _ in 0..EXPIRE_KEYS_PER_LOOP {
+                if self.volatile.is_empty() {
+                    break;
+                }
+                let key = self.volatile[rng.random_range(0..self.volatile.len())];
+                sampled += 1;
+                if self.expire_if_due(key, now) {
+                    expired += 1;
+                }
+            }
+            if sampled == 0 || (expired as f64) <= EXPIRE_ACCEPTABLE_STALE * sampled as f64 {
+                return;
+            }
+        }
+    }
+}
+
+/// The LRU clock at `now` \[s, 24 bits\] (LRU_CLOCK_RESOLUTION 1000 ms).
+fn lru_clock(now: SimTime) -> u32 {
+    ((now.0 / SimTime::SECOND.0) as u32) & LRU_CLOCK_MAX
+}
+
+/// Minutes on the 16-bit LFU decay clock (LFUGetTimeInMinutes).
+fn minutes(now: SimTime) -> u16 {
+    (now.0 / SimTime::MINUTE.0) as u16
+}
+
+/// LFULogIncr (src/evict.c): the counter grows with probability
+/// 1 / ((counter - LFU_INIT_VAL) * lfu_log_factor + 1); `r` uniform in \[0, 1).
+pub fn lfu_log_incr(counter: u8, log_factor: u32, r: f64) -> u8 {
+    if counter == 255 {
+        return 255;
+    }
+    let base = (counter as f64 - LFU_INIT_VAL as f64).max(0.0);
+    let p = 1.0 / (base * log_factor as f64 + 1.0);
+    if r < p { counter + 1 } else { counter }
+}
+
+#[cfg(test)]
+mod tests;
