@@ -211,6 +211,8 @@ pub(super) struct PodSet {
     /// Container restarts so far.
     pub(super) restarts: u64,
     pub(super) rng: SimRng,
+    /// A Deployment sync is running (see `reconcile`).
+    pub(super) reconciling: bool,
 }
 
 impl PodSet {
@@ -231,6 +233,7 @@ impl PodSet {
             endpoints: 0,
             restarts: 0,
             rng: stream(seed, named_key(&format!("{}.pods", c.id), 0), Purpose::Misc),
+            reconciling: false,
         }))
     }
 
