@@ -562,3 +562,33 @@ warmup = "10s"
     }
     assert_eq!(desired[52], 2.0, "8.5 min: the window has passed");
 }
+
+/// Without `[cluster]`, a node group's crash reaches only the pod placed on
+/// it (its container crash-loops while the node is down), not every pod.
+#[test]
+fn node_crash_without_a_cluster_hits_only_the_pod_placed_on_it() {
+    let model = app_model(
+        3,
+        r#"pod = {}
+placement = ["node-1", "node-2", "node-3"]"#,
+        r#"[groups.node-1]
+kind = "node"
+[groups.node-2]
+kind = "node"
+[groups.node-3]
+kind = "node"
+[[scenarios]]
+name = "s"
+duration = "3m"
+warmup = "10s"
+[[scenarios.events]]
+at = "60s"
+fault = "crash"
+target = "node-1"
+duration = "1m""#,
+    );
+    let r = trials(&model, 1);
+    let ready = series(&model, &r[0], "app.pods_ready");
+    assert_eq!(ready[8], 2.0, "one pod down during the crash");
+    assert_eq!(ready[17], 3.0, "back after it");
+}
