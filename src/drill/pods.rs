@@ -27,6 +27,8 @@
 //! `kubectl get pods` table in `pods/view.rs`.
 
 mod deploy;
+mod endpoints;
+mod faults;
 mod nodes;
 #[cfg(test)]
 mod tests;
@@ -40,11 +42,10 @@ use rand::RngExt;
 use super::sim::{DrillTrial, Ev, Inst};
 use crate::engine::SimTime;
 use crate::engine::rng::{Purpose, SimRng, named_key, stream};
-use crate::k8s::{CrashLoop, Hpa, Probe, Transition};
+use crate::k8s::{CrashLoop, Hpa, Probe};
 use crate::model::Component;
 use crate::model::k8s_spec::{MemorySpec, ProbeKind, Resources};
 use crate::model::workload::Workload;
-use crate::scenario::{Fault, FaultSpec};
 
 /// How often the pods' timer checks memory, drains and HPA samples.
 const POD_TICK: SimTime = SimTime(SimTime::SECOND.0);
@@ -211,6 +212,8 @@ pub(super) struct PodSet {
     /// Container restarts so far.
     pub(super) restarts: u64,
     pub(super) rng: SimRng,
+    /// A Deployment sync is running (see `reconcile`).
+    pub(super) reconciling: bool,
 }
 
 impl PodSet {
@@ -231,6 +234,7 @@ impl PodSet {
             endpoints: 0,
             restarts: 0,
             rng: stream(seed, named_key(&format!("{}.pods", c.id), 0), Purpose::Misc),
+            reconciling: false,
         }))
     }
 
@@ -486,94 +490,6 @@ impl<'m> DrillTrial<'m> {
         }
     }
 
-    /// A probe runs: it passes while the container answers (up, not hung).
-    fn on_probe(&mut self, c: usize, s: usize, liveness: bool, now: SimTime) {
-        let x = &self.comps[c].insts[s];
-        let ok = x.up && !x.held;
-        let p = &mut self.pod_set(c).pods[s];
-        let life = p.life;
-        let Some(probe) = (if liveness {
-            p.liveness.as_mut()
-        } else {
-            p.readiness.as_mut()
-        }) else {
-            return;
-        };
-        let t = probe.on_result(now, ok);
-        let next = probe.next_probe_at(now);
-        if !liveness && t != Transition::Unchanged {
-            p.ready = t == Transition::Passed;
-        }
-        if next != SimTime::NEVER {
-            self.queue.schedule(
-                next,
-                ev(PodEv::Probe {
-                    comp: c as u16,
-                    slot: s as u16,
-                    life,
-                    liveness,
-                }),
-            );
-        }
-        match (t, liveness) {
-            (Transition::Unchanged, _) => {}
-            (_, false) => {
-                // The controllers see the pod's availability change.
-                self.schedule_endpoint(c, s, now);
-                self.reconcile(c, now);
-            }
-            (Transition::Failed, true) => {
-                // SIGTERM; a hung process ignores it and dies at the grace end.
-                let grace = self.workload(c).pod.termination_grace;
-                self.queue.schedule(
-                    now + grace,
-                    ev(PodEv::Kill {
-                        comp: c as u16,
-                        slot: s as u16,
-                        life,
-                    }),
-                );
-            }
-            (Transition::Passed, true) => {}
-        }
-    }
-
-    /// The endpoints will follow the pod's state after the propagation delay.
-    pub(super) fn schedule_endpoint(&mut self, c: usize, s: usize, now: SimTime) {
-        let delay = self.endpoint_delay();
-        self.queue.schedule(
-            now + delay,
-            ev(PodEv::Endpoint {
-                comp: c as u16,
-                slot: s as u16,
-            }),
-        );
-    }
-
-    fn on_endpoint(&mut self, c: usize, s: usize, now: SimTime) {
-        let p = &self.pod_set(c).pods[s];
-        let want = p.ready && !p.terminating && p.phase == PodPhase::Running;
-        let draining = p.terminating && p.phase == PodPhase::Running;
-        self.set_endpoint(c, s, want);
-        if draining && self.in_flight(c, s) == 0 {
-            self.remove_pod(c, s, now);
-        }
-    }
-
-    pub(super) fn set_endpoint(&mut self, c: usize, s: usize, on: bool) {
-        let x = &mut self.comps[c].insts[s];
-        if x.in_endpoints == on {
-            return;
-        }
-        x.in_endpoints = on;
-        let ps = self.pod_set(c);
-        if on {
-            ps.endpoints += 1;
-        } else {
-            ps.endpoints -= 1;
-        }
-    }
-
     fn in_flight(&self, c: usize, s: usize) -> u32 {
         let x = &self.comps[c].insts[s];
         x.busy + x.queue.len() as u32
@@ -694,48 +610,6 @@ impl<'m> DrillTrial<'m> {
             };
             p.metric.0 += v;
             p.metric.1 += 1;
-        }
-    }
-}
-
-impl DrillTrial<'_> {
-    /// A scenario fault on pods with a `pod` spec, started (`start`) or
-    /// ended; false when the fault is not theirs to handle. A node group's
-    /// crash takes the node down; a crash or bounce of pods makes their
-    /// containers crash at every start while it lasts (CrashLoopBackOff).
-    pub(super) fn pod_fault(&mut self, f: &FaultSpec, start: bool, now: SimTime) -> bool {
-        if self.comps[f.target].pods.is_none() || !matches!(f.fault, Fault::Crash | Fault::Bounce) {
-            return false;
-        }
-        if let Some(n) = f.group.and_then(|g| self.cluster.node_of_group(g)) {
-            if start {
-                self.node_down(n, now);
-            } else {
-                self.node_up(n, now);
-            }
-            return true;
-        }
-        let c = f.target;
-        let slots = match f.instance {
-            Some(i) => vec![i as usize],
-            None => (0..self.pods_ref(c).pods.len()).collect(),
-        };
-        for s in slots {
-            let Some(p) = self.pod_set(c).pods.get_mut(s) else {
-                continue;
-            };
-            p.crashing = start;
-            if start && p.phase == PodPhase::Running {
-                self.container_exit(c, s, ExitReason::Error, now);
-            }
-        }
-        true
-    }
-
-    /// `repair` on pods: scenario crashes end (the kubelet does the rest).
-    pub(super) fn repair_pods(&mut self, c: usize) {
-        for p in &mut self.pod_set(c).pods {
-            p.crashing = false;
         }
     }
 }

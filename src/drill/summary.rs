@@ -23,6 +23,17 @@ pub struct Band {
 }
 
 impl Band {
+    /// The band of shares in \[0, 1\] (a success ratio): the interval is
+    /// clipped to the range the share can take.
+    pub fn of_share(xs: impl Iterator<Item = f64>) -> Band {
+        let b = Band::of(xs);
+        Band {
+            low: b.low.max(0.0),
+            high: b.high.min(1.0),
+            ..b
+        }
+    }
+
     /// The band of the finite values in `xs`.
     pub fn of(xs: impl Iterator<Item = f64>) -> Band {
         let v: Vec<f64> = xs.filter(|x| x.is_finite()).collect();
@@ -167,7 +178,7 @@ impl ScenarioSummary {
         trials: &[TrialResult],
     ) -> ScenarioSummary {
         let n = trials.len().max(1) as f64;
-        let a = Band::of(trials.iter().map(|t| t.availability()));
+        let a = Band::of_share(trials.iter().map(|t| t.availability()));
         let mut all = LatencyHistogram::new();
         for t in trials {
             all.merge(&t.latency);
@@ -212,7 +223,7 @@ impl ScenarioSummary {
                     t_s: b as f64 * bin_s,
                     offered: stats().map(|s| s.offered as f64).sum::<f64>() / n,
                     succeeded: stats().map(|s| s.succeeded as f64).sum::<f64>() / n,
-                    success: Band::of(stats().map(|s| {
+                    success: Band::of_share(stats().map(|s| {
                         if s.offered == 0 {
                             f64::NAN
                         } else {

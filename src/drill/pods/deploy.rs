@@ -11,15 +11,26 @@ use crate::k8s::{Hpa, PodSample, SampleState};
 use crate::model::k8s_spec::HpaSpec;
 use crate::scenario::PodChange;
 
-/// Most controller syncs in one reconciliation (each either creates or
-/// deletes pods; a rollout needs at most a surge and a scale-down).
-const MAX_SYNCS: usize = 8;
+/// Most controller syncs in one reconciliation; each creates or deletes
+/// pods until the controllers wait (a bound against a livelock, far above
+/// the few syncs a change needs).
+const MAX_SYNCS: usize = 64;
 
 impl DrillTrial<'_> {
     /// The ReplicaSet and Deployment controllers after any change: pods of
     /// the current revision are created or deleted towards `desired`, old
     /// revisions scaled down as the new pods become available.
     pub(in crate::drill) fn reconcile(&mut self, c: usize, now: SimTime) {
+        // A pod removed during a sync asks for another: the running loop
+        // does it (a nested sync could reuse a slot this one still targets).
+        if std::mem::replace(&mut self.pod_set(c).reconciling, true) {
+            return;
+        }
+        self.sync_deployment(c, now);
+        self.pod_set(c).reconciling = false;
+    }
+
+    fn sync_deployment(&mut self, c: usize, now: SimTime) {
         let spec = self.workload(c).rollout;
         for _ in 0..MAX_SYNCS {
             let ps = self.pods_ref(c);

@@ -8,7 +8,9 @@
 //!
 //! Node `i` stands for the `i`-th group of kind `node` in the model (so the
 //! scenario's `fault = "crash", target = "node-1"` reaches it); nodes beyond
-//! those, and those the autoscaler adds, are named `node-<n>`.
+//! those, and those the autoscaler adds, are named `node-<n>`. A model
+//! without `[cluster]` gets one node that fits every pod and stands for no
+//! group.
 
 use super::{NO_NODE, PodEv, PodPhase, ev};
 use crate::drill::sim::DrillTrial;
@@ -48,8 +50,10 @@ impl ClusterState {
     /// no `[cluster]`.
     pub(in crate::drill) fn new(model: &Model) -> Box<ClusterState> {
         let spec = model.cluster.clone().unwrap_or_else(Cluster::unbounded);
+        // Without `[cluster]` the one node stands for no group: a node
+        // group's crash then reaches the pods placed on it one by one.
         let node_groups: Vec<usize> = (0..model.groups.len())
-            .filter(|&g| model.groups[g].kind == GroupKind::Node)
+            .filter(|&g| model.cluster.is_some() && model.groups[g].kind == GroupKind::Node)
             .collect();
         let n = spec.nodes.count as usize;
         Box::new(ClusterState {

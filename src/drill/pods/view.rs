@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::{ExitReason, Pod, PodPhase, PodSet};
+use super::{ExitReason, Pod, PodPhase};
 use crate::drill::readings::ReadingDef;
 use crate::drill::sim::{Comp, DrillTrial};
 use crate::engine::SimTime;
@@ -123,7 +123,7 @@ pub(in crate::drill) fn pod_snapshot(name: &str, comp: &Comp, now: SimTime, s: &
         .iter()
         .filter(|p| p.phase != PodPhase::Gone)
         .collect();
-    rows.sort_by_key(|p| pod_name(name, ps, p));
+    rows.sort_by_key(|p| pod_name(name, p));
     for p in rows {
         let restarts = match p.last_exit {
             Some((at, _)) if p.restarts > 0 => {
@@ -131,11 +131,11 @@ pub(in crate::drill) fn pod_snapshot(name: &str, comp: &Comp, now: SimTime, s: &
             }
             _ => p.restarts.to_string(),
         };
-        let ready = u8::from(comp_ready(p));
+        let ready = u8::from(shows_ready(p));
         let _ = writeln!(
             s,
             "{:<28} {:<6} {:<18} {:<14} {}",
-            pod_name(name, ps, p),
+            pod_name(name, p),
             format!("{ready}/1"),
             status(p, now),
             restarts,
@@ -147,7 +147,8 @@ pub(in crate::drill) fn pod_snapshot(name: &str, comp: &Comp, now: SimTime, s: &
     }
 }
 
-fn comp_ready(p: &Pod) -> bool {
+/// READY 1/1: the pod's Ready condition while its container runs.
+fn shows_ready(p: &Pod) -> bool {
     p.ready && p.phase == PodPhase::Running
 }
 
@@ -189,7 +190,7 @@ fn hashed(parts: &[&[u8]], len: usize) -> String {
 
 /// A pod's name, `<deployment>-<template hash>-<suffix>` like
 /// `web-app-6d7f89f6b7-hj9k2`, deterministic from the revision and serial.
-fn pod_name(name: &str, _ps: &PodSet, p: &Pod) -> String {
+fn pod_name(name: &str, p: &Pod) -> String {
     let rev = p.revision.to_le_bytes();
     let serial = p.serial.to_le_bytes();
     format!(

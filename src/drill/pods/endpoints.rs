@@ -1,0 +1,98 @@
+//! Readiness and liveness probes, and the Service's endpoints that follow
+//! readiness after the propagation delay; [`Comp::pick_endpoint`] is the
+//! kube-proxy side (which pod a call goes to).
+
+use super::{PodEv, PodPhase, ev};
+use crate::drill::sim::DrillTrial;
+use crate::engine::SimTime;
+use crate::k8s::Transition;
+
+impl DrillTrial<'_> {
+    /// A probe runs: it passes while the container answers (up, not hung).
+    pub(super) fn on_probe(&mut self, c: usize, s: usize, liveness: bool, now: SimTime) {
+        let x = &self.comps[c].insts[s];
+        let ok = x.up && !x.held;
+        let p = &mut self.pod_set(c).pods[s];
+        let life = p.life;
+        let Some(probe) = (if liveness {
+            p.liveness.as_mut()
+        } else {
+            p.readiness.as_mut()
+        }) else {
+            return;
+        };
+        let t = probe.on_result(now, ok);
+        let next = probe.next_probe_at(now);
+        if !liveness && t != Transition::Unchanged {
+            p.ready = t == Transition::Passed;
+        }
+        if next != SimTime::NEVER {
+            self.queue.schedule(
+                next,
+                ev(PodEv::Probe {
+                    comp: c as u16,
+                    slot: s as u16,
+                    life,
+                    liveness,
+                }),
+            );
+        }
+        match (t, liveness) {
+            (Transition::Unchanged, _) => {}
+            (_, false) => {
+                // The controllers see the pod's availability change.
+                self.schedule_endpoint(c, s, now);
+                self.reconcile(c, now);
+            }
+            (Transition::Failed, true) => {
+                // SIGTERM; a hung process ignores it and dies at the grace end.
+                let grace = self.workload(c).pod.termination_grace;
+                self.queue.schedule(
+                    now + grace,
+                    ev(PodEv::Kill {
+                        comp: c as u16,
+                        slot: s as u16,
+                        life,
+                    }),
+                );
+            }
+            (Transition::Passed, true) => {}
+        }
+    }
+
+    /// The endpoints will follow the pod's state after the propagation delay.
+    pub(super) fn schedule_endpoint(&mut self, c: usize, s: usize, now: SimTime) {
+        let delay = self.endpoint_delay();
+        self.queue.schedule(
+            now + delay,
+            ev(PodEv::Endpoint {
+                comp: c as u16,
+                slot: s as u16,
+            }),
+        );
+    }
+
+    pub(super) fn on_endpoint(&mut self, c: usize, s: usize, now: SimTime) {
+        let p = &self.pod_set(c).pods[s];
+        let want = p.ready && !p.terminating && p.phase == PodPhase::Running;
+        let draining = p.terminating && p.phase == PodPhase::Running;
+        self.set_endpoint(c, s, want);
+        if draining && self.in_flight(c, s) == 0 {
+            self.remove_pod(c, s, now);
+        }
+    }
+
+    pub(super) fn set_endpoint(&mut self, c: usize, s: usize, on: bool) {
+        let x = &mut self.comps[c].insts[s];
+        if x.in_endpoints == on {
+            return;
+        }
+        x.in_endpoints = on;
+        let ps = self.pod_set(c);
+        if on {
+            ps.endpoints += 1;
+        } else {
+            ps.endpoints -= 1;
+        }
+    }
+}
