@@ -8,9 +8,9 @@
 //! 3. [`availability`] simulates component up/down states over a long horizon;
 //!    [`analytic`] gives the exact figures theory allows. [`drill`] replays a
 //!    [`scenario`] request by request on the [`engine`]; [`compare`] runs two
-//!    designs on common random numbers. [`behaviours`], [`k8s`] and [`lb`]
-//!    hold the mechanisms components use (retries, breakers, probes, HPA,
-//!    health checks) as small state machines.
+//!    designs on common random numbers. [`behaviours`], [`k8s`], [`lb`] and
+//!    [`dns`] hold the mechanisms components use (retries, breakers, probes,
+//!    HPA, health checks, stub resolvers) as small state machines.
 //! 4. [`montecarlo`] runs trials over rayon, seeded by (master seed, trial
 //!    index), and merges them in trial order so results do not depend on the
 //!    thread count.
@@ -22,6 +22,7 @@ pub mod availability;
 pub mod behaviours;
 pub mod cause;
 pub mod compare;
+pub mod dns;
 pub mod drill;
 pub mod engine;
 pub mod k8s;
