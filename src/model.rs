@@ -14,6 +14,7 @@
 //! ```
 
 pub mod dist;
+pub mod dns_spec;
 pub mod error;
 pub mod k8s_spec;
 mod read;

@@ -3,7 +3,8 @@
 //! runbook does), so that a runbook's steps become simulated events.
 //!
 //! The fault verbs follow turmoil's vocabulary: `crash`, `bounce`, `slow`,
-//! `partition`, `hold`; the actions are `scale`, `set`, `repair`, `release`.
+//! `partition`, `hold`; the actions are `scale`, `set`, `repair`, `release`,
+//! and for DNS `restart_resolver`, `switch_resolver`, `hosts_override`.
 
 use crate::engine::SimTime;
 
@@ -101,6 +102,25 @@ pub enum Action {
         /// The component index.
         target: usize,
     },
+    /// Restart a `dns` component's resolvers (`kubectl rollout restart
+    /// deployment coredns`): all up again, their caches empty.
+    RestartResolver {
+        /// The component index.
+        target: usize,
+    },
+    /// The clients' resolv.conf lists another resolver first (added if it
+    /// was not listed).
+    SwitchResolver {
+        /// The component index.
+        target: usize,
+        /// The resolver instance to put first; the second listed when `None`.
+        to: Option<u32>,
+    },
+    /// The clients' /etc/hosts maps the name: lookups skip DNS.
+    HostsOverride {
+        /// The component index.
+        target: usize,
+    },
 }
 
 /// A serving parameter a `set` action may change.
@@ -139,6 +159,14 @@ impl Param {
 /// The fault names accepted in model files.
 pub const FAULT_NAMES: &[&str] = &["crash", "bounce", "slow", "partition", "hold"];
 /// The action names accepted in model files.
-pub const ACTION_NAMES: &[&str] = &["scale", "set", "repair", "release"];
+pub const ACTION_NAMES: &[&str] = &[
+    "scale",
+    "set",
+    "repair",
+    "release",
+    "restart_resolver",
+    "switch_resolver",
+    "hosts_override",
+];
 /// How long a bounce keeps the target down when no duration is given.
 pub const DEFAULT_BOUNCE: SimTime = SimTime(10 * SimTime::SECOND.0);

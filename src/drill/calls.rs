@@ -71,7 +71,7 @@ impl<'m> DrillTrial<'m> {
         while let Some(s) = steps.get(step) {
             let skip = match s.kind {
                 StepKind::DbRead => c.cache_hit,
-                StepKind::Dns => now < self.dns_valid_until,
+                StepKind::Dns => self.resolver_of(s.dep).is_none() && now < self.dns_valid_until,
                 _ => false,
             };
             if !skip {
@@ -84,6 +84,11 @@ impl<'m> DrillTrial<'m> {
         match steps.get(step) {
             Some(&s) => {
                 c.phase = Phase::Calling;
+                if s.kind == StepKind::Dns
+                    && let Some(r) = self.resolver_of(s.dep)
+                {
+                    return self.resolve_name(id, r, now);
+                }
                 self.issue(id, s, now);
             }
             None => self.complete(id, None, now),

@@ -163,6 +163,9 @@ impl DrillTrial<'_> {
                     self.release_instance(target, inst, now);
                 }
             }
+            Action::RestartResolver { target } => self.restart_resolver(target, now),
+            Action::SwitchResolver { target, to } => self.switch_resolver(target, to),
+            Action::HostsOverride { target } => self.hosts_override(target),
         }
     }
 }

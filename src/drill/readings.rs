@@ -66,6 +66,7 @@ pub fn reading_defs(model: &Model) -> Vec<ReadingDef> {
             ));
         }
     }
+    super::dns::reading_defs(model, &mut defs);
     defs
 }
 
@@ -81,7 +82,6 @@ pub struct Snapshot {
 impl DrillTrial<'_> {
     /// Appends this bin's value of every reading, in [`reading_defs`] order.
     pub(super) fn sample_readings(&mut self, now: SimTime, out: &mut Vec<f64>) {
-        let _ = now;
         let model = self.model;
         for c in model
             .components
@@ -98,6 +98,7 @@ impl DrillTrial<'_> {
                 }));
             }
         }
+        self.sample_dns(now, out);
     }
 
     /// What the on-call's tools would print at `now`.
@@ -123,6 +124,7 @@ impl DrillTrial<'_> {
                 comp.queued_total
             );
         }
+        self.dns_snapshot(now, &mut s);
         s
     }
 }

@@ -75,6 +75,11 @@ pub(super) enum Ev {
     },
     /// Take text snapshot `k` (`resim run --at`).
     Snapshot(u16),
+    /// A client's name lookup (`drill/dns.rs`) returns.
+    DnsDone {
+        dns: u32,
+        slot: u32,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -199,6 +204,8 @@ pub struct DrillTrial<'m> {
     /// Active partitions between pairs of components.
     pub(super) partitions: Vec<(u16, u16)>,
     pub(super) dns_valid_until: SimTime,
+    /// Resolvers and client caches of `dns` components with resolver settings.
+    pub(super) dns: Vec<super::dns::Resolvers<'m>>,
     pub(super) next_tag: u32,
     pub(super) open_roots: u64,
     pub(super) start: SimTime,
@@ -339,6 +346,7 @@ impl<'m> DrillTrial<'m> {
             comps,
             partitions: Vec::new(),
             dns_valid_until: SimTime::ZERO,
+            dns: super::dns::resolvers(model, seed, start),
             next_tag: 0,
             open_roots: 0,
             start,
@@ -410,6 +418,7 @@ impl<'m> DrillTrial<'m> {
                         self.on_retry(call, now);
                     }
                 }
+                Ev::DnsDone { dns, slot } => self.on_dns_done(dns as usize, slot, now),
                 Ev::Snapshot(k) => {
                     let text = self.snapshot_text(now);
                     self.snapshots.push(Snapshot {

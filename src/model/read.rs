@@ -45,6 +45,13 @@ const COMPONENT_KEYS: &[&str] = &[
     "calls",
     "queue_timeout",
     "health_check",
+    // Resolver settings of a dns component (dns_spec::DNS_KEYS).
+    "resolv",
+    "name",
+    "negative_ttl",
+    "hosts_override",
+    "clients",
+    "cache",
 ];
 const GROUP_KEYS: &[&str] = &["kind", "within", "failure", "repair", "crew", "description"];
 const CREW_KEYS: &[&str] = &["size", "description"];
@@ -500,7 +507,8 @@ fn read_component(
         .str("crew", diags)
         .and_then(|c| resolve(&c, &names.crews, "crew", diags));
     let _ = tr.str("description", diags);
-    let serving = read_drill::read_serving(tr, kind, name, defaults, diags);
+    let mut serving = read_drill::read_serving(tr, kind, name, defaults, diags);
+    serving.dns = super::dns_spec::read(tr, kind, name, n, defaults, diags);
     let calls = read_calls(tr, name, &depends_on, &soft_depends_on, names, diags);
 
     let component = Component {

@@ -26,8 +26,18 @@ const STEP_KEYS: &[&str] = &["at", "rate", "ramp"];
 const DAILY_KEYS: &[&str] = &["trough", "peak", "peak_at"];
 const SCENARIO_KEYS: &[&str] = &["name", "description", "duration", "warmup", "events"];
 const EVENT_KEYS: &[&str] = &[
-    "at", "fault", "action", "target", "instance", "duration", "factor", "peer", "replicas",
-    "param", "value",
+    "at",
+    "fault",
+    "action",
+    "target",
+    "instance",
+    "duration",
+    "factor",
+    "peer",
+    "replicas",
+    "param",
+    "value",
+    "nameserver",
 ];
 
 /// Reads a probability in [0, 1], reporting values outside it.
@@ -505,7 +515,9 @@ fn read_event(
             None => read_fault(et, &f, target_idx, names, components, diags)
                 .map(|x| EventKind::Fault(vec![x])),
         },
-        (None, Some(a)) => read_action(et, &a, target_idx, diags).map(EventKind::Action),
+        (None, Some(a)) => {
+            read_action(et, &a, target_idx, components, diags).map(EventKind::Action)
+        }
         (Some(f), Some(_)) => {
             diags.error(
                 f.span,
@@ -540,6 +552,9 @@ fn read_event(
         EventKind::Action(Action::Set { param, value, .. }) => format!("set {t} {param:?}={value}"),
         EventKind::Action(Action::Repair { .. }) => format!("repair {t}"),
         EventKind::Action(Action::Release { .. }) => format!("release {t}"),
+        EventKind::Action(Action::RestartResolver { .. }) => format!("restart resolver {t}"),
+        EventKind::Action(Action::SwitchResolver { .. }) => format!("switch resolver {t}"),
+        EventKind::Action(Action::HostsOverride { .. }) => format!("hosts override {t}"),
     };
     Some(TimedEvent {
         at: at?.value,
@@ -626,8 +641,12 @@ fn read_action(
     et: &mut TableReader,
     name: &Located<String>,
     target: Option<usize>,
+    components: &[Component],
     diags: &mut Diagnostics,
 ) -> Option<Action> {
+    if name.value.ends_with("_resolver") || name.value == "hosts_override" {
+        return super::dns_spec::read_dns_action(et, name, target, components, diags);
+    }
     match name.value.as_str() {
         "scale" => {
             let r = et.u32("replicas", diags);

@@ -53,6 +53,9 @@ pub struct Serving {
     pub hit_ratio: f64,
     /// DNS: how long clients keep an answer.
     pub ttl: SimTime,
+    /// DNS: the resolver mechanics (resolv.conf, client caches, CoreDNS),
+    /// when the model sets any of their keys.
+    pub dns: Option<super::dns_spec::DnsSpec>,
     /// Load balancers: how a backend is chosen.
     pub algorithm: LbAlgorithm,
     /// Load balancers: active health checks of the backends, if any.
@@ -102,6 +105,7 @@ impl Serving {
             timeout: ms(5_000),
             hit_ratio: 0.9,
             ttl: SimTime(30 * SimTime::SECOND.0),
+            dns: None,
             algorithm: LbAlgorithm::RoundRobin,
             health_check: None,
         };
