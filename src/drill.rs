@@ -3,6 +3,7 @@
 //! call structure compiled from the model; `faults` applies the scenario.
 
 mod calls;
+mod db;
 mod dns;
 mod edges;
 mod faults;

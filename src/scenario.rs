@@ -4,7 +4,8 @@
 //!
 //! The fault verbs follow turmoil's vocabulary: `crash`, `bounce`, `slow`,
 //! `partition`, `hold`; the actions are `scale`, `set`, `repair`, `release`,
-//! and for DNS `restart_resolver`, `switch_resolver`, `hosts_override`.
+//! for DNS `restart_resolver`, `switch_resolver`, `hosts_override`, and for
+//! databases `cleanup_disk`.
 
 use crate::engine::SimTime;
 
@@ -121,6 +122,13 @@ pub enum Action {
         /// The component index.
         target: usize,
     },
+    /// Free a database's disk: writes are accepted again.
+    CleanupDisk {
+        /// The component index.
+        target: usize,
+        /// Free space after the cleanup \[bytes\]; the starting free space when `None`.
+        free: Option<u64>,
+    },
 }
 
 /// A serving parameter a `set` action may change.
@@ -167,6 +175,7 @@ pub const ACTION_NAMES: &[&str] = &[
     "restart_resolver",
     "switch_resolver",
     "hosts_override",
+    "cleanup_disk",
 ];
 /// How long a bounce keeps the target down when no duration is given.
 pub const DEFAULT_BOUNCE: SimTime = SimTime(10 * SimTime::SECOND.0);

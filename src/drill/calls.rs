@@ -5,6 +5,7 @@
 
 use rand::RngExt;
 
+use super::db::NO_POOL;
 use super::edges::TryTicket;
 use super::metrics::Cause;
 use super::plan::{NO_EDGE, Step, StepKind};
@@ -42,6 +43,7 @@ impl<'m> DrillTrial<'m> {
             step_start: now,
             prev_delay: SimTime::ZERO,
             ticket: None,
+            pool: NO_POOL,
         });
         let key = self.queue.schedule_in_lane(
             self.lanes.client_timeout,
@@ -153,9 +155,17 @@ impl<'m> DrillTrial<'m> {
         let pick = match s.kind {
             StepKind::DbWrite => comp.primary.min(n - 1),
             StepKind::DbRead if n > 1 => {
-                // Replicas are instances 1..n; round robin over them.
+                // Replicas are the instances other than the primary (1..n
+                // until a failover); round robin over those up, as a reader
+                // endpoint with health checks does.
                 comp.rr = comp.rr.wrapping_add(1);
-                1 + comp.rr % (n - 1)
+                let primary = comp.primary;
+                let replica = |k: u32| if k >= primary { k + 1 } else { k };
+                let first = comp.rr % (n - 1);
+                (0..n - 1)
+                    .map(|j| replica((first + j) % (n - 1)))
+                    .find(|&i| comp.insts[i as usize].up)
+                    .unwrap_or(replica(first))
             }
             _ => match algorithm {
                 LbAlgorithm::RoundRobin => {
@@ -182,6 +192,9 @@ impl<'m> DrillTrial<'m> {
     }
 
     pub(super) fn issue(&mut self, parent: u32, s: Step, now: SimTime) {
+        let Ok(pool) = self.acquire_connection(parent, s, now) else {
+            return; // waiting for a pooled connection
+        };
         let p = self.calls.get(parent).expect("live parent");
         let (caller, parent_tag) = (p.comp, p.tag);
         let is_read = match s.kind {
@@ -195,13 +208,21 @@ impl<'m> DrillTrial<'m> {
         } else {
             match self.edges[s.edge as usize].start_try(s.edge, now, tries > 0) {
                 Ok(t) => Some(t),
-                Err(cause) => return self.child_result(parent, Err(cause), false, now),
+                Err(cause) => {
+                    if pool != NO_POOL {
+                        self.release_connection(pool, now);
+                    }
+                    return self.child_result(parent, Err(cause), false, now);
+                }
             }
         };
         let inst = match self.route(caller, s) {
             Ok(i) => i,
             Err(cause) => {
                 self.end_try(ticket, false, now);
+                if pool != NO_POOL {
+                    self.release_connection(pool, now);
+                }
                 return self.child_result(parent, Err(cause), false, now);
             }
         };
@@ -236,6 +257,7 @@ impl<'m> DrillTrial<'m> {
             step_start: now,
             prev_delay: SimTime::ZERO,
             ticket,
+            pool,
         });
         let comp = &mut self.comps[s.dep as usize];
         if !dropped {
@@ -287,6 +309,11 @@ impl<'m> DrillTrial<'m> {
             }
             return self.reply(id, Some(Cause::Refused), now);
         }
+        let is_read = self.calls.get(id).expect("live").is_read;
+        if !is_read && now >= cs.writes_fail_at {
+            // A full disk: the database rejects the write.
+            return self.reply(id, Some(Cause::WriteRejected), now);
+        }
         if x.held || x.busy >= cs.workers {
             if x.queue.len() >= cs.queue_cap as usize {
                 if measured {
@@ -337,10 +364,17 @@ impl<'m> DrillTrial<'m> {
 
     pub(super) fn on_served(&mut self, id: u32, now: SimTime) {
         let comp = self.calls.get(id).expect("live").comp as usize;
-        if self.model.components[comp].kind == ComponentKind::Cache {
-            let cs = &mut self.comps[comp];
-            let hit = cs.rng_route.random::<f64>() < cs.hit_ratio;
-            self.calls.get_mut(id).expect("live").hit = hit;
+        match self.model.components[comp].kind {
+            ComponentKind::Cache => {
+                let cs = &mut self.comps[comp];
+                let hit = cs.rng_route.random::<f64>() < cs.hit_ratio;
+                self.calls.get_mut(id).expect("live").hit = hit;
+            }
+            ComponentKind::Database => {
+                let c = self.calls.get(id).expect("live");
+                self.db_served(comp, c.inst as usize, c.is_read, now);
+            }
+            _ => {}
         }
         self.calls.get_mut(id).expect("live").step_start = now;
         self.advance(id, now);
@@ -433,6 +467,9 @@ impl<'m> DrillTrial<'m> {
             self.queue.cancel(k);
         }
         self.end_try(c.ticket, c.error.is_none(), now);
+        if c.pool != NO_POOL {
+            self.release_connection(c.pool, now);
+        }
         let Some(parent) = parent else { return };
         self.calls.get_mut(parent).expect("live").child = NONE;
         self.child_result(parent, c.error.map_or(Ok(()), Err), c.hit, now);
@@ -450,8 +487,11 @@ impl<'m> DrillTrial<'m> {
         let ticket = c.ticket.take();
         self.end_try(ticket, false, now);
         let c = self.calls.get(id).expect("live");
-        if c.phase == Phase::Dropped {
-            self.calls.remove(id);
+        if c.phase == Phase::Dropped
+            && let Some(c) = self.calls.remove(id)
+            && c.pool != NO_POOL
+        {
+            self.release_connection(c.pool, now);
         }
         if let Some(p) = parent {
             self.calls.get_mut(p).expect("live").child = NONE;

@@ -41,6 +41,7 @@ impl DrillTrial<'_> {
                         self.fail_instance_calls(f.target, inst, now);
                         self.comps[f.target].insts[inst].up = false;
                         self.comps[f.target].recount_up();
+                        self.on_db_instance_down(f.target, inst, now);
                     }
                 }
             }
@@ -166,6 +167,7 @@ impl DrillTrial<'_> {
             Action::RestartResolver { target } => self.restart_resolver(target, now),
             Action::SwitchResolver { target, to } => self.switch_resolver(target, to),
             Action::HostsOverride { target } => self.hosts_override(target),
+            Action::CleanupDisk { target, free } => self.cleanup_disk(target, free, now),
         }
     }
 }

@@ -67,6 +67,7 @@ pub fn reading_defs(model: &Model) -> Vec<ReadingDef> {
         }
     }
     super::dns::reading_defs(model, &mut defs);
+    super::db::reading_defs(model, &mut defs);
     defs
 }
 
@@ -99,6 +100,7 @@ impl DrillTrial<'_> {
             }
         }
         self.sample_dns(now, out);
+        self.sample_db(now, out);
     }
 
     /// What the on-call's tools would print at `now`.
@@ -125,6 +127,7 @@ impl DrillTrial<'_> {
             );
         }
         self.dns_snapshot(now, &mut s);
+        self.db_snapshot(now, &mut s);
         s
     }
 }

@@ -75,6 +75,15 @@ pub(super) enum Ev {
     },
     /// Take text snapshot `k` (`resim run --at`).
     Snapshot(u16),
+    /// A call's wait for a pooled database connection ends (`drill/db.rs`).
+    PoolTimeout {
+        call: u32,
+        tag: u32,
+    },
+    /// A database's failover time has passed: promote a replica.
+    Promote {
+        comp: u16,
+    },
     /// A client's name lookup (`drill/dns.rs`) returns.
     DnsDone {
         dns: u32,
@@ -124,6 +133,9 @@ pub(super) struct Call {
     pub(super) prev_delay: SimTime,
     /// As a callee on an edge with a policy: its try's ticket.
     pub(super) ticket: Option<TryTicket>,
+    /// As a database call: the caller's pooled connection it holds
+    /// (`db::NO_POOL` when none).
+    pub(super) pool: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -170,6 +182,8 @@ pub(super) struct Comp {
     pub(super) rng_service: SimRng,
     pub(super) rng_latency: SimRng,
     pub(super) rng_route: SimRng,
+    /// Databases: writes are rejected from this time on (a full disk).
+    pub(super) writes_fail_at: SimTime,
 }
 
 impl Comp {
@@ -206,6 +220,8 @@ pub struct DrillTrial<'m> {
     pub(super) dns_valid_until: SimTime,
     /// Resolvers and client caches of `dns` components with resolver settings.
     pub(super) dns: Vec<super::dns::Resolvers<'m>>,
+    /// Connection pools, failover and disks of databases.
+    pub(super) dbs: super::db::Databases,
     pub(super) next_tag: u32,
     pub(super) open_roots: u64,
     pub(super) start: SimTime,
@@ -318,6 +334,7 @@ impl<'m> DrillTrial<'m> {
                     rng_service: stream(seed, key, Purpose::Service),
                     rng_latency: stream(seed, key, Purpose::Network),
                     rng_route: stream(seed, key, Purpose::Routing),
+                    writes_fail_at: super::db::writes_fail_at(model, ci),
                 }
             })
             .collect();
@@ -347,6 +364,7 @@ impl<'m> DrillTrial<'m> {
             partitions: Vec::new(),
             dns_valid_until: SimTime::ZERO,
             dns: super::dns::resolvers(model, seed, start),
+            dbs: super::db::databases(model, seed, start),
             next_tag: 0,
             open_roots: 0,
             start,
@@ -418,6 +436,8 @@ impl<'m> DrillTrial<'m> {
                         self.on_retry(call, now);
                     }
                 }
+                Ev::PoolTimeout { call, tag } => self.on_pool_timeout(call, tag, now),
+                Ev::Promote { comp } => self.on_promote(comp as usize, now),
                 Ev::DnsDone { dns, slot } => self.on_dns_done(dns as usize, slot, now),
                 Ev::Snapshot(k) => {
                     let text = self.snapshot_text(now);

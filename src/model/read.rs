@@ -52,6 +52,10 @@ const COMPONENT_KEYS: &[&str] = &[
     "hosts_override",
     "clients",
     "cache",
+    // Database mechanics (db_spec::DB_KEYS).
+    "pool",
+    "replication_lag",
+    "disk",
 ];
 const GROUP_KEYS: &[&str] = &["kind", "within", "failure", "repair", "crew", "description"];
 const CREW_KEYS: &[&str] = &["size", "description"];
@@ -509,6 +513,7 @@ fn read_component(
     let _ = tr.str("description", diags);
     let mut serving = read_drill::read_serving(tr, kind, name, defaults, diags);
     serving.dns = super::dns_spec::read(tr, kind, name, n, defaults, diags);
+    serving.db = super::db_spec::read(tr, kind, name, defaults, diags);
     let calls = read_calls(tr, name, &depends_on, &soft_depends_on, names, diags);
 
     let component = Component {

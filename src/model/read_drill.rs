@@ -38,6 +38,7 @@ const EVENT_KEYS: &[&str] = &[
     "param",
     "value",
     "nameserver",
+    "free",
 ];
 
 /// Reads a probability in [0, 1], reporting values outside it.
@@ -555,6 +556,7 @@ fn read_event(
         EventKind::Action(Action::RestartResolver { .. }) => format!("restart resolver {t}"),
         EventKind::Action(Action::SwitchResolver { .. }) => format!("switch resolver {t}"),
         EventKind::Action(Action::HostsOverride { .. }) => format!("hosts override {t}"),
+        EventKind::Action(Action::CleanupDisk { .. }) => format!("cleanup disk {t}"),
     };
     Some(TimedEvent {
         at: at?.value,
@@ -711,6 +713,7 @@ fn read_action(
             })
         }
         "repair" => Some(Action::Repair { target: target? }),
+        "cleanup_disk" => super::db_spec::read_cleanup(et, name, target, components, diags),
         "release" => Some(Action::Release { target: target? }),
         other => {
             let hint = suggest(other, ACTION_NAMES.iter().copied())

@@ -56,6 +56,9 @@ pub struct Serving {
     /// DNS: the resolver mechanics (resolv.conf, client caches, CoreDNS),
     /// when the model sets any of their keys.
     pub dns: Option<super::dns_spec::DnsSpec>,
+    /// Databases: connection pools, replication lag, a filling disk, when
+    /// the model sets any of them.
+    pub db: Option<super::db_spec::DbSpec>,
     /// Load balancers: how a backend is chosen.
     pub algorithm: LbAlgorithm,
     /// Load balancers: active health checks of the backends, if any.
@@ -106,6 +109,7 @@ impl Serving {
             hit_ratio: 0.9,
             ttl: SimTime(30 * SimTime::SECOND.0),
             dns: None,
+            db: None,
             algorithm: LbAlgorithm::RoundRobin,
             health_check: None,
         };

@@ -160,7 +160,7 @@ target = "dns"
 /// the 10-s negative TTL and a 20-s margin for lookups already in flight).
 fn recovered(events: &str, resolvers: usize, nameservers: usize) -> (u64, u64, u64) {
     let (_, r) = run(&system(resolvers, nameservers, "30s", events));
-    let (offered, ok, _) = totals(&r, 10..12);
+    let (_, ok, _) = totals(&r, 10..12);
     assert_eq!(ok, 0, "the outage fails requests before containment");
     totals(&r, 17..24)
 }
