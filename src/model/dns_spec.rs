@@ -230,7 +230,7 @@ fn read_resolv(
         &mut out.timeout,
         diags,
     );
-    if out.timeout.0 % SimTime::SECOND.0 != 0 {
+    if !out.timeout.0.is_multiple_of(SimTime::SECOND.0) {
         diags.error(
             r.span_of("timeout"),
             format!("'{name}.resolv.timeout' is whole seconds in a resolv.conf"),

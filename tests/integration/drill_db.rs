@@ -3,10 +3,11 @@
 //! with its own cause, a full disk rejects writes until a cleanup, and
 //! replica reads within the replication lag are counted.
 
-use resim::drill::readings::reading_defs;
 use resim::drill::{Cause, DrillRequest, TrialResult, run_scenario};
 use resim::engine::SimTime;
 use resim::model::Model;
+
+use super::util::reading;
 
 /// lb -> app (`app` extra keys) -> db (`db` extra keys), 100 req/s with
 /// `read_ratio`, 10-s bins over 3 minutes after a 20-s warm-up.
@@ -141,13 +142,10 @@ duration = "60s"
     // (0.25 Erlang on 2 connections): Erlang C gives P(wait) = 2.8%, about
     // 2.8 waits/s (a 10-s bin counts ~28, sd ~5.3, so under 5/s is 4 sd
     // out); slowed, nearly all 100 calls/s wait.
-    let k = reading_defs(&model)
-        .iter()
-        .position(|d| d.name == "db.pool_waits")
-        .expect("reading");
-    for t in &r {
-        assert!(t.readings[2][k] < 5.0, "{} waits/s", t.readings[2][k]);
-        assert!(t.readings[8][k] > 30.0, "{} waits/s", t.readings[8][k]);
+    let x = reading(&model, &r, "db.pool_waits");
+    for t in &x {
+        assert!(t[2] < 5.0, "{} waits/s", t[2]);
+        assert!(t[8] > 30.0, "{} waits/s", t[8]);
     }
 }
 
@@ -175,32 +173,21 @@ free = "100GB"
     assert!((share - 0.5).abs() < 0.02, "rejected share {share}");
     let (offered, ok, _) = totals(&r, 6..18, Cause::WriteRejected);
     assert_eq!(ok, offered);
-    let k = reading_defs(&model)
-        .iter()
-        .position(|d| d.name == "db.disk_free")
-        .expect("reading");
-    assert!(
-        r.iter()
-            .all(|t| t.readings[3][k] == 0.0 && t.readings[10][k] > 90.0)
-    );
+    let x = reading(&model, &r, "db.disk_free");
+    // Full before the cleanup; 100 GB minus 100 MB/s after it.
+    assert!(x.iter().all(|t| t[3] == 0.0 && t[10] > 90.0));
 }
 
 #[test]
 fn replica_reads_within_the_lag_of_a_write_are_counted() {
     let (model, r) = run(&system(0.5, "", "replication_lag = \"1s\"", ""));
-    let k = reading_defs(&model)
-        .iter()
-        .position(|d| d.name == "db.stale_reads")
-        .expect("reading");
+    let x = reading(&model, &r, "db.stale_reads");
     // 50 writes/s: a write less than 1 s before almost every read, so nearly
     // all 50 reads/s are counted.
-    for t in &r {
-        assert!(t.readings[5][k] > 40.0, "{}", t.readings[5][k]);
+    for t in &x {
+        assert!(t[5] > 40.0, "{}", t[5]);
     }
     let (model, r) = run(&system(0.5, "", "replication_lag = \"0s\"", ""));
-    let k = reading_defs(&model)
-        .iter()
-        .position(|d| d.name == "db.stale_reads")
-        .expect("reading");
-    assert!(r.iter().all(|t| t.readings[5][k] == 0.0));
+    let x = reading(&model, &r, "db.stale_reads");
+    assert!(x.iter().all(|t| t[5] == 0.0));
 }

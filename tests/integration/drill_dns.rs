@@ -3,10 +3,11 @@
 //! answers), expired cached answers are what turn a resolver outage into
 //! failed requests, and the runbook's containment actions restore lookups.
 
-use resim::drill::readings::reading_defs;
 use resim::drill::{Cause, DrillRequest, TrialResult, run_scenario};
 use resim::engine::SimTime;
 use resim::model::Model;
+
+use super::util::reading;
 
 /// Clients resolve through `dns` (`resolvers` instances, first listed
 /// `nameservers`), then call lb -> app; 100 req/s of reads, 10-s bins over
@@ -68,17 +69,6 @@ fn run(text: &str) -> (Model, Vec<TrialResult>) {
     };
     let r = run_scenario(&model, &model.scenarios[0], &req, &|_| {}).expect("runs");
     (model, r)
-}
-
-/// Every trial's value of reading `name` in every bin.
-fn reading<'a>(model: &Model, r: &'a [TrialResult], name: &str) -> Vec<Vec<f64>> {
-    let k = reading_defs(model)
-        .iter()
-        .position(|d| d.name == name)
-        .expect("reading defined");
-    r.iter()
-        .map(|t| t.readings.iter().map(|row| row[k]).collect())
-        .collect()
 }
 
 fn totals(r: &[TrialResult], bins: std::ops::Range<usize>) -> (u64, u64, u64) {
