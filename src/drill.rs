@@ -9,6 +9,7 @@ mod edges;
 mod faults;
 mod lanes;
 pub mod metrics;
+mod partition;
 pub mod plan;
 pub mod readings;
 pub mod sim;

@@ -18,6 +18,7 @@ pub mod dist;
 pub mod dns_spec;
 pub mod error;
 pub mod k8s_spec;
+mod partition_spec;
 mod read;
 mod read_drill;
 pub mod reader;

@@ -68,8 +68,16 @@ pub enum Fault {
     Bounce,
     /// Service times multiplied by a factor.
     Slow(f64),
-    /// Calls between the target and `peer` are dropped (callers time out).
-    Partition(usize),
+    /// Calls between the target and `peer` (one instance of it, or all) are
+    /// dropped (callers time out) or, with `refuse`, refused at once.
+    Partition {
+        /// The peer component.
+        peer: usize,
+        /// One instance of the peer, or all when `None`.
+        peer_instance: Option<u32>,
+        /// Refused rather than dropped.
+        refuse: bool,
+    },
     /// The process hangs: it accepts and queues requests but serves none.
     Hold,
 }

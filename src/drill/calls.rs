@@ -196,7 +196,7 @@ impl<'m> DrillTrial<'m> {
             return; // waiting for a pooled connection
         };
         let p = self.calls.get(parent).expect("live parent");
-        let (caller, parent_tag) = (p.comp, p.tag);
+        let (caller, caller_inst, parent_tag) = (p.comp, p.inst, p.tag);
         let is_read = match s.kind {
             StepKind::DbWrite | StepKind::CacheInvalidate => false,
             StepKind::CacheRead | StepKind::DbRead | StepKind::Dns => true,
@@ -226,12 +226,21 @@ impl<'m> DrillTrial<'m> {
                 return self.child_result(parent, Err(cause), false, now);
             }
         };
+        let cut = if caller == CLIENT {
+            None
+        } else {
+            self.cut_between((caller, caller_inst), (s.dep, inst))
+        };
+        if cut == Some(true) {
+            // A partition that refuses: the connection fails at once.
+            self.end_try(ticket, false, now);
+            if pool != NO_POOL {
+                self.release_connection(pool, now);
+            }
+            return self.child_result(parent, Err(Cause::Refused), false, now);
+        }
+        let dropped = cut == Some(false);
         let tag = self.next_tag();
-        let dropped = caller != CLIENT
-            && self
-                .partitions
-                .iter()
-                .any(|&(a, b)| (a, b) == (caller, s.dep) || (b, a) == (caller, s.dep));
         let id = self.new_call(Call {
             tag,
             parent,

@@ -49,7 +49,7 @@ impl DrillTrial<'_> {
                 Some(i) => self.comps[f.target].insts[i as usize].slow = factor,
                 None => self.comps[f.target].slow = factor,
             },
-            Fault::Partition(peer) => self.partitions.push((f.target as u16, peer as u16)),
+            Fault::Partition { .. } => self.partitions.extend(super::partition::Cut::of(f)),
             Fault::Hold => {
                 for inst in self.targets(f) {
                     self.comps[f.target].insts[inst].held = true;
@@ -82,9 +82,9 @@ impl DrillTrial<'_> {
                 Some(i) => self.comps[f.target].insts[i as usize].slow = 1.0,
                 None => self.comps[f.target].slow = 1.0,
             },
-            Fault::Partition(peer) => {
-                let pair = (f.target as u16, peer as u16);
-                if let Some(pos) = self.partitions.iter().position(|&p| p == pair) {
+            Fault::Partition { .. } => {
+                let cut = super::partition::Cut::of(f);
+                if let Some(pos) = self.partitions.iter().position(|&p| Some(p) == cut) {
                     self.partitions.remove(pos);
                 }
             }
@@ -149,8 +149,7 @@ impl DrillTrial<'_> {
                 }
             }
             Action::Repair { target } => {
-                self.partitions
-                    .retain(|&(a, b)| a as usize != target && b as usize != target);
+                self.partitions.retain(|c| !c.touches(target));
                 let c = &mut self.comps[target];
                 c.slow = 1.0;
                 for x in &mut c.insts {

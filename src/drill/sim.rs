@@ -215,8 +215,8 @@ pub struct DrillTrial<'m> {
     pub(super) queue: EventQueue<Ev>,
     pub(super) calls: Arena<Call>,
     pub(super) comps: Vec<Comp>,
-    /// Active partitions between pairs of components.
-    pub(super) partitions: Vec<(u16, u16)>,
+    /// Active partitions (cuts between components or their instances).
+    pub(super) partitions: Vec<super::partition::Cut>,
     pub(super) dns_valid_until: SimTime,
     /// Resolvers and client caches of `dns` components with resolver settings.
     pub(super) dns: Vec<super::dns::Resolvers<'m>>,

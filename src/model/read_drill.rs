@@ -39,6 +39,7 @@ const EVENT_KEYS: &[&str] = &[
     "value",
     "nameserver",
     "free",
+    "mode",
 ];
 
 /// Reads a probability in [0, 1], reporting values outside it.
@@ -509,12 +510,15 @@ fn read_event(
     };
     let t = target.as_ref().map(|t| t.value.clone()).unwrap_or_default();
     let what = match (fault, action) {
+        (Some(f), None) if f.value == "partition" => {
+            super::partition_spec::read(et, target.as_ref(), names, components, groups, diags)
+                .map(EventKind::Fault)
+        }
         (Some(f), None) => match group_idx {
-            Some(g) => {
-                read_group_fault(et, &f, g, names, groups, components, diags).map(EventKind::Fault)
+            Some(g) => read_group_fault(et, &f, g, groups, components, diags).map(EventKind::Fault),
+            None => {
+                read_fault(et, &f, target_idx, components, diags).map(|x| EventKind::Fault(vec![x]))
             }
-            None => read_fault(et, &f, target_idx, names, components, diags)
-                .map(|x| EventKind::Fault(vec![x])),
         },
         (None, Some(a)) => {
             read_action(et, &a, target_idx, components, diags).map(EventKind::Action)
@@ -544,7 +548,13 @@ fn read_event(
                 Fault::Crash => "crash".to_string(),
                 Fault::Bounce => "bounce".to_string(),
                 Fault::Slow(x) => format!("slow x{x}"),
-                Fault::Partition(p) => format!("partition {} |", components[p].id),
+                Fault::Partition { peer, .. } => {
+                    let named = et.str("peer", diags).map(|p| p.value);
+                    format!(
+                        "partition {} |",
+                        named.unwrap_or_else(|| components[peer].id.clone())
+                    )
+                }
                 Fault::Hold => "hold".to_string(),
             };
             format!("{name} {t}{inst}")
@@ -569,7 +579,6 @@ fn read_fault(
     et: &mut TableReader,
     name: &Located<String>,
     target: Option<usize>,
-    names: &Names,
     components: &[Component],
     diags: &mut Diagnostics,
 ) -> Option<FaultSpec> {
@@ -611,13 +620,6 @@ fn read_fault(
                     return None;
                 }
             }
-        }
-        "partition" => {
-            let peer = et.str("peer", diags);
-            if peer.is_none() && !et.has("peer") {
-                et.missing("peer", diags, "\"db\"");
-            }
-            Fault::Partition(resolve(&peer?, &names.components, "component", diags)?)
         }
         other => {
             let hint = suggest(other, FAULT_NAMES.iter().copied())
@@ -725,56 +727,32 @@ fn read_action(
 }
 
 /// A fault on a group: the same fault on every instance placed on the group
-/// or on a group within it. Crash, bounce, slow and hold apply; a partition
-/// is between components.
+/// or on a group within it (crash, bounce, slow, hold; partitions are read
+/// by `partition_spec`).
 fn read_group_fault(
     et: &mut TableReader,
     name: &Located<String>,
     group: usize,
-    names: &Names,
     groups: &[Group],
     components: &[Component],
     diags: &mut Diagnostics,
 ) -> Option<Vec<FaultSpec>> {
-    if name.value == "partition" {
-        diags.error(
-            name.span.clone(),
-            format!(
-                "'{}': a partition is between components, not groups",
-                et.path
-            ),
-        );
-        return None;
-    }
     if et.has("instance") {
         diags.error(
             et.span_of("instance"),
             format!("'{}': 'instance' applies to a component target", et.path),
         );
     }
-    let within = |mut g: Option<usize>| {
-        while let Some(x) = g {
-            if x == group {
-                return true;
-            }
-            g = groups[x].within;
-        }
-        false
-    };
     // The fault's kind and duration, read once; the target is filled per instance.
-    let template = read_fault(et, name, Some(0), names, components, diags)?;
-    let mut specs = Vec::new();
-    for (c, comp) in components.iter().enumerate() {
-        for i in 0..comp.instances {
-            if within(comp.group_of(i as usize)) {
-                specs.push(FaultSpec {
-                    target: c,
-                    instance: Some(i),
-                    ..template.clone()
-                });
-            }
-        }
-    }
+    let template = read_fault(et, name, Some(0), components, diags)?;
+    let specs: Vec<FaultSpec> = super::partition_spec::instances_on(group, components, groups)
+        .into_iter()
+        .map(|(c, i)| FaultSpec {
+            target: c,
+            instance: Some(i),
+            ..template.clone()
+        })
+        .collect();
     if specs.is_empty() {
         diags.error(
             name.span.clone(),

@@ -8,6 +8,7 @@ mod determinism;
 mod drill_db;
 mod drill_dns;
 mod drill_faults;
+mod drill_partition;
 mod drill_resilience;
 mod drill_theory;
 mod drill_traffic;
