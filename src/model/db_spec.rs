@@ -114,12 +114,12 @@ pub(super) fn read(
     if let Some(mut d) = tr.table("disk", diags) {
         let free = d.bytes("free", diags);
         let fill = d.bytes("fill_per_second", diags);
-        for (k, v) in [
-            ("free", free.is_some()),
-            ("fill_per_second", fill.is_some()),
+        for (k, v, example) in [
+            ("free", free.is_some(), "\"10GB\""),
+            ("fill_per_second", fill.is_some(), "\"50MB\""),
         ] {
             if !v && !d.has(k) {
-                d.missing(k, diags, "\"10GB\"");
+                d.missing(k, diags, example);
             }
         }
         d.finish(DISK_KEYS, diags);

@@ -67,7 +67,7 @@ pub struct DnsSpec {
 }
 
 /// Reads the resolver keys of component `name` (a `dns` with `instances`
-/// resolvers); `None` when it has none of them or they have errors.
+/// resolvers); `None` when it has none of them (or is not a `dns`).
 pub(super) fn read(
     tr: &mut TableReader,
     kind: ComponentKind,
@@ -90,7 +90,6 @@ pub(super) fn read(
         }
         return None;
     }
-    let errors = diags.len();
     let mut unset: Vec<String> = Vec::new();
     let resolvers = read_resolvers(tr, name, instances, &mut unset, diags);
     let mut resolv = ResolvConf::glibc_default(resolvers.clone());
@@ -148,7 +147,9 @@ pub(super) fn read(
             unset.join(", ")
         ));
     }
-    (diags.len() == errors).then_some(DnsSpec {
+    // Kept even with errors (the model is rejected anyway), so that actions
+    // on this component are not reported as lacking resolver settings.
+    Some(DnsSpec {
         resolvers,
         resolv,
         name: host,

@@ -88,6 +88,10 @@ pub(super) fn read(
 ) -> Option<Vec<FaultSpec>> {
     let duration = et.duration("duration", diags).map(|d| d.value);
     let instance = et.u32("instance", diags);
+    let peer = et.str("peer", diags);
+    if peer.is_none() && !et.has("peer") {
+        et.missing("peer", diags, "\"db\" (a component or a group)");
+    }
     let refuse = match et.str("mode", diags) {
         None => false,
         Some(m) if m.value == "drop" => false,
@@ -103,10 +107,6 @@ pub(super) fn read(
             return None;
         }
     };
-    let peer = et.str("peer", diags);
-    if peer.is_none() && !et.has("peer") {
-        et.missing("peer", diags, "\"db\" (a component or a group)");
-    }
     let path = et.path.clone();
     let target = target?;
     if let Some(i) = &instance {
