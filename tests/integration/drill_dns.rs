@@ -199,3 +199,53 @@ fn an_unknown_nameserver_is_reported_where_it_is() {
         "{err}"
     );
 }
+
+/// `models/dns-outage.toml` reproduces the runbook: 10.0.0.2 unreachable
+/// at 3 min, requests fail once the cached answers expire, each lookup
+/// failing after 20 s (ndots:5 walk: 10 s on the first suffix, 10 s as-is),
+/// `dig` times out; each containment (restart, secondary, hosts override)
+/// at 10 min restores every request within the 10-s negative TTL.
+#[test]
+fn the_bundled_dns_outage_reproduces_the_runbook() {
+    let model = Model::load(&super::util::repo().join("models/dns-outage.toml")).expect("model");
+    let min = |m: u64| SimTime(m * SimTime::MINUTE.0);
+    let req = DrillRequest {
+        trials: 2,
+        seed: 1,
+        threads: 2,
+        bin: SimTime(10 * SimTime::SECOND.0),
+        snapshots: vec![min(5), min(11)],
+    };
+    for sc in &model.scenarios {
+        let r = run_scenario(&model, sc, &req, &|_| {}).expect("runs");
+        let (offered, ok, _) = totals(&r, 0..18);
+        assert_eq!(ok, offered, "{}: fine before the fault", sc.name);
+        let (offered, ok, dns) = totals(&r, 21..59);
+        assert_eq!((ok, dns), (0, offered), "{}: the outage", sc.name);
+        let (offered, ok, _) = totals(&r, 62..90);
+        assert_eq!(ok, offered, "{}: contained", sc.name);
+        for trial in reading(&model, &r, "dns.lookup_time") {
+            assert!(
+                trial[21..59]
+                    .iter()
+                    .filter(|x| !x.is_nan())
+                    .all(|&x| x == 20.0)
+            );
+        }
+        let text = &r[0].snapshots;
+        assert!(
+            text[0]
+                .text
+                .contains(";; connection timed out; no servers could be reached")
+        );
+        assert!(text[0].text.contains("nameserver 10.0.0.2"));
+        // dig asks DNS only: under the hosts override it still times out,
+        // while the clients resolve from /etc/hosts.
+        let contained = if sc.name == "hosts-override" {
+            "10.0.1.10\tbackend.service.local"
+        } else {
+            ";; ANSWER SECTION:"
+        };
+        assert!(text[1].text.contains(contained), "{}", text[1].text);
+    }
+}
