@@ -219,8 +219,9 @@ impl DrillTrial<'_> {
         let n = st.resolv.nameservers.len().max(1);
         let first = if st.resolv.rotate {
             let h = &mut st.hosts[host];
+            let first = h.next as usize % n;
             h.next = h.next.wrapping_add(1);
-            (h.next as usize - 1) % n
+            first
         } else {
             0
         };
