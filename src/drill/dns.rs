@@ -299,10 +299,13 @@ impl DrillTrial<'_> {
         }
         c.slow = 1.0;
         c.recount_up();
+        // Calls a hung resolver had queued (without resolver settings) are served now.
+        for inst in 0..self.comps[target].insts.len() {
+            self.start_queued(target, inst, now);
+        }
         if let Some(r) = self.resolver_of(target as u16) {
             self.dns[r].coredns.iter_mut().for_each(CoreDnsCache::flush);
         }
-        let _ = now;
     }
 
     /// `switch_resolver`: the clients' resolv.conf lists resolver instance
