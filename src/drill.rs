@@ -5,10 +5,13 @@
 mod balancer;
 mod cache;
 mod calls;
+mod db;
+mod dns;
 mod edges;
 mod faults;
 mod lanes;
 pub mod metrics;
+mod partition;
 pub mod plan;
 mod pods;
 pub mod readings;

@@ -8,10 +8,11 @@
 //! 3. [`availability`] simulates component up/down states over a long horizon;
 //!    [`analytic`] gives the exact figures theory allows. [`drill`] replays a
 //!    [`scenario`] request by request on the [`engine`]; [`compare`] runs two
-//!    designs on common random numbers. [`behaviours`], [`k8s`] and [`lb`]
-//!    hold the mechanisms components use (retries, breakers, probes, HPA,
-//!    health checks) as small state machines; [`redis`] is a Redis node's
-//!    key space (maxmemory, eviction, expiry) that the drill's caches use.
+//!    designs on common random numbers. [`behaviours`], [`k8s`], [`lb`] and
+//!    [`dns`] hold the mechanisms components use (retries, breakers, probes,
+//!    HPA, health checks, stub resolvers) as small state machines; [`redis`]
+//!    is a Redis node's key space (maxmemory, eviction, expiry) that the
+//!    drill's caches use.
 //! 4. [`montecarlo`] runs trials over rayon, seeded by (master seed, trial
 //!    index), and merges them in trial order so results do not depend on the
 //!    thread count.
@@ -23,6 +24,7 @@ pub mod availability;
 pub mod behaviours;
 pub mod cause;
 pub mod compare;
+pub mod dns;
 pub mod drill;
 pub mod engine;
 pub mod k8s;

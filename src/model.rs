@@ -13,10 +13,13 @@
 //! assert_eq!(model.components[0].instances, 2);
 //! ```
 
+pub mod db_spec;
 pub mod dist;
+pub mod dns_spec;
 pub mod error;
 pub mod k8s_spec;
 mod lint;
+mod partition_spec;
 mod read;
 mod read_cache;
 mod read_drill;

@@ -4,7 +4,9 @@
 //!
 //! The fault verbs follow turmoil's vocabulary: `crash`, `bounce`, `slow`,
 //! `partition`, `hold`; the actions are `scale`, `set`, `repair`, `release`,
-//! and for Redis `flush` and `config_set`.
+//! for pods `apply`, `rollout_restart` and `autoscale`, for Redis `flush`
+//! and `config_set`, for DNS `restart_resolver`,
+//! `switch_resolver`, `hosts_override`, and for databases `cleanup_disk`.
 
 use crate::engine::SimTime;
 
@@ -70,8 +72,16 @@ pub enum Fault {
     Bounce,
     /// Service times multiplied by a factor.
     Slow(f64),
-    /// Calls between the target and `peer` are dropped (callers time out).
-    Partition(usize),
+    /// Calls between the target and `peer` (one instance of it, or all) are
+    /// dropped (callers time out) or, with `refuse`, refused at once.
+    Partition {
+        /// The peer component.
+        peer: usize,
+        /// One instance of the peer, or all when `None`.
+        peer_instance: Option<u32>,
+        /// Refused rather than dropped.
+        refuse: bool,
+    },
     /// The process hangs: it accepts and queues requests but serves none.
     Hold,
 }
@@ -137,6 +147,32 @@ pub enum Action {
         /// What changes.
         setting: crate::redis::CacheSetting,
     },
+    /// Restart a `dns` component's resolvers (`kubectl rollout restart
+    /// deployment coredns`): all up again, their caches empty.
+    RestartResolver {
+        /// The component index.
+        target: usize,
+    },
+    /// The clients' resolv.conf lists another resolver first (added if it
+    /// was not listed).
+    SwitchResolver {
+        /// The component index.
+        target: usize,
+        /// The resolver instance to put first; the second listed when `None`.
+        to: Option<u32>,
+    },
+    /// The clients' /etc/hosts maps the name: lookups skip DNS.
+    HostsOverride {
+        /// The component index.
+        target: usize,
+    },
+    /// Free a database's disk: writes are accepted again.
+    CleanupDisk {
+        /// The component index.
+        target: usize,
+        /// Free space after the cleanup \[bytes\]; the starting free space when `None`.
+        free: Option<u64>,
+    },
 }
 
 /// The parts of a pod template an `apply` action may change (`None`: unchanged).
@@ -196,6 +232,10 @@ pub const ACTION_NAMES: &[&str] = &[
     "autoscale",
     "flush",
     "config_set",
+    "restart_resolver",
+    "switch_resolver",
+    "hosts_override",
+    "cleanup_disk",
 ];
 /// How long a bounce keeps the target down when no duration is given.
 pub const DEFAULT_BOUNCE: SimTime = SimTime(10 * SimTime::SECOND.0);

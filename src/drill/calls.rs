@@ -6,6 +6,7 @@
 use rand::RngExt;
 
 use super::cache::CacheKey;
+use super::db::NO_POOL;
 use super::edges::TryTicket;
 use super::metrics::Cause;
 use super::plan::{NO_EDGE, Step, StepKind};
@@ -48,6 +49,7 @@ impl<'m> DrillTrial<'m> {
             hedge: NONE,
             limited: false,
             key: CacheKey::NONE,
+            pool: NO_POOL,
         });
         let key = self.queue.schedule_in_lane(
             self.lanes.client_timeout,
@@ -77,7 +79,7 @@ impl<'m> DrillTrial<'m> {
         while let Some(s) = steps.get(step) {
             let skip = match s.kind {
                 StepKind::DbRead | StepKind::CacheFill => c.cache_hit,
-                StepKind::Dns => now < self.dns_valid_until,
+                StepKind::Dns => self.resolver_of(s.dep).is_none() && now < self.dns_valid_until,
                 _ => false,
             };
             if !skip {
@@ -90,6 +92,11 @@ impl<'m> DrillTrial<'m> {
         match steps.get(step) {
             Some(&s) => {
                 c.phase = Phase::Calling;
+                if s.kind == StepKind::Dns
+                    && let Some(r) = self.resolver_of(s.dep)
+                {
+                    return self.resolve_name(id, r, now);
+                }
                 self.issue(id, s, now);
             }
             None => self.complete(id, None, now),
@@ -126,9 +133,17 @@ impl<'m> DrillTrial<'m> {
             let pick = match s.kind {
                 StepKind::DbWrite => comp.primary.min(n - 1),
                 StepKind::DbRead if n > 1 => {
-                    // Replicas are instances 1..n; round robin over them.
+                    // Replicas are the instances other than the primary (1..n
+                    // until a failover); round robin over those up, as a reader
+                    // endpoint with health checks does.
                     comp.rr = comp.rr.wrapping_add(1);
-                    1 + comp.rr % (n - 1)
+                    let primary = comp.primary;
+                    let replica = |k: u32| if k >= primary { k + 1 } else { k };
+                    let first = comp.rr % (n - 1);
+                    (0..n - 1)
+                        .map(|j| replica((first + j) % (n - 1)))
+                        .find(|&i| comp.insts[i as usize].up)
+                        .unwrap_or(replica(first))
                 }
                 _ => {
                     comp.rr = comp.rr.wrapping_add(1);
@@ -188,6 +203,11 @@ impl<'m> DrillTrial<'m> {
     /// (`hedge`) a second try racing the one in flight. A hedge that cannot
     /// start (no other instance, an open breaker) is simply not sent.
     fn issue_try(&mut self, parent: u32, s: Step, hedge: bool, now: SimTime) {
+        // A try to a database takes a pooled connection first; a first try
+        // or retry waits for one, a hedge goes only if one is free.
+        let Ok(pool) = self.acquire_connection(parent, s, !hedge, now) else {
+            return;
+        };
         let p = self.calls.get(parent).expect("live parent");
         let (caller, caller_inst, parent_tag) = (p.comp, p.inst, p.tag);
         let is_read = match s.kind {
@@ -207,8 +227,15 @@ impl<'m> DrillTrial<'m> {
                     }
                     Some(t)
                 }
-                Err(_) if hedge => return,
-                Err(cause) => return self.child_result(parent, Err(cause), false, now),
+                Err(cause) => {
+                    if pool != NO_POOL {
+                        self.release_connection(pool, now);
+                    }
+                    if hedge {
+                        return;
+                    }
+                    return self.child_result(parent, Err(cause), false, now);
+                }
             }
         };
         let routed = self.route(caller, caller_inst, s, now).map(|i| {
@@ -223,9 +250,14 @@ impl<'m> DrillTrial<'m> {
         });
         let inst = match routed {
             Ok(i) => i,
-            Err(_) if hedge => return self.end_try(ticket, false, now),
             Err(cause) => {
                 self.end_try(ticket, false, now);
+                if pool != NO_POOL {
+                    self.release_connection(pool, now);
+                }
+                if hedge {
+                    return;
+                }
                 return self.child_result(parent, Err(cause), false, now);
             }
         };
@@ -235,12 +267,21 @@ impl<'m> DrillTrial<'m> {
             }
             _ => CacheKey::NONE,
         };
+        let cut = if caller == CLIENT {
+            None
+        } else {
+            self.cut_between((caller, caller_inst), (s.dep, inst))
+        };
+        if cut == Some(true) {
+            // A partition that refuses: the connection fails at once.
+            self.end_try(ticket, false, now);
+            if pool != NO_POOL {
+                self.release_connection(pool, now);
+            }
+            return self.child_result(parent, Err(Cause::Refused), false, now);
+        }
+        let dropped = cut == Some(false);
         let tag = self.next_tag();
-        let dropped = caller != CLIENT
-            && self
-                .partitions
-                .iter()
-                .any(|&(a, b)| (a, b) == (caller, s.dep) || (b, a) == (caller, s.dep));
         let id = self.new_call(Call {
             tag,
             parent,
@@ -269,6 +310,7 @@ impl<'m> DrillTrial<'m> {
             hedge: NONE,
             limited: false,
             key,
+            pool,
         });
         let comp = &mut self.comps[s.dep as usize];
         if !dropped {
@@ -372,6 +414,11 @@ impl<'m> DrillTrial<'m> {
             self.calls.get_mut(id).expect("live").limited = true;
         }
         let cs = &mut self.comps[comp];
+        let is_read = self.calls.get(id).expect("live").is_read;
+        if !is_read && now >= cs.writes_fail_at {
+            // A full disk: the database rejects the write.
+            return self.reply(id, Some(Cause::WriteRejected), now);
+        }
         let x = &cs.insts[inst];
         if x.held || x.busy >= cs.workers {
             if x.queue.len() >= cs.queue_cap as usize {
@@ -423,16 +470,22 @@ impl<'m> DrillTrial<'m> {
 
     pub(super) fn on_served(&mut self, id: u32, now: SimTime) {
         let comp = self.calls.get(id).expect("live").comp as usize;
-        if self.model.components[comp].kind == ComponentKind::Cache {
-            if self.comps[comp].cache.is_some() {
+        match self.model.components[comp].kind {
+            ComponentKind::Cache if self.comps[comp].cache.is_some() => {
                 if let Some(cause) = self.cache_serve(id, comp, now) {
                     return self.complete(id, Some(cause), now);
                 }
-            } else {
+            }
+            ComponentKind::Cache => {
                 let cs = &mut self.comps[comp];
                 let hit = cs.rng_route.random::<f64>() < cs.hit_ratio;
                 self.calls.get_mut(id).expect("live").hit = hit;
             }
+            ComponentKind::Database => {
+                let c = self.calls.get(id).expect("live");
+                self.db_served(comp, c.inst as usize, c.is_read, now);
+            }
+            _ => {}
         }
         self.calls.get_mut(id).expect("live").step_start = now;
         self.advance(id, now);
@@ -538,6 +591,9 @@ impl<'m> DrillTrial<'m> {
             c.error.is_none(),
             now,
         );
+        if c.pool != NO_POOL {
+            self.release_connection(c.pool, now);
+        }
         let Some(parent) = parent else { return };
         if self.settle_race(parent, id, c.error.is_none()) {
             return;
@@ -560,8 +616,11 @@ impl<'m> DrillTrial<'m> {
         let ticket = c.ticket.take();
         self.end_try(ticket, false, now);
         let c = self.calls.get(id).expect("live");
-        if c.phase == Phase::Dropped {
-            self.calls.remove(id);
+        if c.phase == Phase::Dropped
+            && let Some(c) = self.calls.remove(id)
+            && c.pool != NO_POOL
+        {
+            self.release_connection(c.pool, now);
         }
         if let Some(p) = parent {
             if self.settle_race(p, id, false) {

@@ -45,6 +45,7 @@ impl DrillTrial<'_> {
                         self.comps[f.target].insts[inst].up = false;
                         self.comps[f.target].recount_up();
                         self.cache_lose_keys(f.target, Some(inst));
+                        self.on_db_instance_down(f.target, inst, now);
                     }
                 }
             }
@@ -52,7 +53,7 @@ impl DrillTrial<'_> {
                 Some(i) => self.comps[f.target].insts[i as usize].slow = factor,
                 None => self.comps[f.target].slow = factor,
             },
-            Fault::Partition(peer) => self.partitions.push((f.target as u16, peer as u16)),
+            Fault::Partition { .. } => self.partitions.extend(super::partition::Cut::of(f)),
             Fault::Hold => {
                 for inst in self.targets(f) {
                     self.comps[f.target].insts[inst].held = true;
@@ -88,9 +89,9 @@ impl DrillTrial<'_> {
                 Some(i) => self.comps[f.target].insts[i as usize].slow = 1.0,
                 None => self.comps[f.target].slow = 1.0,
             },
-            Fault::Partition(peer) => {
-                let pair = (f.target as u16, peer as u16);
-                if let Some(pos) = self.partitions.iter().position(|&p| p == pair) {
+            Fault::Partition { .. } => {
+                let cut = super::partition::Cut::of(f);
+                if let Some(pos) = self.partitions.iter().position(|&p| Some(p) == cut) {
                     self.partitions.remove(pos);
                 }
             }
@@ -162,13 +163,11 @@ impl DrillTrial<'_> {
                 }
             }
             Action::Repair { target } if self.comps[target].pods.is_some() => {
-                self.partitions
-                    .retain(|&(a, b)| a as usize != target && b as usize != target);
+                self.partitions.retain(|c| !c.touches(target));
                 self.repair_pods(target);
             }
             Action::Repair { target } => {
-                self.partitions
-                    .retain(|&(a, b)| a as usize != target && b as usize != target);
+                self.partitions.retain(|c| !c.touches(target));
                 let c = &mut self.comps[target];
                 c.slow = 1.0;
                 for x in &mut c.insts {
@@ -184,6 +183,10 @@ impl DrillTrial<'_> {
                     self.release_instance(target, inst, now);
                 }
             }
+            Action::RestartResolver { target } => self.restart_resolver(target, now),
+            Action::SwitchResolver { target, to } => self.switch_resolver(target, to),
+            Action::HostsOverride { target } => self.hosts_override(target),
+            Action::CleanupDisk { target, free } => self.cleanup_disk(target, free, now),
         }
     }
 }

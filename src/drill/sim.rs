@@ -86,6 +86,20 @@ pub(super) enum Ev {
     },
     /// A pod lifecycle event (pods with a `pod` spec).
     Pod(super::pods::PodEv),
+    /// A call's wait for a pooled database connection ends (`drill/db.rs`).
+    PoolTimeout {
+        call: u32,
+        tag: u32,
+    },
+    /// A database's failover time has passed: promote a replica.
+    Promote {
+        comp: u16,
+    },
+    /// A client's name lookup (`drill/dns.rs`) returns.
+    DnsDone {
+        dns: u32,
+        slot: u32,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -137,6 +151,9 @@ pub(super) struct Call {
     /// The request's cache key (set at its first cache step), and as a
     /// callee of a cache with a key space, what to do with it.
     pub(super) key: CacheKey,
+    /// As a database call: the caller's pooled connection it holds
+    /// (`db::NO_POOL` when none).
+    pub(super) pool: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -194,6 +211,8 @@ pub(super) struct Comp {
     pub(super) pods: Option<Box<PodSet>>,
     /// A cache's Redis key space (`None`: the fixed `hit_ratio` applies).
     pub(super) cache: Option<Box<CacheState>>,
+    /// Databases: writes are rejected from this time on (a full disk).
+    pub(super) writes_fail_at: SimTime,
 }
 
 impl Comp {
@@ -225,9 +244,13 @@ pub struct DrillTrial<'m> {
     pub(super) queue: EventQueue<Ev>,
     pub(super) calls: Arena<Call>,
     pub(super) comps: Vec<Comp>,
-    /// Active partitions between pairs of components.
-    pub(super) partitions: Vec<(u16, u16)>,
+    /// Active partitions (cuts between components or their instances).
+    pub(super) partitions: Vec<super::partition::Cut>,
     pub(super) dns_valid_until: SimTime,
+    /// Resolvers and client caches of `dns` components with resolver settings.
+    pub(super) dns: Vec<super::dns::Resolvers<'m>>,
+    /// Connection pools, failover and disks of databases.
+    pub(super) dbs: super::db::Databases,
     pub(super) next_tag: u32,
     pub(super) open_roots: u64,
     pub(super) start: SimTime,
@@ -348,6 +371,7 @@ impl<'m> DrillTrial<'m> {
                     rng_route: stream(seed, key, Purpose::Routing),
                     pods: PodSet::new(c, seed),
                     cache: CacheState::new(c, seed),
+                    writes_fail_at: super::db::writes_fail_at(model, ci),
                 }
             })
             .collect();
@@ -376,6 +400,8 @@ impl<'m> DrillTrial<'m> {
             comps,
             partitions: Vec::new(),
             dns_valid_until: SimTime::ZERO,
+            dns: super::dns::resolvers(model, seed, start),
+            dbs: super::db::databases(model, seed, start),
             next_tag: 0,
             open_roots: 0,
             start,
@@ -455,6 +481,9 @@ impl<'m> DrillTrial<'m> {
                     }
                 }
                 Ev::Pod(e) => self.on_pod_event(e, now),
+                Ev::PoolTimeout { call, tag } => self.on_pool_timeout(call, tag, now),
+                Ev::Promote { comp } => self.on_promote(comp as usize, now),
+                Ev::DnsDone { dns, slot } => self.on_dns_done(dns as usize, slot, now),
                 Ev::Snapshot(k) => {
                     let text = self.snapshot_text(now);
                     self.snapshots.push(Snapshot {

@@ -62,7 +62,7 @@ fn read_in_range<'a, 'i, T: PartialOrd + Copy + std::fmt::Display>(
 }
 
 /// Reads the duration `key` into `out` when present, checking `min..=max`.
-fn read_duration(
+pub(super) fn read_duration(
     tr: &mut TableReader,
     key: &str,
     range: (SimTime, SimTime),
@@ -75,7 +75,7 @@ fn read_duration(
 }
 
 /// Reads the whole number `key` into `out` when present, checking `min..=max`.
-fn read_count(
+pub(super) fn read_count(
     tr: &mut TableReader,
     key: &str,
     range: (u32, u32),
@@ -88,7 +88,7 @@ fn read_count(
 /// Any duration from zero up.
 const ANY_TIME: (SimTime, SimTime) = (SimTime::ZERO, SimTime::NEVER);
 /// Any positive duration.
-const POSITIVE_TIME: (SimTime, SimTime) = (SimTime(1), SimTime::NEVER);
+pub(super) const POSITIVE_TIME: (SimTime, SimTime) = (SimTime(1), SimTime::NEVER);
 
 #[cfg(test)]
 pub(crate) mod test_util {

@@ -57,6 +57,17 @@ const COMPONENT_KEYS: &[&str] = &[
     "maxmemory_samples",
     "keys",
     "on_write",
+    // Resolver settings of a dns component (dns_spec::DNS_KEYS).
+    "resolv",
+    "name",
+    "negative_ttl",
+    "hosts_override",
+    "clients",
+    "cache",
+    // Database mechanics (db_spec::DB_KEYS).
+    "pool",
+    "replication_lag",
+    "disk",
 ];
 const GROUP_KEYS: &[&str] = &["kind", "within", "failure", "repair", "crew", "description"];
 const CREW_KEYS: &[&str] = &["size", "description"];
@@ -517,7 +528,9 @@ fn read_component(
         .str("crew", diags)
         .and_then(|c| resolve(&c, &names.crews, "crew", diags));
     let _ = tr.str("description", diags);
-    let serving = read_drill::read_serving(tr, kind, name, defaults, diags);
+    let mut serving = read_drill::read_serving(tr, kind, name, defaults, diags);
+    serving.dns = super::dns_spec::read(tr, kind, name, n, defaults, diags);
+    serving.db = super::db_spec::read(tr, kind, name, defaults, diags);
     let calls = read_calls(tr, name, &depends_on, &soft_depends_on, names, diags);
     let workload =
         super::workload::read_workload(tr, name, kind == ComponentKind::Pods, defaults, diags);

@@ -42,6 +42,9 @@ const EVENT_KEYS: &[&str] = &[
     "hpa",
     "param",
     "value",
+    "nameserver",
+    "free",
+    "mode",
 ];
 
 /// Reads a probability in [0, 1], reporting values outside it.
@@ -538,12 +541,15 @@ fn read_event(
     };
     let t = target.as_ref().map(|t| t.value.clone()).unwrap_or_default();
     let what = match (fault, action) {
+        (Some(f), None) if f.value == "partition" => {
+            super::partition_spec::read(et, target.as_ref(), names, components, groups, diags)
+                .map(EventKind::Fault)
+        }
         (Some(f), None) => match group_idx {
-            Some(g) => {
-                read_group_fault(et, &f, g, names, groups, components, diags).map(EventKind::Fault)
+            Some(g) => read_group_fault(et, &f, g, groups, components, diags).map(EventKind::Fault),
+            None => {
+                read_fault(et, &f, target_idx, components, diags).map(|x| EventKind::Fault(vec![x]))
             }
-            None => read_fault(et, &f, target_idx, names, components, diags)
-                .map(|x| EventKind::Fault(vec![x])),
         },
         (None, Some(a)) => {
             read_action(et, &a, target_idx, components, diags).map(EventKind::Action)
@@ -573,7 +579,13 @@ fn read_event(
                 Fault::Crash => "crash".to_string(),
                 Fault::Bounce => "bounce".to_string(),
                 Fault::Slow(x) => format!("slow x{x}"),
-                Fault::Partition(p) => format!("partition {} |", components[p].id),
+                Fault::Partition { peer, .. } => {
+                    let named = et.str("peer", diags).map(|p| p.value);
+                    format!(
+                        "partition {} |",
+                        named.unwrap_or_else(|| components[peer].id.clone())
+                    )
+                }
                 Fault::Hold => "hold".to_string(),
             };
             format!("{name} {t}{inst}")
@@ -590,6 +602,10 @@ fn read_event(
             CacheSetting::MaxMemory(b) => format!("config set {t} maxmemory {b}"),
             CacheSetting::Policy(p) => format!("config set {t} maxmemory-policy {}", p.name()),
         },
+        EventKind::Action(Action::RestartResolver { .. }) => format!("restart resolver {t}"),
+        EventKind::Action(Action::SwitchResolver { .. }) => format!("switch resolver {t}"),
+        EventKind::Action(Action::HostsOverride { .. }) => format!("hosts override {t}"),
+        EventKind::Action(Action::CleanupDisk { .. }) => format!("cleanup disk {t}"),
     };
     Some(TimedEvent {
         at: at?.value,
@@ -602,7 +618,6 @@ fn read_fault(
     et: &mut TableReader,
     name: &Located<String>,
     target: Option<usize>,
-    names: &Names,
     components: &[Component],
     diags: &mut Diagnostics,
 ) -> Option<FaultSpec> {
@@ -644,13 +659,6 @@ fn read_fault(
                     return None;
                 }
             }
-        }
-        "partition" => {
-            let peer = et.str("peer", diags);
-            if peer.is_none() && !et.has("peer") {
-                et.missing("peer", diags, "\"db\"");
-            }
-            Fault::Partition(resolve(&peer?, &names.components, "component", diags)?)
         }
         other => {
             let hint = suggest(other, FAULT_NAMES.iter().copied())
@@ -695,6 +703,9 @@ fn read_action(
         }
         Some(t)
     };
+    if name.value.ends_with("_resolver") || name.value == "hosts_override" {
+        return super::dns_spec::read_dns_action(et, name, target, components, diags);
+    }
     match name.value.as_str() {
         "apply" => {
             let t = needs_pod_spec(diags);
@@ -781,6 +792,7 @@ fn read_action(
             })
         }
         "repair" => Some(Action::Repair { target: target? }),
+        "cleanup_disk" => super::db_spec::read_cleanup(et, name, target, components, diags),
         "release" => Some(Action::Release { target: target? }),
         "flush" => Some(Action::Flush { target: target? }),
         "config_set" => {
@@ -837,57 +849,33 @@ fn read_pod_change(et: &mut TableReader, diags: &mut Diagnostics) -> Option<PodC
 }
 
 /// A fault on a group: the same fault on every instance placed on the group
-/// or on a group within it. Crash, bounce, slow and hold apply; a partition
-/// is between components.
+/// or on a group within it (crash, bounce, slow, hold; partitions are read
+/// by `partition_spec`).
 fn read_group_fault(
     et: &mut TableReader,
     name: &Located<String>,
     group: usize,
-    names: &Names,
     groups: &[Group],
     components: &[Component],
     diags: &mut Diagnostics,
 ) -> Option<Vec<FaultSpec>> {
-    if name.value == "partition" {
-        diags.error(
-            name.span.clone(),
-            format!(
-                "'{}': a partition is between components, not groups",
-                et.path
-            ),
-        );
-        return None;
-    }
     if et.has("instance") {
         diags.error(
             et.span_of("instance"),
             format!("'{}': 'instance' applies to a component target", et.path),
         );
     }
-    let within = |mut g: Option<usize>| {
-        while let Some(x) = g {
-            if x == group {
-                return true;
-            }
-            g = groups[x].within;
-        }
-        false
-    };
     // The fault's kind and duration, read once; the target is filled per instance.
-    let template = read_fault(et, name, Some(0), names, components, diags)?;
-    let mut specs = Vec::new();
-    for (c, comp) in components.iter().enumerate() {
-        for i in 0..comp.instances {
-            if within(comp.group_of(i as usize)) {
-                specs.push(FaultSpec {
-                    target: c,
-                    instance: Some(i),
-                    group: Some(group),
-                    ..template.clone()
-                });
-            }
-        }
-    }
+    let template = read_fault(et, name, Some(0), components, diags)?;
+    let specs: Vec<FaultSpec> = super::partition_spec::instances_on(group, components, groups)
+        .into_iter()
+        .map(|(c, i)| FaultSpec {
+            target: c,
+            instance: Some(i),
+            group: Some(group),
+            ..template.clone()
+        })
+        .collect();
     if specs.is_empty() {
         diags.error(
             name.span.clone(),

@@ -56,6 +56,12 @@ pub struct Serving {
     pub hit_ratio: f64,
     /// DNS: how long clients keep an answer.
     pub ttl: SimTime,
+    /// DNS: the resolver mechanics (resolv.conf, client caches, CoreDNS),
+    /// when the model sets any of their keys.
+    pub dns: Option<super::dns_spec::DnsSpec>,
+    /// Databases: connection pools, replication lag, a filling disk, when
+    /// the model sets any of them.
+    pub db: Option<super::db_spec::DbSpec>,
     /// Load balancers: how a backend is chosen.
     pub algorithm: LbAlgorithm,
     /// Load balancers: active health checks of the backends, if any.
@@ -113,6 +119,8 @@ impl Serving {
             timeout: ms(5_000),
             hit_ratio: 0.9,
             ttl: SimTime(30 * SimTime::SECOND.0),
+            dns: None,
+            db: None,
             algorithm: LbAlgorithm::RoundRobin,
             health_check: None,
             outlier: None,

@@ -44,3 +44,18 @@ pub fn drill(
     let r = resim::drill::run_scenario(&model, &model.scenarios[0], &req, &|_| {}).expect("runs");
     (model, r)
 }
+
+/// Every trial's value of drill reading `name` (e.g. `dns.queries`) in every bin.
+pub fn reading(
+    model: &resim::model::Model,
+    r: &[resim::drill::TrialResult],
+    name: &str,
+) -> Vec<Vec<f64>> {
+    let k = resim::drill::readings::reading_defs(model)
+        .iter()
+        .position(|d| d.name == name)
+        .expect("reading defined");
+    r.iter()
+        .map(|t| t.readings.iter().map(|row| row[k]).collect())
+        .collect()
+}
