@@ -1,7 +1,9 @@
 //! The files of a drill: `summary.json` (every scenario), `timeseries.csv`
-//! (per scenario and bin), and per scenario three charts: success ratio
-//! over time with its band and the timeline's markers, latency p50/p99, and
-//! errors by cause.
+//! (per scenario and bin), and per scenario its charts: success ratio over
+//! time with its band and the timeline's markers, latency p50/p99, offered
+//! load against goodput, worker utilisation by component, errors by cause,
+//! one chart per group of the mechanisms' readings, and the `--at`
+//! snapshots as text.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -206,6 +208,33 @@ fn write_charts(out: &OutputDir, s: &ScenarioSummary) -> Result<Vec<PathBuf>, Pl
         ..Default::default()
     };
     let f = line_chart(out, &format!("{}-goodput", s.name), &goodput)?;
+    files.extend([f.png, f.svg]);
+
+    let utilisation = LineChart {
+        title: format!(
+            "{}: worker utilisation by component (mean over {} trials)",
+            s.name, s.trials
+        ),
+        x_label: x_label.clone(),
+        y_label: "busy workers / workers up".into(),
+        series: s
+            .components
+            .iter()
+            .enumerate()
+            .map(|(c, id)| {
+                Series::new(
+                    id.as_str(),
+                    s.bins
+                        .iter()
+                        .map(|b| (mid(b.t_s), b.gauges[c][2]))
+                        .collect(),
+                )
+            })
+            .collect(),
+        markers: markers(s),
+        ..Default::default()
+    };
+    let f = line_chart(out, &format!("{}-utilisation", s.name), &utilisation)?;
     files.extend([f.png, f.svg]);
 
     let errors = StackedAreaChart {
