@@ -263,6 +263,10 @@ fn a_hedge_to_the_other_instance_cuts_the_tail_of_a_slow_one() {
     let hedged = summary(&slow_model(
         "[components.front.calls.svc]\nhedge = { delay = \"10ms\" }",
     ));
+    eprintln!(
+        "p99 without hedging {:.1} ms, with a 10-ms hedge {:.1} ms",
+        plain.latency_ms.p99, hedged.latency_ms.p99
+    );
     // Without hedging, half the calls wait 100 ms for svc[0].
     assert!(plain.latency_ms.p99 > 90.0, "{:?}", plain.latency_ms);
     // With a 10-ms hedge to svc[1], they take about 10 ms + 1.5 ms.
