@@ -129,3 +129,31 @@ fn drill_outputs_are_identical_at_1_and_2_threads() {
         "rerun `resim run web-app.toml --trials 4 --seed 7 --threads 2`",
     );
 }
+
+/// The bundled incident models exercise the pods, DNS and database
+/// mechanisms, their readings and `--at` snapshots: the same bytes too.
+#[test]
+fn incident_models_are_identical_at_1_and_2_threads() {
+    for (model, scenario, at) in [
+        ("k8s-oom-crashloop", "oom-crashloop", "11m"),
+        ("dns-outage", "resolver-unreachable", "5m"),
+    ] {
+        let dir = scratch(&format!("determinism-{model}"));
+        let path = repo().join(format!("models/{model}.toml"));
+        let extra = ["--trials", "2", "--scenario", scenario, "--at", at];
+        for (threads, out) in [("1", "t1"), ("2", "t2")] {
+            run_seeded(&dir, "run", path.to_str().unwrap(), &extra, threads, out);
+        }
+        assert_same_bytes(
+            &dir,
+            &[
+                "summary.json",
+                "timeseries.csv",
+                &format!("{scenario}-snapshots.txt"),
+            ],
+            &format!(
+                "rerun `resim run models/{model}.toml --trials 2 --scenario {scenario} --at {at} --seed 7 --threads 2`"
+            ),
+        );
+    }
+}
