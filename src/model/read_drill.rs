@@ -345,7 +345,7 @@ pub(super) fn read_serving(
         }
         s.algorithm = a;
     }
-    use crate::model::k8s_spec::{HealthCheckSpec, OutlierSpec, RateLimitSpec};
+    use crate::model::k8s_spec::{HealthCheckSpec, OutlierSpec};
     if let Some(t) = lb_table(tr, "health_check", kind, name, diags) {
         s.health_check = HealthCheckSpec::read(t, diags);
     }
@@ -353,7 +353,7 @@ pub(super) fn read_serving(
         s.outlier = OutlierSpec::read(t, diags);
     }
     if let Some(t) = lb_table(tr, "rate_limit", kind, name, diags) {
-        s.rate_limit = RateLimitSpec::read(t, diags);
+        s.rate_limit = super::resilience::read_rate_limit(t, diags);
     }
     s.keyspace = super::read_cache::read_cache(tr, kind, name, defaults, diags);
     match kind {

@@ -5,6 +5,7 @@ use super::{POSITIVE_TIME, read_count, read_duration, secs};
 use crate::engine::SimTime;
 use crate::model::error::Diagnostics;
 use crate::model::reader::TableReader;
+use crate::model::resilience::read_rate_limit;
 
 /// Active health checks, HAProxy style. Defaults: domain.md §10,
 /// haproxy: include/haproxy/defaults.h (`DEF_CHKINTR`, `DEF_RISETIME`, `DEF_FALLTIME`).
@@ -171,43 +172,10 @@ impl OutlierSpec {
     }
 }
 
-/// A token-bucket rate limit; requests over it get 429.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct RateLimitSpec {
-    /// Sustained rate [req/s] (required, positive).
-    pub rate: f64,
-    /// Bucket size: requests allowed at once after a quiet spell (default:
-    /// one second's worth, rounded up; a resim choice, as Envoy's
-    /// `max_tokens` has no default).
-    pub burst: u32,
-}
-
-impl RateLimitSpec {
-    /// Keys of a rate limit table.
-    pub const KNOWN_KEYS: &'static [&'static str] = &["rate", "burst"];
-
-    /// Reads `{ rate = "100/s", burst = 50 }`.
-    pub fn read(mut tr: TableReader, diags: &mut Diagnostics) -> Option<Self> {
-        let before = diags.len();
-        let rate = match tr.rate("rate", diags) {
-            Some(r) if r.value > 0.0 => Some(r.value),
-            Some(r) => {
-                diags.error(r.span, format!("'{}.rate' must be positive", tr.path));
-                None
-            }
-            None => {
-                if !tr.has("rate") {
-                    tr.missing("rate", diags, "\"100/s\"");
-                }
-                None
-            }
-        };
-        let mut burst = rate.map_or(1, |r| r.ceil().clamp(1.0, u32::MAX as f64) as u32);
-        read_count(&mut tr, "burst", (1, u32::MAX), &mut burst, diags);
-        tr.finish(Self::KNOWN_KEYS, diags);
-        (diags.len() == before).then_some(RateLimitSpec { rate: rate?, burst })
-    }
-}
+/// A token-bucket rate limit; requests over it get 429. The same settings
+/// as an edge's client-side limit, read by [`read_rate_limit`] (`{ rate =
+/// "100/s", burst = 50 }`; the burst defaults to one second's worth).
+pub type RateLimitSpec = crate::behaviours::TokenBucketConfig;
 
 /// The load balancer's protections; each is off unless its table is given.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -237,7 +205,7 @@ impl LbSpec {
                 .and_then(|t| OutlierSpec::read(t, diags)),
             rate_limit: tr
                 .table("rate_limit", diags)
-                .and_then(|t| RateLimitSpec::read(t, diags)),
+                .and_then(|t| read_rate_limit(t, diags)),
         };
         tr.finish(Self::KNOWN_KEYS, diags);
         (diags.len() == before).then_some(lb)
