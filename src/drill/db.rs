@@ -342,7 +342,7 @@ impl DrillTrial<'_> {
         }
     }
 
-    /// `cleanup_disk`: the disk has `free` bytes free from now on.
+    /// `cleanup_disk` (and `fill_disk`): the disk has `free` bytes free from now on.
     pub(super) fn cleanup_disk(&mut self, target: usize, free: Option<u64>, now: SimTime) {
         let Some(disk) = self.model.components[target]
             .serving
