@@ -7,7 +7,7 @@ use resim::drill::{Cause, DrillRequest, TrialResult, run_scenario};
 use resim::engine::SimTime;
 use resim::model::Model;
 
-use super::util::repo;
+use super::util::{reading, repo};
 
 const TRIALS: u64 = 3;
 /// Requests per second and write share (the model's `[traffic]`).
@@ -124,6 +124,20 @@ fn a_full_disk_costs_only_the_writes_until_the_cleanup() {
     );
     let all: u64 = r.iter().map(|t| t.offered() - t.succeeded()).sum();
     assert_eq!(all as f64, lost, "only writes fail");
+    // The free-space reading in the model's GB (2^30 bytes), at the end of
+    // bin 0 (70 s into the trial, warm-up included): 200 − 70 × 20/1024;
+    // at the end of bin 8 (30 s after `fill_disk` left 1200 MB):
+    // (1200 − 30 × 20)/1024. Exact up to float rounding.
+    let free = reading(&m, &r, "db.disk_free");
+    for t in &free {
+        assert!(
+            (t[0] - (200.0 - 70.0 * 20.0 / 1024.0)).abs() < 1e-6,
+            "{}",
+            t[0]
+        );
+        assert!((t[8] - 600.0 / 1024.0).abs() < 1e-6, "{}", t[8]);
+        assert_eq!(t[12], 0.0, "full");
+    }
 }
 
 /// zone-a (2 of 6 pods) loses the database for 120 s: without the proxy's
