@@ -195,3 +195,25 @@ fn a_primary_loss_costs_the_writes_of_the_failover_and_no_read() {
         "only writes fail, refused or breaker-cut"
     );
 }
+
+/// `fill_disk` needs the free space left, and a database with a `disk`;
+/// each problem is reported at its place.
+#[test]
+fn fill_disk_reports_a_missing_free_and_a_target_without_a_disk() {
+    let path = repo().join("models/resilient-system.toml");
+    let text = std::fs::read_to_string(&path).expect("bundled model");
+    let event = "action = \"fill_disk\"\ntarget = \"db\"\nfree = \"1200MB\"";
+    assert!(text.contains(event));
+    for (bad, what) in [
+        ("action = \"fill_disk\"\ntarget = \"db\"", "needs 'free'"),
+        (
+            "action = \"fill_disk\"\ntarget = \"redis\"\nfree = \"1GB\"",
+            "'fill_disk' applies to a database with a 'disk'; 'redis' has none",
+        ),
+    ] {
+        let err = Model::parse(&text.replace(event, bad), "m.toml")
+            .expect_err("invalid")
+            .to_string();
+        assert!(err.contains("m.toml:") && err.contains(what), "{err}");
+    }
+}
