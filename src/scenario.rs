@@ -6,7 +6,8 @@
 //! `partition`, `hold`; the actions are `scale`, `set`, `repair`, `release`,
 //! for pods `apply`, `rollout_restart` and `autoscale`, for Redis `flush`
 //! and `config_set`, for DNS `restart_resolver`,
-//! `switch_resolver`, `hosts_override`, and for databases `cleanup_disk`.
+//! `switch_resolver`, `hosts_override`, and for databases `fill_disk` and
+//! `cleanup_disk`.
 
 use crate::engine::SimTime;
 
@@ -173,6 +174,15 @@ pub enum Action {
         /// Free space after the cleanup \[bytes\]; the starting free space when `None`.
         free: Option<u64>,
     },
+    /// Something else eats a database's disk (a runaway log, WAL kept for a
+    /// stuck replication slot): only `free` bytes are left from now on, and
+    /// the disk goes on filling at its rate.
+    FillDisk {
+        /// The component index.
+        target: usize,
+        /// Free space left \[bytes\].
+        free: u64,
+    },
 }
 
 /// The parts of a pod template an `apply` action may change (`None`: unchanged).
@@ -236,6 +246,7 @@ pub const ACTION_NAMES: &[&str] = &[
     "switch_resolver",
     "hosts_override",
     "cleanup_disk",
+    "fill_disk",
 ];
 /// How long a bounce keeps the target down when no duration is given.
 pub const DEFAULT_BOUNCE: SimTime = SimTime(10 * SimTime::SECOND.0);

@@ -691,8 +691,12 @@ impl<'m> DrillTrial<'m> {
                 self.calls.get_mut(parent).expect("live").step += 1;
                 self.advance(parent, now);
             }
+            // A database write has no stale copy or default to stand in
+            // for it: acknowledging it would lose the write.
             Err(_)
-                if s.edge != NO_EDGE && self.edges[s.edge as usize].policy.fallback.is_some() =>
+                if s.edge != NO_EDGE
+                    && s.kind != StepKind::DbWrite
+                    && self.edges[s.edge as usize].policy.fallback.is_some() =>
             {
                 // The caller serves its fallback and goes on, degraded.
                 if self.measured(now) {

@@ -14,6 +14,11 @@
 use std::collections::VecDeque;
 use std::fmt::Write as _;
 
+/// Bytes in the "GB" of the disk readings: the unit model files mean by
+/// `GB` (`model::units`: powers of 1024, as redis.conf), so that a disk
+/// given as `free = "200GB"` reads 200 at the start.
+const BYTES_PER_GB: f64 = (1u64 << 30) as f64;
+
 use super::metrics::Cause;
 use super::plan::{Step, StepKind};
 use super::readings::ReadingDef;
@@ -342,7 +347,7 @@ impl DrillTrial<'_> {
         }
     }
 
-    /// `cleanup_disk`: the disk has `free` bytes free from now on.
+    /// `cleanup_disk` (and `fill_disk`): the disk has `free` bytes free from now on.
     pub(super) fn cleanup_disk(&mut self, target: usize, free: Option<u64>, now: SimTime) {
         let Some(disk) = self.model.components[target]
             .serving
@@ -383,7 +388,7 @@ impl DrillTrial<'_> {
             if let Some(disk) = d.spec.disk {
                 let left = self.comps[d.comp].writes_fail_at.saturating_sub(now);
                 let bytes = (left.as_secs_f64() * disk.fill_per_second as f64).min(u64::MAX as f64);
-                out.push(bytes / 1e9);
+                out.push(bytes / BYTES_PER_GB);
             }
         }
     }
@@ -399,7 +404,7 @@ impl DrillTrial<'_> {
             }
             if let Some(disk) = d.spec.disk {
                 let left = c.writes_fail_at.saturating_sub(now);
-                let gb = left.as_secs_f64() * disk.fill_per_second as f64 / 1e9;
+                let gb = left.as_secs_f64() * disk.fill_per_second as f64 / BYTES_PER_GB;
                 let _ = write!(s, "; disk {gb:.1} GB free");
                 if left == SimTime::ZERO {
                     let _ = write!(s, ", writes rejected (No space left on device)");

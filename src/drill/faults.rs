@@ -187,6 +187,7 @@ impl DrillTrial<'_> {
             Action::SwitchResolver { target, to } => self.switch_resolver(target, to),
             Action::HostsOverride { target } => self.hosts_override(target),
             Action::CleanupDisk { target, free } => self.cleanup_disk(target, free, now),
+            Action::FillDisk { target, free } => self.cleanup_disk(target, Some(free), now),
         }
     }
 }

@@ -143,17 +143,48 @@ pub(super) fn read_cleanup(
     diags: &mut Diagnostics,
 ) -> Option<crate::scenario::Action> {
     let free = et.bytes("free", diags).map(|b| b.value);
+    let t = disk_target(name, target, components, diags)?;
+    Some(crate::scenario::Action::CleanupDisk { target: t, free })
+}
+
+/// Reads `fill_disk` on `target` (a database with a `disk`), with the free
+/// space left (`free`, required).
+pub(super) fn read_fill(
+    et: &mut TableReader,
+    name: &super::reader::Located<String>,
+    target: Option<usize>,
+    components: &[super::Component],
+    diags: &mut Diagnostics,
+) -> Option<crate::scenario::Action> {
+    let free = et.bytes("free", diags).map(|b| b.value);
+    if !et.has("free") {
+        et.missing("free", diags, "\"1GB\"");
+    }
+    let t = disk_target(name, target, components, diags)?;
+    Some(crate::scenario::Action::FillDisk {
+        target: t,
+        free: free?,
+    })
+}
+
+/// `target` if it is a database with a `disk`; reports it otherwise.
+fn disk_target(
+    name: &super::reader::Located<String>,
+    target: Option<usize>,
+    components: &[super::Component],
+    diags: &mut Diagnostics,
+) -> Option<usize> {
     let t = target?;
     if components[t].serving.db.and_then(|d| d.disk).is_none() {
         diags.error_hint(
             name.span.clone(),
             format!(
-                "'cleanup_disk' applies to a database with a 'disk'; '{}' has none",
-                components[t].id
+                "'{}' applies to a database with a 'disk'; '{}' has none",
+                name.value, components[t].id
             ),
             Some("give it e.g. disk = { free = \"10GB\", fill_per_second = \"50MB\" }".into()),
         );
         return None;
     }
-    Some(crate::scenario::Action::CleanupDisk { target: t, free })
+    Some(t)
 }

@@ -606,6 +606,7 @@ fn read_event(
         EventKind::Action(Action::SwitchResolver { .. }) => format!("switch resolver {t}"),
         EventKind::Action(Action::HostsOverride { .. }) => format!("hosts override {t}"),
         EventKind::Action(Action::CleanupDisk { .. }) => format!("cleanup disk {t}"),
+        EventKind::Action(Action::FillDisk { .. }) => format!("disk fills {t}"),
     };
     Some(TimedEvent {
         at: at?.value,
@@ -793,6 +794,7 @@ fn read_action(
         }
         "repair" => Some(Action::Repair { target: target? }),
         "cleanup_disk" => super::db_spec::read_cleanup(et, name, target, components, diags),
+        "fill_disk" => super::db_spec::read_fill(et, name, target, components, diags),
         "release" => Some(Action::Release { target: target? }),
         "flush" => Some(Action::Flush { target: target? }),
         "config_set" => {

@@ -16,4 +16,5 @@ mod drill_resilience;
 mod drill_theory;
 mod drill_traffic;
 mod redis_che;
+mod resilient_system;
 mod util;
