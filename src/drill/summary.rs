@@ -138,7 +138,7 @@ pub struct ScenarioSummary {
     pub failed_per_trial: Vec<(String, f64)>,
     /// The scenario's timeline.
     pub timeline: Vec<TimelineEntry>,
-    /// Seconds from the first fault until the success ratio is back within
+    /// Seconds from the first fault (or, without faults, the first action) until the success ratio is back within
     /// 0.5 percentage points of its pre-fault level for good (None when it
     /// never dipped or never recovered).
     pub recovery_s: Option<f64>,
@@ -264,7 +264,13 @@ impl ScenarioSummary {
             }
         }
         timeline.sort_by(|a, b| a.at_s.total_cmp(&b.at_s));
-        let first_fault = timeline.iter().find(|e| e.kind == "fault").map(|e| e.at_s);
+        // From the first fault, or, in a scenario whose trouble is an action
+        // (a disk filled, a cache flushed), from its first action.
+        let first_fault = timeline
+            .iter()
+            .find(|e| e.kind == "fault")
+            .or(timeline.first())
+            .map(|e| e.at_s);
         let recovery_s = first_fault.and_then(|t0| recovery_time(&bins, t0, bin_s));
         let worst_success = bins
             .iter()

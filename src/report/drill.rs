@@ -341,7 +341,7 @@ pub fn render_text(s: &ScenarioSummary) -> String {
     if let Some(r) = s.recovery_s {
         let _ = writeln!(
             t,
-            "  recovery      back to the pre-fault success ratio {r:.0} s after the first fault"
+            "  recovery      back to the pre-fault success ratio {r:.0} s after the first fault (or action)"
         );
     }
     for e in &s.timeline {
