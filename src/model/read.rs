@@ -57,17 +57,6 @@ const COMPONENT_KEYS: &[&str] = &[
     "maxmemory_samples",
     "keys",
     "on_write",
-    // Resolver settings of a dns component (dns_spec::DNS_KEYS).
-    "resolv",
-    "name",
-    "negative_ttl",
-    "hosts_override",
-    "clients",
-    "cache",
-    // Database mechanics (db_spec::DB_KEYS).
-    "pool",
-    "replication_lag",
-    "disk",
 ];
 const GROUP_KEYS: &[&str] = &["kind", "within", "failure", "repair", "crew", "description"];
 const CREW_KEYS: &[&str] = &["size", "description"];
@@ -240,7 +229,14 @@ pub(super) fn read_model(text: &str, origin: &str) -> Result<Model, ModelError> 
             &mut model.defaults_applied,
             &mut diags,
         );
-        tr.finish(COMPONENT_KEYS, &mut diags);
+        // Resolver and database settings are listed by their own readers.
+        let known = [
+            COMPONENT_KEYS,
+            super::dns_spec::DNS_KEYS,
+            super::db_spec::DB_KEYS,
+        ]
+        .concat();
+        tr.finish(&known, &mut diags);
         model.components.push(component);
         dep_spans.push(spans);
     }
