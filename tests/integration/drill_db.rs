@@ -3,8 +3,7 @@
 //! with its own cause, a full disk rejects writes until a cleanup, and
 //! replica reads within the replication lag are counted.
 
-use resim::drill::{Cause, DrillRequest, TrialResult, run_scenario};
-use resim::engine::SimTime;
+use resim::drill::{Cause, TrialResult};
 use resim::model::Model;
 
 use super::util::reading;
@@ -48,16 +47,7 @@ warmup = "20s"
 }
 
 fn run(text: &str) -> (Model, Vec<TrialResult>) {
-    let model = Model::parse(text, "t.toml").expect("valid model");
-    let req = DrillRequest {
-        trials: 3,
-        seed: 11,
-        threads: 2,
-        bin: SimTime(10 * SimTime::SECOND.0),
-        snapshots: Vec::new(),
-    };
-    let r = run_scenario(&model, &model.scenarios[0], &req, &|_| {}).expect("runs");
-    (model, r)
+    super::util::drill(text, 3, 11)
 }
 
 /// (offered, succeeded, failed with `cause`) over `bins`, all trials.

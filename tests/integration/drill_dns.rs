@@ -59,16 +59,7 @@ instance = 0
 }
 
 fn run(text: &str) -> (Model, Vec<TrialResult>) {
-    let model = Model::parse(text, "t.toml").expect("valid model");
-    let req = DrillRequest {
-        trials: 3,
-        seed: 5,
-        threads: 2,
-        bin: SimTime(10 * SimTime::SECOND.0),
-        snapshots: Vec::new(),
-    };
-    let r = run_scenario(&model, &model.scenarios[0], &req, &|_| {}).expect("runs");
-    (model, r)
+    super::util::drill(text, 3, 5)
 }
 
 fn totals(r: &[TrialResult], bins: std::ops::Range<usize>) -> (u64, u64, u64) {

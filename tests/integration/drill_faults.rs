@@ -1,8 +1,7 @@
 //! Each fault and containment action of the scenario vocabulary has the
 //! effect a runbook reader expects, seen in the per-bin outcomes.
 
-use resim::drill::{Cause, DrillRequest, TrialResult, run_scenario};
-use resim::engine::SimTime;
+use resim::drill::{Cause, TrialResult, run_scenario};
 use resim::model::Model;
 
 /// lb -> app (3 pods) -> db, 200 req/s, 10-s bins over 3 minutes.
@@ -42,15 +41,7 @@ warmup = "20s"
 }
 
 fn run(events: &str) -> Vec<TrialResult> {
-    let model = Model::parse(&system(events), "t.toml").expect("valid model");
-    let req = DrillRequest {
-        trials: 4,
-        seed: 9,
-        threads: 2,
-        bin: SimTime(10 * SimTime::SECOND.0),
-        snapshots: Vec::new(),
-    };
-    run_scenario(&model, &model.scenarios[0], &req, &|_| {}).expect("runs")
+    super::util::drill(&system(events), 4, 9).1
 }
 
 /// Success ratio in bin `b`, over all trials.
@@ -224,13 +215,7 @@ duration = "60s"
     let hit: Vec<(usize, Option<u32>)> = specs.iter().map(|f| (f.target, f.instance)).collect();
     assert_eq!(hit, vec![(1, Some(0)), (1, Some(2))]);
     assert_eq!(model.scenarios[0].events[0].label, "crash node-a");
-    let req = DrillRequest {
-        trials: 4,
-        seed: 9,
-        threads: 2,
-        bin: SimTime(10 * SimTime::SECOND.0),
-        snapshots: Vec::new(),
-    };
+    let req = super::util::request(4, 9);
     let r = run_scenario(&model, &model.scenarios[0], &req, &|_| {}).expect("runs");
     // Round robin over four pods, two of them down: half the requests are refused.
     let during = success(&r, 8);
@@ -256,13 +241,7 @@ duration = "60s"
             &format!("kind = \"load_balancer\"\n{checks}\n"),
         );
         let model = Model::parse(&text, "t.toml").expect("valid model");
-        let req = DrillRequest {
-            trials: 4,
-            seed: 9,
-            threads: 2,
-            bin: SimTime(10 * SimTime::SECOND.0),
-            snapshots: Vec::new(),
-        };
+        let req = super::util::request(4, 9);
         run_scenario(&model, &model.scenarios[0], &req, &|_| {}).expect("runs")
     };
     let refused = |r: &[TrialResult]| {

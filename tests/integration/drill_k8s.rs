@@ -116,14 +116,13 @@ duration = "25s"
 }
 
 fn trials(model: &Model, n: u64) -> Vec<TrialResult> {
-    let req = DrillRequest {
-        trials: n,
-        seed: 3,
-        threads: 2,
-        bin: secs(10),
-        snapshots: Vec::new(),
-    };
-    run_scenario(model, &model.scenarios[0], &req, &|_| {}).expect("runs")
+    run_scenario(
+        model,
+        &model.scenarios[0],
+        &super::util::request(n, 3),
+        &|_| {},
+    )
+    .expect("runs")
 }
 
 fn failures_in(r: &[TrialResult], bins: std::ops::Range<usize>) -> u64 {

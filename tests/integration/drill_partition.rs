@@ -2,9 +2,7 @@
 //! refuses, as the model says) the calls of the pods placed on it, and only
 //! those.
 
-use resim::drill::{Cause, DrillRequest, TrialResult, run_scenario};
-use resim::engine::SimTime;
-use resim::model::Model;
+use resim::drill::{Cause, TrialResult};
 
 /// lb -> app (one pod on each of two nodes) -> db; node-1 is cut off from
 /// the db from 60 s to 120 s with `mode`.
@@ -53,15 +51,7 @@ mode = "{mode}"
 duration = "60s"
 "#
     );
-    let model = Model::parse(&text, "t.toml").expect("valid model");
-    let req = DrillRequest {
-        trials: 2,
-        seed: 3,
-        threads: 2,
-        bin: SimTime(10 * SimTime::SECOND.0),
-        snapshots: Vec::new(),
-    };
-    run_scenario(&model, &model.scenarios[0], &req, &|_| {}).expect("runs")
+    super::util::drill(&text, 2, 3).1
 }
 
 /// (offered, succeeded, failed with `cause`) over bins 7..11, inside the cut.

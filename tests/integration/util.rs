@@ -32,16 +32,10 @@ pub fn drill(
     trials: u64,
     seed: u64,
 ) -> (resim::model::Model, Vec<resim::drill::TrialResult>) {
-    use resim::engine::SimTime;
     let model = resim::model::Model::parse(text, "t.toml").expect("valid model");
-    let req = resim::drill::DrillRequest {
-        trials,
-        seed,
-        threads: 2,
-        bin: SimTime(10 * SimTime::SECOND.0),
-        snapshots: Vec::new(),
-    };
-    let r = resim::drill::run_scenario(&model, &model.scenarios[0], &req, &|_| {}).expect("runs");
+    let r =
+        resim::drill::run_scenario(&model, &model.scenarios[0], &request(trials, seed), &|_| {})
+            .expect("runs");
     (model, r)
 }
 
@@ -58,4 +52,16 @@ pub fn reading(
     r.iter()
         .map(|t| t.readings.iter().map(|row| row[k]).collect())
         .collect()
+}
+
+/// `trials` trials with `seed` on two threads, in 10-s bins, no snapshots.
+pub fn request(trials: u64, seed: u64) -> resim::drill::DrillRequest {
+    use resim::engine::SimTime;
+    resim::drill::DrillRequest {
+        trials,
+        seed,
+        threads: 2,
+        bin: SimTime(10 * SimTime::SECOND.0),
+        snapshots: Vec::new(),
+    }
 }
