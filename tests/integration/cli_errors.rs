@@ -194,10 +194,40 @@ fn missing_file_is_an_input_error() {
 /// Random byte-level damage to a valid file must never panic.
 #[test]
 fn damaged_files_never_panic() {
-    let bytes = BASE.as_bytes();
-    let dir = scratch("cli-errors-fuzz");
-    let mut state = 0x1234_5678_u64;
-    for case in 0..40 {
+    damage_and_check(BASE, "cli-errors-fuzz", 0x1234_5678, 40);
+}
+
+/// The same for every bundled model, whose readers cover pods, Redis, DNS,
+/// databases, partitions and the edge and balancer policies.
+#[test]
+fn damaged_bundled_models_never_panic() {
+    let models = std::fs::read_dir(super::util::repo().join("models")).expect("models/");
+    let mut names: Vec<_> = models
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 6, "{names:?}");
+    for (i, path) in names.iter().enumerate() {
+        let text = std::fs::read_to_string(path).expect("bundled model");
+        let stem = path.file_stem().unwrap().to_str().unwrap();
+        damage_and_check(
+            &text,
+            &format!("cli-fuzz-{stem}"),
+            0x9e37_79b9 + i as u64,
+            30,
+        );
+    }
+}
+
+/// Writes `cases` copies of `text`, each with three random bytes replaced
+/// by TOML punctuation, digits or letters, and checks that `resim check`
+/// exits 0 or 2 without a panic.
+fn damage_and_check(text: &str, scratch_name: &str, seed: u64, cases: usize) {
+    let bytes = text.as_bytes();
+    let dir = scratch(scratch_name);
+    let mut state = seed;
+    for case in 0..cases {
         let mut damaged = bytes.to_vec();
         for _ in 0..3 {
             state = state
