@@ -104,8 +104,13 @@ impl DrillTrial<'_> {
                 comp.queued_total
             );
         }
+        let nodes = self
+            .model
+            .cluster
+            .is_some()
+            .then_some(self.cluster.names.as_slice());
         for (c, comp) in self.model.components.iter().zip(&self.comps) {
-            super::pods::pod_snapshot(&c.id, comp, now, &mut s);
+            super::pods::pod_snapshot(&c.id, comp, nodes, now, &mut s);
         }
         self.cache_snapshot(&mut s);
         self.dns_snapshot(now, &mut s);

@@ -591,3 +591,33 @@ duration = "1m""#,
     assert_eq!(ready[8], 2.0, "one pod down during the crash");
     assert_eq!(ready[17], 3.0, "back after it");
 }
+
+/// With a `[cluster]`, `--at` prints `kubectl get pods -o wide`: each pod's
+/// NODE, spread over the three nodes by the scheduler.
+#[test]
+fn the_pod_table_names_each_pods_node() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/models/k8s-oom-crashloop.toml");
+    let model = Model::load(std::path::Path::new(path)).expect("bundled model");
+    let setup = DrillSetup::new(
+        &model,
+        &model.scenarios[0],
+        model.traffic.as_ref().unwrap(),
+        secs(10),
+    )
+    .with_snapshots(vec![secs(16 * 60)], 0);
+    let r = setup.run(0, 7);
+    let text = &r.snapshots[0].text;
+    assert!(text.contains("-o wide"), "{text}");
+    let header = text
+        .lines()
+        .find(|l| l.starts_with("NAME"))
+        .expect("header");
+    assert!(header.ends_with("NODE"), "{header}");
+    let mut nodes: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("web-app-"))
+        .map(|l| l.split_whitespace().last().expect("NODE"))
+        .collect();
+    nodes.sort();
+    assert_eq!(nodes, ["node-1", "node-2", "node-3"], "{text}");
+}

@@ -39,7 +39,7 @@ pub(in crate::drill) struct ClusterState {
     pub(super) life: Vec<u32>,
     /// The model group each node stands for, if any.
     pub(super) group: Vec<Option<usize>>,
-    pub(super) names: Vec<String>,
+    pub(in crate::drill) names: Vec<String>,
     /// Nodes asked of the autoscaler, not yet Ready.
     pub(super) provisioning: u32,
     pub(super) spec: Cluster,

@@ -107,17 +107,30 @@ impl DrillTrial<'_> {
     }
 }
 
-/// The `kubectl get pods` table of a component's pods at `now`.
-pub(in crate::drill) fn pod_snapshot(name: &str, comp: &Comp, now: SimTime, s: &mut String) {
+/// The `kubectl get pods` table of a component's pods at `now`; with the
+/// cluster's node names, `-o wide`'s NODE column too (`<none>` while Pending).
+pub(in crate::drill) fn pod_snapshot(
+    name: &str,
+    comp: &Comp,
+    nodes: Option<&[String]>,
+    now: SimTime,
+    s: &mut String,
+) {
     let Some(ps) = comp.pods.as_deref() else {
         return;
     };
-    let _ = writeln!(s, "$ kubectl get pods -l app={name}");
-    let _ = writeln!(
-        s,
-        "{:<28} {:<6} {:<18} {:<14} AGE",
-        "NAME", "READY", "STATUS", "RESTARTS"
+    let wide = if nodes.is_some() { " -o wide" } else { "" };
+    let _ = writeln!(s, "$ kubectl get pods -l app={name}{wide}");
+    let head = format!(
+        "{:<28} {:<6} {:<18} {:<14} {:<7} {}",
+        "NAME",
+        "READY",
+        "STATUS",
+        "RESTARTS",
+        "AGE",
+        if nodes.is_some() { "NODE" } else { "" }
     );
+    let _ = writeln!(s, "{}", head.trim_end());
     let mut rows: Vec<&Pod> = ps
         .pods
         .iter()
@@ -132,15 +145,18 @@ pub(in crate::drill) fn pod_snapshot(name: &str, comp: &Comp, now: SimTime, s: &
             _ => p.restarts.to_string(),
         };
         let ready = u8::from(shows_ready(p));
-        let _ = writeln!(
-            s,
-            "{:<28} {:<6} {:<18} {:<14} {}",
+        let node = nodes.map_or("", |n| {
+            n.get(p.node as usize).map_or("<none>", String::as_str)
+        });
+        let row = format!(
+            "{:<28} {:<6} {:<18} {:<14} {:<7} {node}",
             pod_name(name, p),
             format!("{ready}/1"),
             status(p, now),
             restarts,
             age(now.saturating_sub(p.created) + p.age_before)
         );
+        let _ = writeln!(s, "{}", row.trim_end());
     }
     if ps.pods.iter().all(|p| p.phase == PodPhase::Gone) {
         let _ = writeln!(s, "No resources found in default namespace.");
