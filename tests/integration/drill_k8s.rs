@@ -621,3 +621,57 @@ fn the_pod_table_names_each_pods_node() {
     nodes.sort();
     assert_eq!(nodes, ["node-1", "node-2", "node-3"], "{text}");
 }
+
+/// An overloaded pod fails its probes too: the probe's request waits for a
+/// worker behind the queue. Pod 0 slowed 100x (5 s a request, 16 workers:
+/// 3.2/s against the ~33/s round robin sends it) fills its queue within
+/// seconds, misses three 1-s readiness probes (period 5 s) and leaves the
+/// endpoints, so the other two pods take its share (it rejoins and leaves
+/// again as its queue drains and refills); without a readiness probe it
+/// stays in rotation and its requests time out all along.
+#[test]
+fn an_overloaded_pod_fails_readiness_and_leaves_the_endpoints() {
+    let run = |pod: &str| {
+        let model = app_model(
+            3,
+            pod,
+            r#"[[scenarios]]
+name = "s"
+duration = "5m"
+warmup = "10s"
+[[scenarios.events]]
+at = "60s"
+fault = "slow"
+target = "app"
+instance = 0
+factor = 100
+duration = "2m""#,
+        );
+        let r = trials(&model, 2);
+        (
+            series(&model, &r[0], "app.pods_ready"),
+            failures_in(&r, 9..18),
+        )
+    };
+    let (ready, gated) = run(r#"pod = { readiness_probe = { period = "5s", timeout = "1s" } }"#);
+    let (ready_blind, blind) = run("pod = {}");
+    assert_eq!(&ready[..6], &[3.0; 6], "{ready:?}");
+    // Out of rotation for most of the slowdown: once out, its queue (128)
+    // drains in ~40 s, a probe passes and it rejoins until its queue fills
+    // again (the flapping a real overloaded pod shows).
+    let out = ready[7..18].iter().filter(|&&n| n == 2.0).count();
+    assert!(out >= 7, "{ready:?}");
+    eprintln!(
+        "ready pods per bin {ready:?}; failures in the slowdown: {gated} with the probe, {blind} without"
+    );
+    assert_eq!(
+        *ready.last().expect("bins"),
+        3.0,
+        "back once it drains: {ready:?}"
+    );
+    assert!(ready_blind.iter().all(|&n| n == 3.0), "{ready_blind:?}");
+    // A third of 100/s for 90 s fails without the probe; with it, the
+    // requests sent before it left the endpoints and in each rejoin.
+    assert!(blind > 4_000, "{blind}");
+    assert!(gated * 3 < blind, "{gated} vs {blind}");
+}

@@ -8,10 +8,32 @@ use crate::engine::SimTime;
 use crate::k8s::Transition;
 
 impl DrillTrial<'_> {
-    /// A probe runs: it passes while the container answers (up, not hung).
+    /// How long pod `s` of component `c` takes to answer a probe now, or
+    /// `None` when it cannot (down or hung): at once with a worker free,
+    /// otherwise after the queue ahead of it drains at the mean service
+    /// time (an estimate: the probe itself does no work worth counting).
+    fn probe_response(&self, c: usize, s: usize) -> Option<SimTime> {
+        let comp = &self.comps[c];
+        let x = &comp.insts[s];
+        if !x.up || x.held {
+            return None;
+        }
+        if x.busy < comp.workers {
+            return Some(SimTime::ZERO);
+        }
+        let service = self.model.components[c].serving.service.mean_secs();
+        let ahead = x.queue.len() as f64 + 1.0;
+        let wait = ahead * service * comp.slow * x.slow / f64::from(comp.workers.max(1));
+        Some(SimTime::from_secs_f64(wait))
+    }
+
+    /// A probe runs: it passes while the container answers (up, not hung)
+    /// within the probe's timeout. The probe's HTTP request waits for a
+    /// worker like any other, so an overloaded pod fails its probes too:
+    /// readiness takes it out of the endpoints, liveness restarts it (the
+    /// classic probe-driven cascade).
     pub(super) fn on_probe(&mut self, c: usize, s: usize, liveness: bool, now: SimTime) {
-        let x = &self.comps[c].insts[s];
-        let ok = x.up && !x.held;
+        let response = self.probe_response(c, s);
         let p = &mut self.pod_set(c).pods[s];
         let life = p.life;
         let Some(probe) = (if liveness {
@@ -21,6 +43,7 @@ impl DrillTrial<'_> {
         }) else {
             return;
         };
+        let ok = probe.passes(response);
         let t = probe.on_result(now, ok);
         let next = probe.next_probe_at(now);
         if !liveness && t != Transition::Unchanged {
