@@ -62,12 +62,12 @@ const NO_NODE: u16 = u16::MAX;
 pub(super) enum PodEv {
     /// The container's start-up (create, app boot) is over.
     Started { comp: u16, slot: u16, life: u32 },
-    /// A readiness (or liveness) probe is due.
+    /// A startup, readiness or liveness probe is due.
     Probe {
         comp: u16,
         slot: u16,
         life: u32,
-        liveness: bool,
+        kind: ProbeKind,
     },
     /// The Service's endpoints catch up with the pod's readiness.
     Endpoint { comp: u16, slot: u16 },
@@ -141,6 +141,8 @@ pub(super) struct Pod {
     pub(super) crash: CrashLoop,
     pub(super) readiness: Option<Probe>,
     pub(super) liveness: Option<Probe>,
+    /// The startup probe, until it passes (the other two wait for it).
+    pub(super) startup: Option<Probe>,
     /// The pod's Ready condition (what the endpoints will follow).
     pub(super) ready: bool,
     /// A scenario crash is active: the container crashes at every start.
@@ -171,6 +173,7 @@ impl Pod {
             crash: CrashLoop::new(),
             readiness: None,
             liveness: None,
+            startup: None,
             ready: false,
             crashing: false,
             metric: (0.0, 0),
@@ -333,11 +336,11 @@ impl<'m> DrillTrial<'m> {
                 comp,
                 slot,
                 life,
-                liveness,
+                kind,
             } => {
                 let (c, s) = (comp as usize, slot as usize);
                 if self.current(c, s, life) {
-                    self.on_probe(c, s, liveness, now);
+                    self.on_probe(c, s, kind, now);
                 }
             }
             PodEv::Endpoint { comp, slot } => self.on_endpoint(comp as usize, slot as usize, now),
@@ -447,7 +450,8 @@ impl<'m> DrillTrial<'m> {
                 return self.container_exit(c, s, ExitReason::OomKilled, now);
             }
         }
-        if self.pod_set(c).pods[s].readiness.is_none() {
+        let p = &self.pod_set(c).pods[s];
+        if p.readiness.is_none() && p.startup.is_none() {
             self.pod_set(c).pods[s].ready = true;
             self.schedule_endpoint(c, s, now);
             self.reconcile(c, now);
@@ -457,7 +461,11 @@ impl<'m> DrillTrial<'m> {
     /// The container runs from `now`: it takes connections, its probes start.
     fn container_up(&mut self, c: usize, s: usize, now: SimTime) {
         let pod_spec = &self.workload(c).pod;
-        let (rs, ls) = (pod_spec.readiness_probe, pod_spec.liveness_probe);
+        let (rs, ls, ss) = (
+            pod_spec.readiness_probe,
+            pod_spec.liveness_probe,
+            pod_spec.startup_probe,
+        );
         self.touch(c, now);
         let comp = &mut self.comps[c];
         let x = &mut comp.insts[s];
@@ -473,20 +481,44 @@ impl<'m> DrillTrial<'m> {
         p.ready = false;
         p.readiness = rs.map(|r| Probe::new(ProbeKind::Readiness, r, now));
         p.liveness = ls.map(|l| Probe::new(ProbeKind::Liveness, l, now));
-        let firsts = [
-            p.readiness.as_ref().map(|r| (r.first_probe_at(), false)),
-            p.liveness.as_ref().map(|l| (l.first_probe_at(), true)),
-        ];
-        for (at, liveness) in firsts.into_iter().flatten() {
-            self.queue.schedule(
-                at,
-                ev(PodEv::Probe {
-                    comp: c as u16,
-                    slot: s as u16,
-                    life,
-                    liveness,
-                }),
-            );
+        p.startup = ss.map(|x| Probe::new(ProbeKind::Startup, x, now));
+        // A startup probe holds off the other two until it passes (§2).
+        let kinds: &[ProbeKind] = if p.startup.is_some() {
+            &[ProbeKind::Startup]
+        } else {
+            &[ProbeKind::Readiness, ProbeKind::Liveness]
+        };
+        self.schedule_first_probes(c, s, life, kinds, now);
+    }
+
+    /// Schedules the first run of each of `kinds` the pod has, at its
+    /// initial delay after the container started or at `now`, if later.
+    pub(super) fn schedule_first_probes(
+        &mut self,
+        c: usize,
+        s: usize,
+        life: u32,
+        kinds: &[ProbeKind],
+        now: SimTime,
+    ) {
+        for &kind in kinds {
+            let p = &self.pods_ref(c).pods[s];
+            let probe = match kind {
+                ProbeKind::Startup => &p.startup,
+                ProbeKind::Readiness => &p.readiness,
+                ProbeKind::Liveness => &p.liveness,
+            };
+            if let Some(at) = probe.as_ref().map(|x| x.first_probe_at().max(now)) {
+                self.queue.schedule(
+                    at,
+                    ev(PodEv::Probe {
+                        comp: c as u16,
+                        slot: s as u16,
+                        life,
+                        kind,
+                    }),
+                );
+            }
         }
     }
 

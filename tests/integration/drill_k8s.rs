@@ -675,3 +675,36 @@ duration = "2m""#,
     assert!(blind > 4_000, "{blind}");
     assert!(gated * 3 < blind, "{gated} vs {blind}");
 }
+
+/// A startup probe holds off readiness until it passes (§2): a pod added
+/// at 60 s starts in 5 s; with readiness alone (period 1 s) it is Ready by
+/// the end of that bin, with a startup probe whose first run is 20 s after
+/// the container starts it is Ready only two bins later.
+#[test]
+fn a_startup_probe_holds_off_readiness() {
+    let ready_after_scale_up = |probes: &str| {
+        let model = app_model(
+            2,
+            &format!(
+                r#"pod = {{ start_time = {{ dist = "constant", value = "5s" }}, readiness_probe = {{ period = "1s" }}{probes} }}"#
+            ),
+            r#"[[scenarios]]
+name = "s"
+duration = "2m"
+warmup = "10s"
+[[scenarios.events]]
+at = "60s"
+action = "scale"
+target = "app"
+replicas = 3"#,
+        );
+        let r = trials(&model, 1);
+        series(&model, &r[0], "app.pods_ready")
+    };
+    let plain = ready_after_scale_up("");
+    let held = ready_after_scale_up(
+        r#", startup_probe = { initial_delay = "20s", period = "5s", failure_threshold = 3 }"#,
+    );
+    assert_eq!(&plain[5..8], &[2.0, 3.0, 3.0], "{plain:?}");
+    assert_eq!(&held[5..10], &[2.0, 2.0, 2.0, 3.0, 3.0], "{held:?}");
+}

@@ -6,6 +6,7 @@ use super::{PodEv, PodPhase, ev};
 use crate::drill::sim::DrillTrial;
 use crate::engine::SimTime;
 use crate::k8s::Transition;
+use crate::model::k8s_spec::ProbeKind;
 
 impl DrillTrial<'_> {
     /// How long pod `s` of component `c` takes to answer a probe now, or
@@ -32,21 +33,21 @@ impl DrillTrial<'_> {
     /// worker like any other, so an overloaded pod fails its probes too:
     /// readiness takes it out of the endpoints, liveness restarts it (the
     /// classic probe-driven cascade).
-    pub(super) fn on_probe(&mut self, c: usize, s: usize, liveness: bool, now: SimTime) {
+    pub(super) fn on_probe(&mut self, c: usize, s: usize, kind: ProbeKind, now: SimTime) {
         let response = self.probe_response(c, s);
         let p = &mut self.pod_set(c).pods[s];
         let life = p.life;
-        let Some(probe) = (if liveness {
-            p.liveness.as_mut()
-        } else {
-            p.readiness.as_mut()
+        let Some(probe) = (match kind {
+            ProbeKind::Startup => p.startup.as_mut(),
+            ProbeKind::Liveness => p.liveness.as_mut(),
+            ProbeKind::Readiness => p.readiness.as_mut(),
         }) else {
             return;
         };
         let ok = probe.passes(response);
         let t = probe.on_result(now, ok);
         let next = probe.next_probe_at(now);
-        if !liveness && t != Transition::Unchanged {
+        if kind == ProbeKind::Readiness && t != Transition::Unchanged {
             p.ready = t == Transition::Passed;
         }
         if next != SimTime::NEVER {
@@ -56,19 +57,31 @@ impl DrillTrial<'_> {
                     comp: c as u16,
                     slot: s as u16,
                     life,
-                    liveness,
+                    kind,
                 }),
             );
         }
-        match (t, liveness) {
+        match (t, kind) {
             (Transition::Unchanged, _) => {}
-            (_, false) => {
+            (_, ProbeKind::Readiness) => {
                 // The controllers see the pod's availability change.
                 self.schedule_endpoint(c, s, now);
                 self.reconcile(c, now);
             }
-            (Transition::Failed, true) => {
-                // SIGTERM; a hung process ignores it and dies at the grace end.
+            (Transition::Passed, ProbeKind::Startup) => {
+                // The app has started: readiness and liveness take over; a
+                // pod without a readiness probe is Ready now.
+                let kinds = [ProbeKind::Readiness, ProbeKind::Liveness];
+                self.schedule_first_probes(c, s, life, &kinds, now);
+                if self.pods_ref(c).pods[s].readiness.is_none() {
+                    self.pod_set(c).pods[s].ready = true;
+                    self.schedule_endpoint(c, s, now);
+                    self.reconcile(c, now);
+                }
+            }
+            (Transition::Failed, _) => {
+                // A failed liveness or startup probe: SIGTERM; a hung
+                // process ignores it and dies at the grace end.
                 let grace = self.workload(c).pod.termination_grace;
                 self.queue.schedule(
                     now + grace,
@@ -79,7 +92,7 @@ impl DrillTrial<'_> {
                     }),
                 );
             }
-            (Transition::Passed, true) => {}
+            (Transition::Passed, ProbeKind::Liveness) => {}
         }
     }
 
