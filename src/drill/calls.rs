@@ -109,11 +109,14 @@ impl<'m> DrillTrial<'m> {
     /// kube-proxy, round robin); a load balancer also skips the backends its
     /// health checks see DOWN or its outlier detector has ejected, and picks
     /// by its algorithm. Other callers go round robin over all instances.
+    /// A hedge `avoid`s the instance its first try went to, when another
+    /// one can take it.
     pub(super) fn route(
         &mut self,
         caller: u16,
         caller_inst: u16,
         s: Step,
+        avoid: Option<u16>,
         now: SimTime,
     ) -> Result<u16, Cause> {
         let by_lb = caller != CLIENT
@@ -128,7 +131,10 @@ impl<'m> DrillTrial<'m> {
             return Err(none_left);
         }
         let endpoints_only = self.comps[s.dep as usize].pods.is_some();
-        if !by_lb && !endpoints_only {
+        // Database calls go to the primary (writes) or the replicas in turn
+        // (reads, so a hedge meets the next replica).
+        let db_step = matches!(s.kind, StepKind::DbWrite | StepKind::DbRead);
+        if !by_lb && !endpoints_only && (avoid.is_none() || db_step) {
             let comp = &mut self.comps[s.dep as usize];
             let pick = match s.kind {
                 StepKind::DbWrite => comp.primary.min(n - 1),
@@ -171,24 +177,34 @@ impl<'m> DrillTrial<'m> {
             None
         };
         let insts = &comp.insts;
-        let eligible = |i: u32| {
+        let avoid = avoid.map(u32::from);
+        let usable = |i: u32| {
             (!endpoints_only || insts[i as usize].in_endpoints)
                 && health.is_none_or(|h| h.get(i as usize).is_none_or(|h| h.is_up()))
                 && detector
                     .as_ref()
                     .is_none_or(|d| !d.is_ejected_as_of_last_advance(i as usize))
         };
-        let pick = pick_backend(
-            algorithm,
-            n,
-            eligible,
-            &mut comp.rr,
-            &mut comp.rng_route,
-            |i| {
-                let x = &insts[i as usize];
-                x.busy as usize + x.queue.len()
-            },
-        );
+        let others = avoid.is_some_and(|a| (0..n).any(|i| i != a && usable(i)));
+        let eligible = |i: u32| usable(i) && !(others && Some(i) == avoid);
+        let pick = match avoid {
+            // A round-robin hedge takes the next usable instance after the
+            // first try's, leaving the turn of first tries as it was.
+            Some(a) if algorithm == LbAlgorithm::RoundRobin => {
+                (1..=n).map(|k| (a + k) % n).find(|&i| eligible(i))
+            }
+            _ => pick_backend(
+                algorithm,
+                n,
+                eligible,
+                &mut comp.rr,
+                &mut comp.rng_route,
+                |i| {
+                    let x = &insts[i as usize];
+                    x.busy as usize + x.queue.len()
+                },
+            ),
+        };
         if by_lb {
             self.comps[caller as usize].balancer = balancer;
         }
@@ -238,17 +254,13 @@ impl<'m> DrillTrial<'m> {
                 }
             }
         };
-        let routed = self.route(caller, caller_inst, s, now).map(|i| {
-            // A hedge goes to another instance than the try it races.
-            let racing = self.calls.get(p_child).map(|c| c.inst);
-            let n = self.comps[s.dep as usize].active as u16;
-            if hedge && racing == Some(i) && n > 1 {
-                (i + 1) % n
-            } else {
-                i
-            }
-        });
-        let inst = match routed {
+        // A hedge goes to another instance than the try it races.
+        let avoid = if hedge {
+            self.calls.get(p_child).map(|c| c.inst)
+        } else {
+            None
+        };
+        let inst = match self.route(caller, caller_inst, s, avoid, now) {
             Ok(i) => i,
             Err(cause) => {
                 self.end_try(ticket, false, now);
