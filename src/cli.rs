@@ -131,3 +131,26 @@ pub fn main() -> ExitCode {
 pub fn load_model(path: &std::path::Path) -> Result<resim::model::Model, Failure> {
     resim::model::Model::load(path).map_err(|e| Failure::Input(e.to_string()))
 }
+
+/// Reads a model file's text, or says why it cannot.
+pub fn read_model_text(path: &std::path::Path) -> Result<String, Failure> {
+    std::fs::read_to_string(path).map_err(|e| {
+        Failure::Input(format!(
+            "{}: cannot read the model file: {e}",
+            path.display()
+        ))
+    })
+}
+
+/// Loads a model with `--set PATH=VALUE` edits applied in order.
+pub fn load_model_with(
+    path: &std::path::Path,
+    sets: &[String],
+) -> Result<resim::model::Model, Failure> {
+    if sets.is_empty() {
+        return load_model(path);
+    }
+    let text = read_model_text(path)?;
+    resim::overrides::apply_sets(&text, &path.display().to_string(), sets)
+        .map_err(|e| Failure::Input(e.to_string()))
+}

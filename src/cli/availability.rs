@@ -7,12 +7,16 @@ use resim::availability::{self, AvailabilityRequest};
 use resim::engine::SimTime;
 use resim::report::OutputDir;
 
-use super::{Failure, load_model, parse_duration_arg};
+use super::{Failure, load_model_with, parse_duration_arg};
 
 #[derive(clap::Args)]
 pub struct Args {
     /// The model file (TOML).
     model: PathBuf,
+    /// Edit the model before running it, e.g. `--set app.replicas=5`
+    /// (repeatable; PATH=VALUE as in `compare`).
+    #[arg(long = "set")]
+    sets: Vec<String>,
     /// Number of trials (the minimum with --precision).
     #[arg(long, default_value_t = 1000)]
     trials: u64,
@@ -55,7 +59,7 @@ fn parse_percent(s: &str) -> Result<f64, String> {
 }
 
 pub fn run(args: &Args) -> Result<(), Failure> {
-    let model = load_model(&args.model)?;
+    let model = load_model_with(&args.model, &args.sets)?;
     if args.horizon == SimTime::ZERO {
         return Err(Failure::Input("--horizon must be longer than zero".into()));
     }

@@ -26,9 +26,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         (Some(path), true) => load_model(path)?,
         (None, false) => {
             let origin = args.model_a.display().to_string();
-            let text = std::fs::read_to_string(&args.model_a).map_err(|e| {
-                Failure::Input(format!("{origin}: cannot read the model file: {e}"))
-            })?;
+            let text = super::read_model_text(&args.model_a)?;
             apply_sets(&text, &origin, &args.sets).map_err(|e| Failure::Input(e.to_string()))?
         }
         (Some(_), false) => {
@@ -80,6 +78,17 @@ pub fn run(args: &Args) -> Result<(), Failure> {
             args.drill.seed
         )
     );
+    for c in &comparisons {
+        for (design, slo) in [("A", &c.slo_a), ("B", &c.slo_b)] {
+            if !slo.is_empty() {
+                print!(
+                    "\nscenario {}, design {design}:\n{}",
+                    c.scenario,
+                    resim::slo::render_text(slo)
+                );
+            }
+        }
+    }
     let written = resim::report::compare::write_results(
         &out,
         (&labels.0, &labels.1),
