@@ -17,4 +17,5 @@ mod drill_theory;
 mod drill_traffic;
 mod redis_che;
 mod resilient_system;
+mod slo;
 mod util;
