@@ -92,8 +92,10 @@ impl Diagram {
             .iter()
             .enumerate()
             .map(|(i, c)| {
+                let replicas = c.instances.saturating_sub(1);
                 let count = if c.failover.is_some() {
-                    format!("primary + {} replicas", c.instances.saturating_sub(1))
+                    let s = if replicas == 1 { "" } else { "s" };
+                    format!("primary + {replicas} replica{s}")
                 } else if c.instances == 1 {
                     "1 instance".to_string()
                 } else {

@@ -61,9 +61,12 @@ pub fn write_results(
         written.extend(files);
         charts.insert(s.name.clone(), index);
     }
+    let info = info
+        .clone()
+        .with_scenarios(scenarios.iter().map(|s| s.name.as_str()));
     let json = augment(
         serde_json::to_value(&summary).expect("serialises"),
-        info,
+        &info,
         diagram,
         &charts,
     );

@@ -217,6 +217,7 @@ impl Page {
             "availability" => availability_page(&v, &mut page),
             _ => run_page(&v, &mut page),
         }
+        order(&mut page, &info.scenarios);
         page.title = format!(
             "resim {mode}: {}",
             page.facts
@@ -236,6 +237,24 @@ impl Page {
         }
         page.warnings = strings(v.get("warnings"));
         Ok(page)
+    }
+}
+
+/// Puts the summary rows and sections of a run in the model's scenario
+/// order (`summary.json` maps sort them by name).
+fn order(page: &mut Page, names: &[String]) {
+    let rank = |n: &str| names.iter().position(|x| x == n).unwrap_or(usize::MAX);
+    if names.is_empty() || page.summary.rows.len() != page.sections.len() {
+        return;
+    }
+    let mut pairs: Vec<(Vec<Cell>, Section)> = std::mem::take(&mut page.summary.rows)
+        .into_iter()
+        .zip(std::mem::take(&mut page.sections))
+        .collect();
+    pairs.sort_by_key(|(_, s)| rank(&s.name));
+    for (row, s) in pairs {
+        page.summary.rows.push(row);
+        page.sections.push(s);
     }
 }
 

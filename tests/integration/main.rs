@@ -16,5 +16,6 @@ mod drill_resilience;
 mod drill_theory;
 mod drill_traffic;
 mod redis_che;
+mod report;
 mod resilient_system;
 mod util;
