@@ -159,6 +159,15 @@ fn pct(x: Option<f64>, decimals: usize) -> String {
         .map_or_else(|| "n/a".into(), |x| format!("{:.decimals$}%", x * 100.0))
 }
 
+/// An availability in percent with enough decimals to show two
+/// significant digits of its unavailability (`99.99983%`).
+fn pct_avail(x: Option<f64>) -> String {
+    let decimals = x.filter(|x| x.is_finite() && *x < 1.0).map_or(3, |x| {
+        (-((1.0 - x) * 100.0).log10()).ceil().max(0.0) as usize + 1
+    });
+    pct(x, decimals.clamp(2, 8))
+}
+
 /// Seconds as `m:ss` (or `h:mm:ss`).
 fn clock(s: f64) -> String {
     let t = s.round().max(0.0) as u64;
@@ -173,11 +182,11 @@ impl Page {
     /// Builds the page of the output folder `dir`.
     pub fn read(dir: &Path) -> Result<Page, ReportError> {
         let path = dir.join("summary.json");
-        let text = fs::read_to_string(&path).map_err(|source| ReportError::Read {
+        let json = fs::read_to_string(&path).map_err(|source| ReportError::Read {
             path: path.clone(),
             source,
         })?;
-        let v: Value = serde_json::from_str(&text).map_err(|e| ReportError::Summary {
+        let v: Value = serde_json::from_str(&json).map_err(|e| ReportError::Summary {
             path: path.clone(),
             reason: e.to_string(),
         })?;
@@ -218,13 +227,12 @@ impl Page {
             _ => run_page(&v, &mut page),
         }
         order(&mut page, &info.scenarios);
-        page.title = format!(
-            "resim {mode}: {}",
-            page.facts
-                .iter()
-                .find(|f| f.0 == "model")
-                .map_or("", |f| f.1.as_str())
-        );
+        page.title = if mode == "compare" {
+            let (la, lb) = super::compare::design_labels(&text(&v, "a"), &text(&v, "b"), 40);
+            format!("resim compare: {la} vs {lb}")
+        } else {
+            format!("resim {mode}: {}", text(&v, "model"))
+        };
         for s in &mut page.sections {
             let idx = charts
                 .get(&s.name)
@@ -319,11 +327,12 @@ fn inline_svg(s: &str, title: &str) -> Option<String> {
 
 fn facts(v: &Value, info: &RunInfo, mode: &str) -> Vec<(String, String)> {
     let mut f = Vec::new();
-    let model = match mode {
-        "compare" => format!("A = {}, B = {}", text(v, "a"), text(v, "b")),
-        _ => text(v, "model"),
-    };
-    f.push(("model".to_string(), model));
+    if mode == "compare" {
+        f.push(("design A".to_string(), text(v, "a")));
+        f.push(("design B".to_string(), text(v, "b")));
+    } else {
+        f.push(("model".to_string(), text(v, "model")));
+    }
     if !info.model_file.is_empty() && mode != "compare" {
         f.push(("model file".into(), info.model_file.clone()));
     }
@@ -491,7 +500,7 @@ fn run_page(v: &Value, page: &mut Page) {
 }
 
 fn compare_page(v: &Value, page: &mut Page) {
-    let (la, lb) = super::compare::design_labels(&text(v, "a"), &text(v, "b"));
+    let (la, lb) = super::compare::design_labels(&text(v, "a"), &text(v, "b"), 40);
     page.summary.head = [
         "scenario",
         "metric",
@@ -564,12 +573,10 @@ fn compare_page(v: &Value, page: &mut Page) {
             ..Section::default()
         });
     }
-    page.summary_note = format!(
-        "A = {}, B = {}; the same trial seeds for both (common random numbers); a winner \
-         is named only where the paired 95% interval of B − A excludes zero",
-        text(v, "a"),
-        text(v, "b")
-    );
+    page.summary_note = "A and B as in the list above; the same trial seeds for both \
+        (common random numbers); a winner is named only where the paired 95% interval of \
+        B − A excludes zero"
+        .into();
 }
 
 fn availability_page(v: &Value, page: &mut Page) {
@@ -579,9 +586,9 @@ fn availability_page(v: &Value, page: &mut Page) {
         "availability (95% CI)",
         format!(
             "{} ({} … {})",
-            pct(num(v, &["availability", "mean"]), 4),
-            pct(v.pointer("/availability/ci95/0").and_then(Value::as_f64), 4),
-            pct(v.pointer("/availability/ci95/1").and_then(Value::as_f64), 4)
+            pct_avail(num(v, &["availability", "mean"])),
+            pct_avail(v.pointer("/availability/ci95/0").and_then(Value::as_f64)),
+            pct_avail(v.pointer("/availability/ci95/1").and_then(Value::as_f64))
         ),
     );
     if let Some(n) = num(v, &["availability", "nines"]) {
@@ -592,10 +599,10 @@ fn availability_page(v: &Value, page: &mut Page) {
         let lo = r.pointer("/ci95/0").and_then(Value::as_f64);
         let hi = r.pointer("/ci95/1").and_then(Value::as_f64);
         let ci = match (lo, hi) {
-            (Some(_), Some(_)) => format!(" ({} … {})", pct(lo, 4), pct(hi, 4)),
+            (Some(_), Some(_)) => format!(" ({} … {})", pct_avail(lo), pct_avail(hi)),
             _ => String::new(),
         };
-        row("request availability", format!("{}{ci}", pct(mean, 4)));
+        row("request availability", format!("{}{ci}", pct_avail(mean)));
     }
     if let Some(d) = num(v, &["downtime_minutes_per_year", "mean"]) {
         let lo = v
@@ -682,6 +689,14 @@ mod tests {
         assert_eq!(inline_svg(handler, "x"), None);
         let words = "<svg width=\"1\" height=\"1\"><text>pods on node-1</text></svg>";
         assert!(inline_svg(words, "x").is_some());
+    }
+
+    #[test]
+    fn availability_shows_two_digits_of_its_unavailability() {
+        assert_eq!(pct_avail(Some(0.999998)), "99.99980%");
+        assert_eq!(pct_avail(Some(0.95)), "95.00%");
+        assert_eq!(pct_avail(Some(1.0)), "100.000%");
+        assert_eq!(pct_avail(None), "n/a");
     }
 
     #[test]
