@@ -148,3 +148,26 @@ pub fn load_model(path: &std::path::Path) -> Result<resim::model::Model, Failure
 pub fn print_report_path(out: &resim::report::OutputDir) {
     println!("report: {}", out.path("report.html").display());
 }
+
+/// Reads a model file's text, or says why it cannot.
+pub fn read_model_text(path: &std::path::Path) -> Result<String, Failure> {
+    std::fs::read_to_string(path).map_err(|e| {
+        Failure::Input(format!(
+            "{}: cannot read the model file: {e}",
+            path.display()
+        ))
+    })
+}
+
+/// Loads a model with `--set PATH=VALUE` edits applied in order.
+pub fn load_model_with(
+    path: &std::path::Path,
+    sets: &[String],
+) -> Result<resim::model::Model, Failure> {
+    if sets.is_empty() {
+        return load_model(path);
+    }
+    let text = read_model_text(path)?;
+    resim::overrides::apply_sets(&text, &path.display().to_string(), sets)
+        .map_err(|e| Failure::Input(e.to_string()))
+}

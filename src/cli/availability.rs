@@ -9,12 +9,16 @@ use resim::report::OutputDir;
 use resim::report::diagram::Diagram;
 use resim::report::index::RunInfo;
 
-use super::{Failure, load_model, parse_duration_arg};
+use super::{Failure, load_model_with, parse_duration_arg};
 
 #[derive(clap::Args)]
 pub struct Args {
     /// The model file (TOML).
     model: PathBuf,
+    /// Edit the model before running it, e.g. `--set app.replicas=5`
+    /// (repeatable; PATH=VALUE as in `compare`).
+    #[arg(long = "set")]
+    sets: Vec<String>,
     /// Number of trials (the minimum with --precision).
     #[arg(long, default_value_t = 1000)]
     trials: u64,
@@ -57,7 +61,7 @@ fn parse_percent(s: &str) -> Result<f64, String> {
 }
 
 pub fn run(args: &Args) -> Result<(), Failure> {
-    let model = load_model(&args.model)?;
+    let model = load_model_with(&args.model, &args.sets)?;
     if args.horizon == SimTime::ZERO {
         return Err(Failure::Input("--horizon must be longer than zero".into()));
     }

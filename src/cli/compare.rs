@@ -28,9 +28,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         (Some(path), true) => load_model(path)?,
         (None, false) => {
             let origin = args.model_a.display().to_string();
-            let text = std::fs::read_to_string(&args.model_a).map_err(|e| {
-                Failure::Input(format!("{origin}: cannot read the model file: {e}"))
-            })?;
+            let text = super::read_model_text(&args.model_a)?;
             apply_sets(&text, &origin, &args.sets).map_err(|e| Failure::Input(e.to_string()))?
         }
         (Some(_), false) => {
@@ -82,6 +80,17 @@ pub fn run(args: &Args) -> Result<(), Failure> {
             args.drill.seed
         )
     );
+    for c in &comparisons {
+        for (design, slo) in [(&labels.0, &c.slo_a), (&labels.1, &c.slo_b)] {
+            if !slo.is_empty() {
+                print!(
+                    "\nscenario {}, design {design}:\n{}",
+                    c.scenario,
+                    resim::slo::render_text(slo)
+                );
+            }
+        }
+    }
     let info = RunInfo::current("compare", &format!("{} / {}", labels.0, labels.1));
     let written = resim::report::compare::write_results(
         &out,

@@ -8,12 +8,16 @@ use resim::drill::{self, ScenarioSummary};
 use resim::report::diagram::Diagram;
 use resim::report::index::RunInfo;
 
-use super::{DrillArgs, Failure, load_model};
+use super::{DrillArgs, Failure, load_model_with};
 
 #[derive(clap::Args)]
 pub struct Args {
     /// The model file (TOML).
     model: PathBuf,
+    /// Edit the model before running it, e.g. `--set app.replicas=5`
+    /// (repeatable; PATH=VALUE as in `compare`).
+    #[arg(long = "set")]
+    sets: Vec<String>,
     #[command(flatten)]
     drill: DrillArgs,
     /// Print what the on-call's tools show (`kubectl get pods`, `redis-cli
@@ -24,14 +28,9 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> Result<(), Failure> {
-    let model = load_model(&args.model)?;
+    let model = load_model_with(&args.model, &args.sets)?;
     let mut req = args.drill.request(1)?;
     req.snapshots = args.at.clone();
-    if model.traffic.is_none() {
-        return Err(Failure::Input(
-            drill::DrillError::NoTraffic(model.origin.clone()).to_string(),
-        ));
-    }
     let mut selected = Vec::new();
     for name in &args.drill.scenarios {
         match model.scenarios.iter().find(|s| &s.name == name) {
@@ -56,6 +55,11 @@ pub fn run(args: &Args) -> Result<(), Failure> {
             "{}: the model has no [[scenarios]]; add one with a name and a duration",
             model.origin
         )));
+    }
+    if model.traffic.is_none() && selected.iter().any(|s| s.traffic.is_none()) {
+        return Err(Failure::Input(
+            drill::DrillError::NoTraffic(model.origin.clone()).to_string(),
+        ));
     }
     let out = args.drill.output(&format!("run-{}", model.name))?;
     eprintln!(
@@ -83,6 +87,9 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         }
         let s = ScenarioSummary::from_trials(&model, sc, args.drill.bin.as_secs_f64(), &trials);
         print!("{}", resim::report::drill::render_text(&s));
+        if !s.slo.is_empty() {
+            print!("{}", resim::slo::render_text(&s.slo));
+        }
         println!();
         if let Some(late) = args.at.iter().find(|&&t| t > sc.duration) {
             eprintln!(

@@ -18,4 +18,5 @@ mod drill_traffic;
 mod redis_che;
 mod report;
 mod resilient_system;
+mod slo;
 mod util;
