@@ -390,11 +390,17 @@ fn slo_cell(s: &Value) -> Cell {
             "undecided" if tone != "bad" => tone = "unsure",
             _ => {}
         }
-        let measured = o.get("measured").map(value_text).unwrap_or_default();
-        let target = o.get("target").map(value_text).unwrap_or_default();
+        let objective = text(o, "objective");
+        // Availability is a fraction, latencies are seconds.
+        let show = |key: &str| match o.get(key).and_then(Value::as_f64) {
+            Some(x) if objective == "availability" => pct_avail(Some(x)),
+            Some(x) => format!("{} ms", short(x * 1000.0)),
+            None => o.get(key).map(value_text).unwrap_or_default(),
+        };
         lines.push(format!(
-            "{}: {verdict} ({measured} vs {target})",
-            text(o, "objective")
+            "{objective} {verdict}: {} vs {}",
+            show("measured"),
+            show("target")
         ));
     }
     Cell {
@@ -697,6 +703,36 @@ mod tests {
         assert_eq!(pct_avail(Some(0.95)), "95.00%");
         assert_eq!(pct_avail(Some(1.0)), "100.000%");
         assert_eq!(pct_avail(None), "n/a");
+    }
+
+    /// `[slo]` verdicts (written by the drill's summary) show in the summary
+    /// table, coloured by the worst; a summary without them has no column.
+    #[test]
+    fn slo_verdicts_show_in_the_summary() {
+        let dir = std::env::temp_dir().join(format!("resim-page-slo-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let summary = r#"{"model": "m", "seed": 1, "trials": 2, "scenarios": {"s": {
+            "availability": {"mean": 0.9991, "ci95": [0.999, 0.9992]},
+            "latency_ms": {"p99": 40.0}, "worst_success": 0.5, "bin_s": 10,
+            "slo": [
+              {"objective": "availability", "target": 0.999, "measured": 0.9991,
+               "ci95": [0.999, 0.9992], "margin": 0.0001, "verdict": "met"},
+              {"objective": "p99", "target": 0.03, "measured": 0.04,
+               "ci95": [0.039, 0.041], "margin": -0.01, "verdict": "missed"}]}}}"#;
+        fs::write(dir.join("summary.json"), summary).unwrap();
+        let page = Page::read(&dir).unwrap();
+        assert!(page.summary.head.iter().any(|h| h == "SLO"));
+        let slo = &page.summary.rows[0][2];
+        assert_eq!(
+            slo.text,
+            "availability met: 99.910% vs 99.90%; p99 missed: 40 ms vs 30 ms"
+        );
+        assert_eq!(slo.tone, "bad");
+        let without = summary.replace("\"slo\"", "\"not_slo\"");
+        fs::write(dir.join("summary.json"), without).unwrap();
+        let page = Page::read(&dir).unwrap();
+        assert!(!page.summary.head.iter().any(|h| h == "SLO"));
+        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
