@@ -35,7 +35,9 @@ pub struct Args {
     #[arg(long)]
     out: Option<PathBuf>,
     /// Run trials in batches until the 95% interval on unavailability is
-    /// within this relative half-width, e.g. 5%.
+    /// within this relative half-width: 5% or the fraction 0.05. Stops early,
+    /// with the best interval reached, when the outages seen show the target
+    /// cannot be met within --max-trials.
     #[arg(long, value_parser = parse_percent)]
     precision: Option<f64>,
     /// Trial limit with --precision.
@@ -43,20 +45,36 @@ pub struct Args {
     max_trials: u64,
 }
 
+/// A relative precision: `5%` or the fraction `0.05`, both meaning ±5%. A
+/// bare number of 1 or more is refused as ambiguous (`5` could be 5% or 500%).
 fn parse_percent(s: &str) -> Result<f64, String> {
-    let (num, scale) = match s.strip_suffix('%') {
-        Some(n) => (n, 0.01),
-        None => (s, 1.0),
+    let t = s.trim();
+    let (num, percent) = match t.strip_suffix('%') {
+        Some(n) => (n.trim(), true),
+        None => (t, false),
     };
     let v: f64 = num
-        .trim()
         .parse()
-        .map_err(|_| format!("'{s}' is not a percentage such as 5%"))?;
-    let v = v * scale;
+        .ok()
+        .filter(|v: &f64| v.is_finite())
+        .ok_or_else(|| format!("'{s}' is not a precision such as 5% or 0.05"))?;
+    if percent {
+        if v > 0.0 && v < 100.0 {
+            return Ok(v / 100.0);
+        }
+        return Err(format!("'{s}' must be between 0% and 100%, e.g. 5%"));
+    }
     if v > 0.0 && v < 1.0 {
         Ok(v)
+    } else if (1.0..100.0).contains(&v) {
+        Err(format!(
+            "'{s}' is ambiguous: write {v}% (or the fraction {}) for ±{v}%",
+            v / 100.0
+        ))
     } else {
-        Err(format!("'{s}' must be between 0% and 100%"))
+        Err(format!(
+            "'{s}' must be a percentage between 0% and 100% (e.g. 5%) or a fraction between 0 and 1 (e.g. 0.05)"
+        ))
     }
 }
 
@@ -67,6 +85,15 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     }
     if args.trials == 0 {
         return Err(Failure::Input("--trials must be at least 1".into()));
+    }
+    if args.max_trials == 0 {
+        return Err(Failure::Input("--max-trials must be at least 1".into()));
+    }
+    if args.precision.is_some() && args.max_trials < args.trials {
+        return Err(Failure::Input(format!(
+            "--max-trials {} is below --trials {}: with --precision, --trials is the first batch and --max-trials the limit",
+            args.max_trials, args.trials
+        )));
     }
     let stem = format!("availability-{}", model.name);
     let out = OutputDir::prepare(args.out.as_deref(), std::path::Path::new("results"), &stem)

@@ -15,6 +15,7 @@ mod drill_partition;
 mod drill_resilience;
 mod drill_theory;
 mod drill_traffic;
+mod interval_coverage;
 mod redis_che;
 mod report;
 mod resilient_system;
