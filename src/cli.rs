@@ -4,6 +4,7 @@ mod availability;
 mod check;
 mod compare;
 mod run;
+mod sweep;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -35,6 +36,10 @@ enum Command {
     /// Compare two designs on the same scenarios with common random numbers:
     /// per metric, A, B and the paired difference with its 95% interval.
     Compare(compare::Args),
+    /// Run a design over a grid of values (load, replicas, ...) on common
+    /// random numbers: latency, success, goodput and utilisation against
+    /// each, the SLO verdict, the cost; `--find` the knee by bisection.
+    Sweep(sweep::Args),
 }
 
 /// The options every drill-based command shares (`run`, `compare`).
@@ -112,6 +117,7 @@ pub fn main() -> ExitCode {
         Command::Availability(args) => availability::run(&args),
         Command::Run(args) => run::run(&args),
         Command::Compare(args) => compare::run(&args),
+        Command::Sweep(args) => sweep::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
