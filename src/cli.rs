@@ -5,6 +5,7 @@ mod check;
 mod compare;
 mod report;
 mod run;
+mod sweep;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -46,6 +47,10 @@ enum Command {
         /// The output folder of a `run`, `compare` or `availability`.
         dir: PathBuf,
     },
+    /// Run a design over a grid of values (load, replicas, ...) on common
+    /// random numbers: latency, success, goodput and utilisation against
+    /// each, the SLO verdict, the cost; `--find` the knee by bisection.
+    Sweep(sweep::Args),
 }
 
 /// The options every drill-based command shares (`run`, `compare`).
@@ -124,6 +129,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(&args),
         Command::Compare(args) => compare::run(&args),
         Command::Report { dir } => report::run(&dir),
+        Command::Sweep(args) => sweep::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

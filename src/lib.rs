@@ -38,4 +38,5 @@ pub mod report;
 pub mod scenario;
 pub mod slo;
 pub mod stats;
+pub mod sweep;
 pub mod topology;

@@ -20,4 +20,5 @@ mod redis_che;
 mod report;
 mod resilient_system;
 mod slo;
+mod sweep;
 mod util;
