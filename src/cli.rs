@@ -1,9 +1,24 @@
 //! Argument parsing and dispatch for the `resim` binary.
 
+/// `print!` through [`stdout::write`]: never panics on a closed pipe.
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::cli::stdout::write(format_args!($($arg)*)) };
+}
+
+/// `println!` through [`stdout::write`]: never panics on a closed pipe.
+macro_rules! outln {
+    () => { $crate::cli::stdout::write(format_args!("\n")) };
+    ($($arg:tt)*) => {{
+        $crate::cli::stdout::write(format_args!($($arg)*));
+        $crate::cli::stdout::write(format_args!("\n"));
+    }};
+}
+
 mod availability;
 mod check;
 mod compare;
 mod run;
+mod stdout;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -58,9 +73,39 @@ pub struct DrillArgs {
     /// Output folder (default: a new numbered folder under results/).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Refuse a scenario that would simulate more requests than this, all
+    /// trials together (estimated from the peak rate before the run starts).
+    #[arg(long, default_value_t = resim::budget::DEFAULT_MAX_REQUESTS)]
+    pub max_requests: u64,
+    /// Refuse a scenario that would keep more time bins than this in
+    /// memory, all trials together (trials x duration / --bin).
+    #[arg(long, default_value_t = resim::budget::DEFAULT_MAX_BINS)]
+    pub max_bins: u64,
 }
 
 impl DrillArgs {
+    /// Checks each scenario of `model` named in `names` against the budget
+    /// before anything runs.
+    pub fn check_budget<'a>(
+        &self,
+        model: &resim::model::Model,
+        scenarios: impl IntoIterator<Item = &'a resim::scenario::Scenario>,
+    ) -> Result<(), Failure> {
+        let Some(traffic) = &model.traffic else {
+            return Ok(());
+        };
+        let budget = resim::budget::Budget {
+            max_requests: self.max_requests,
+            max_bins: self.max_bins,
+            ..resim::budget::Budget::default()
+        };
+        for sc in scenarios {
+            resim::budget::check_drill(model, traffic, sc, self.trials, self.bin, &budget)
+                .map_err(|e| Failure::Input(format!("{}: {e}", model.origin)))?;
+        }
+        Ok(())
+    }
+
     /// The library's request, after checking the values.
     pub fn request(&self, min_trials: u64) -> Result<resim::drill::DrillRequest, Failure> {
         if self.trials < min_trials {
@@ -113,8 +158,15 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(&args),
         Command::Compare(args) => compare::run(&args),
     };
+    let written = stdout::finish();
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => match written {
+            Some(e) => {
+                eprintln!("error: cannot write to standard output: {e}");
+                ExitCode::from(1)
+            }
+            None => ExitCode::SUCCESS,
+        },
         Err(Failure::Input(msg)) => {
             eprintln!("{msg}");
             eprintln!("error: the model was not run; fix the problems above");

@@ -35,6 +35,11 @@ pub struct Args {
     /// Trial limit with --precision.
     #[arg(long, default_value_t = 1_000_000)]
     max_trials: u64,
+    /// Refuse a run that would process more failure and repair events than
+    /// this, all trials together (estimated from the mean times before the
+    /// run starts).
+    #[arg(long, default_value_t = resim::budget::DEFAULT_MAX_EVENTS)]
+    max_events: u64,
 }
 
 fn parse_percent(s: &str) -> Result<f64, String> {
@@ -62,6 +67,12 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     if args.trials == 0 {
         return Err(Failure::Input("--trials must be at least 1".into()));
     }
+    let budget = resim::budget::Budget {
+        max_events: args.max_events,
+        ..resim::budget::Budget::default()
+    };
+    resim::budget::check_availability(&model, args.trials, args.horizon, &budget)
+        .map_err(|e| Failure::Input(format!("{}: {e}", model.origin)))?;
     let stem = format!("availability-{}", model.name);
     let out = OutputDir::prepare(args.out.as_deref(), std::path::Path::new("results"), &stem)
         .map_err(|e| Failure::Run(e.to_string()))?;
@@ -95,12 +106,12 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     if tty {
         eprintln!();
     }
-    print!("{}", resim::report::availability::render_text(&run));
+    out!("{}", resim::report::availability::render_text(&run));
     let written = resim::report::availability::write_results(&out, &run)
         .map_err(|e| Failure::Run(e.to_string()))?;
-    println!("\nwrote {}", out.root().display());
+    outln!("\nwrote {}", out.root().display());
     for w in written {
-        println!(
+        outln!(
             "  {}",
             w.file_name()
                 .map(|n| n.to_string_lossy().into_owned())

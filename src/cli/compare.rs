@@ -26,7 +26,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         (Some(path), true) => load_model(path)?,
         (None, false) => {
             let origin = args.model_a.display().to_string();
-            let text = std::fs::read_to_string(&args.model_a).map_err(|e| {
+            let text = resim::model::read_text(&args.model_a).map_err(|e| {
                 Failure::Input(format!("{origin}: cannot read the model file: {e}"))
             })?;
             apply_sets(&text, &origin, &args.sets).map_err(|e| Failure::Input(e.to_string()))?
@@ -58,6 +58,10 @@ pub fn run(args: &Args) -> Result<(), Failure> {
             "the two designs share no scenario name".into(),
         ));
     }
+    for design in [&a, &b] {
+        let chosen = design.scenarios.iter().filter(|s| names.contains(&s.name));
+        args.drill.check_budget(design, chosen)?;
+    }
     let out = args.drill.output(&format!("compare-{}", a.name))?;
     let mut comparisons = Vec::new();
     for name in &names {
@@ -70,7 +74,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         comparisons.push(c);
     }
     let labels = (a.origin.clone(), b.origin.clone());
-    print!(
+    out!(
         "{}",
         resim::compare::markdown(
             &labels.0,
@@ -88,7 +92,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         &comparisons,
     )
     .map_err(|e| Failure::Run(e.to_string()))?;
-    println!(
+    outln!(
         "\nwrote {} ({} files: summary.json, comparison.md, charts)",
         out.root().display(),
         written.len()
