@@ -17,6 +17,7 @@ macro_rules! outln {
 mod availability;
 mod check;
 mod compare;
+mod report;
 mod run;
 mod stdout;
 
@@ -41,6 +42,10 @@ enum Command {
     Check {
         /// The model file (TOML).
         model: PathBuf,
+        /// `text` (the default), or the dependency graph alone as Graphviz
+        /// `dot` or a `mermaid` flowchart.
+        #[arg(long, default_value = "text", value_parser = ["text", "dot", "mermaid"])]
+        format: String,
     },
     /// Estimate long-run availability (nines, downtime per year) by Monte Carlo.
     Availability(availability::Args),
@@ -50,6 +55,12 @@ enum Command {
     /// Compare two designs on the same scenarios with common random numbers:
     /// per metric, A, B and the paired difference with its 95% interval.
     Compare(compare::Args),
+    /// Rebuild report.html and report.md of a finished output folder from
+    /// its summary.json and charts.
+    Report {
+        /// The output folder of a `run`, `compare` or `availability`.
+        dir: PathBuf,
+    },
 }
 
 /// The options every drill-based command shares (`run`, `compare`).
@@ -91,15 +102,16 @@ impl DrillArgs {
         model: &resim::model::Model,
         scenarios: impl IntoIterator<Item = &'a resim::scenario::Scenario>,
     ) -> Result<(), Failure> {
-        let Some(traffic) = &model.traffic else {
-            return Ok(());
-        };
         let budget = resim::budget::Budget {
             max_requests: self.max_requests,
             max_bins: self.max_bins,
             ..resim::budget::Budget::default()
         };
         for sc in scenarios {
+            // A scenario's own traffic replaces the model's.
+            let Some(traffic) = sc.traffic.as_ref().or(model.traffic.as_ref()) else {
+                continue;
+            };
             resim::budget::check_drill(model, traffic, sc, self.trials, self.bin, &budget)
                 .map_err(|e| Failure::Input(format!("{}: {e}", model.origin)))?;
         }
@@ -153,10 +165,11 @@ pub fn parse_duration_arg(s: &str) -> Result<SimTime, String> {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Check { model } => check::run(&model),
+        Command::Check { model, format } => check::run(&model, &format),
         Command::Availability(args) => availability::run(&args),
         Command::Run(args) => run::run(&args),
         Command::Compare(args) => compare::run(&args),
+        Command::Report { dir } => report::run(&dir),
     };
     let written = stdout::finish();
     match result {
@@ -182,4 +195,32 @@ pub fn main() -> ExitCode {
 /// Loads a model, turning its problems into an input failure.
 pub fn load_model(path: &std::path::Path) -> Result<resim::model::Model, Failure> {
     resim::model::Model::load(path).map_err(|e| Failure::Input(e.to_string()))
+}
+
+/// The last line of a run: where its report is.
+pub fn print_report_path(out: &resim::report::OutputDir) {
+    outln!("report: {}", out.path("report.html").display());
+}
+
+/// Reads a model file's text, or says why it cannot.
+pub fn read_model_text(path: &std::path::Path) -> Result<String, Failure> {
+    resim::model::read_text(path).map_err(|e| {
+        Failure::Input(format!(
+            "{}: cannot read the model file: {e}",
+            path.display()
+        ))
+    })
+}
+
+/// Loads a model with `--set PATH=VALUE` edits applied in order.
+pub fn load_model_with(
+    path: &std::path::Path,
+    sets: &[String],
+) -> Result<resim::model::Model, Failure> {
+    if sets.is_empty() {
+        return load_model(path);
+    }
+    let text = read_model_text(path)?;
+    resim::overrides::apply_sets(&text, &path.display().to_string(), sets)
+        .map_err(|e| Failure::Input(e.to_string()))
 }

@@ -233,6 +233,10 @@ pub struct Model {
     pub scenarios: Vec<crate::scenario::Scenario>,
     /// The nodes pods are scheduled on (`[cluster]`), if given.
     pub cluster: Option<workload::Cluster>,
+    /// Service-level objectives (`[slo]`), if given.
+    pub slo: Option<crate::slo::Slo>,
+    /// Hourly costs (`[cost]`), if given.
+    pub cost: Option<crate::cost::Cost>,
     /// Defaults resim filled in, in words, for `resim check`.
     pub defaults_applied: Vec<String>,
 }

@@ -24,6 +24,8 @@ pub struct Scenario {
     pub warmup: SimTime,
     /// Faults and actions, sorted by time.
     pub events: Vec<TimedEvent>,
+    /// The scenario's own traffic, when it overrides the model's `[traffic]`.
+    pub traffic: Option<crate::model::Traffic>,
 }
 
 /// One entry of a scenario's timeline.

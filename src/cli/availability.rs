@@ -6,13 +6,19 @@ use std::path::PathBuf;
 use resim::availability::{self, AvailabilityRequest};
 use resim::engine::SimTime;
 use resim::report::OutputDir;
+use resim::report::diagram::Diagram;
+use resim::report::index::RunInfo;
 
-use super::{Failure, load_model, parse_duration_arg};
+use super::{Failure, load_model_with, parse_duration_arg};
 
 #[derive(clap::Args)]
 pub struct Args {
     /// The model file (TOML).
     model: PathBuf,
+    /// Edit the model before running it, e.g. `--set app.replicas=5`
+    /// (repeatable; PATH=VALUE as in `compare`).
+    #[arg(long = "set")]
+    sets: Vec<String>,
     /// Number of trials (the minimum with --precision).
     #[arg(long, default_value_t = 1000)]
     trials: u64,
@@ -60,7 +66,7 @@ fn parse_percent(s: &str) -> Result<f64, String> {
 }
 
 pub fn run(args: &Args) -> Result<(), Failure> {
-    let model = load_model(&args.model)?;
+    let model = load_model_with(&args.model, &args.sets)?;
     if args.horizon == SimTime::ZERO {
         return Err(Failure::Input("--horizon must be longer than zero".into()));
     }
@@ -107,16 +113,14 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         eprintln!();
     }
     out!("{}", resim::report::availability::render_text(&run));
-    let written = resim::report::availability::write_results(&out, &run)
-        .map_err(|e| Failure::Run(e.to_string()))?;
+    let info = RunInfo::current("availability", &args.model.display().to_string());
+    let written =
+        resim::report::availability::write_results(&out, &info, &Diagram::of(&model), &run)
+            .map_err(|e| Failure::Run(e.to_string()))?;
     outln!("\nwrote {}", out.root().display());
     for w in written {
-        outln!(
-            "  {}",
-            w.file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default()
-        );
+        outln!("  {}", w.strip_prefix(out.root()).unwrap_or(&w).display());
     }
+    super::print_report_path(&out);
     Ok(())
 }

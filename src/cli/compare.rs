@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use resim::compare::{apply_sets, compare_scenario};
 use resim::model::Model;
+use resim::report::diagram::Diagram;
+use resim::report::index::RunInfo;
 
 use super::{DrillArgs, Failure, load_model};
 
@@ -26,9 +28,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         (Some(path), true) => load_model(path)?,
         (None, false) => {
             let origin = args.model_a.display().to_string();
-            let text = resim::model::read_text(&args.model_a).map_err(|e| {
-                Failure::Input(format!("{origin}: cannot read the model file: {e}"))
-            })?;
+            let text = super::read_model_text(&args.model_a)?;
             apply_sets(&text, &origin, &args.sets).map_err(|e| Failure::Input(e.to_string()))?
         }
         (Some(_), false) => {
@@ -84,8 +84,22 @@ pub fn run(args: &Args) -> Result<(), Failure> {
             args.drill.seed
         )
     );
+    for c in &comparisons {
+        for (design, slo) in [(&labels.0, &c.slo_a), (&labels.1, &c.slo_b)] {
+            if !slo.is_empty() {
+                out!(
+                    "\nscenario {}, design {design}:\n{}",
+                    c.scenario,
+                    resim::slo::render_text(slo)
+                );
+            }
+        }
+    }
+    let info = RunInfo::current("compare", &format!("{} / {}", labels.0, labels.1));
     let written = resim::report::compare::write_results(
         &out,
+        &info,
+        &Diagram::of(&a),
         (&labels.0, &labels.1),
         args.drill.seed,
         args.drill.trials,
@@ -93,9 +107,10 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     )
     .map_err(|e| Failure::Run(e.to_string()))?;
     outln!(
-        "\nwrote {} ({} files: summary.json, comparison.md, charts)",
+        "\nwrote {} ({} files: summary.json, comparison.md, a folder of charts per scenario)",
         out.root().display(),
         written.len()
     );
+    super::print_report_path(&out);
     Ok(())
 }

@@ -5,13 +5,19 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use resim::drill::{self, ScenarioSummary};
+use resim::report::diagram::Diagram;
+use resim::report::index::RunInfo;
 
-use super::{DrillArgs, Failure, load_model};
+use super::{DrillArgs, Failure, load_model_with};
 
 #[derive(clap::Args)]
 pub struct Args {
     /// The model file (TOML).
     model: PathBuf,
+    /// Edit the model before running it, e.g. `--set app.replicas=5`
+    /// (repeatable; PATH=VALUE as in `compare`).
+    #[arg(long = "set")]
+    sets: Vec<String>,
     #[command(flatten)]
     drill: DrillArgs,
     /// Print what the on-call's tools show (`kubectl get pods`, `redis-cli
@@ -22,14 +28,9 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> Result<(), Failure> {
-    let model = load_model(&args.model)?;
+    let model = load_model_with(&args.model, &args.sets)?;
     let mut req = args.drill.request(1)?;
     req.snapshots = args.at.clone();
-    if model.traffic.is_none() {
-        return Err(Failure::Input(
-            drill::DrillError::NoTraffic(model.origin.clone()).to_string(),
-        ));
-    }
     let mut selected = Vec::new();
     for name in &args.drill.scenarios {
         match model.scenarios.iter().find(|s| &s.name == name) {
@@ -54,6 +55,11 @@ pub fn run(args: &Args) -> Result<(), Failure> {
             "{}: the model has no [[scenarios]]; add one with a name and a duration",
             model.origin
         )));
+    }
+    if model.traffic.is_none() && selected.iter().any(|s| s.traffic.is_none()) {
+        return Err(Failure::Input(
+            drill::DrillError::NoTraffic(model.origin.clone()).to_string(),
+        ));
     }
     args.drill.check_budget(&model, selected.iter().copied())?;
     for sc in &selected {
@@ -87,6 +93,9 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         }
         let s = ScenarioSummary::from_trials(&model, sc, args.drill.bin.as_secs_f64(), &trials);
         out!("{}", resim::report::drill::render_text(&s));
+        if !s.slo.is_empty() {
+            out!("{}", resim::slo::render_text(&s.slo));
+        }
         outln!();
         if let Some(late) = args.at.iter().find(|&&t| t > sc.duration) {
             eprintln!(
@@ -99,8 +108,11 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         }
         summaries.push(s);
     }
+    let info = RunInfo::current("run", &args.model.display().to_string());
     let written = resim::report::drill::write_results(
         &out,
+        &info,
+        &Diagram::of(&model),
         &model.name,
         args.drill.seed,
         args.drill.trials,
@@ -108,9 +120,10 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     )
     .map_err(|e| Failure::Run(e.to_string()))?;
     outln!(
-        "wrote {} ({} files: summary.json, timeseries.csv, charts)",
+        "wrote {} ({} files: summary.json, timeseries.csv, a folder of charts per scenario)",
         out.root().display(),
         written.len()
     );
+    super::print_report_path(&out);
     Ok(())
 }

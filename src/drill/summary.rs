@@ -146,6 +146,9 @@ pub struct ScenarioSummary {
     pub worst_success: f64,
     /// Engine events per trial (mean), a measure of the work done.
     pub events_per_trial: f64,
+    /// The verdict on each objective of the model's `[slo]` (none without one).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub slo: Vec<crate::slo::Judgement>,
     /// Per-bin series.
     #[serde(skip)]
     pub bins: Vec<BinSummary>,
@@ -167,6 +170,9 @@ pub struct ReadingSeries {
     pub def: ReadingDef,
     /// Per bin, the mean and 95% interval across trials.
     pub bins: Vec<Band>,
+    /// Per bin, the largest value any trial had (NaN when none had one):
+    /// a peak that only some trials reach vanishes in the mean.
+    pub max: Vec<f64>,
 }
 
 impl ScenarioSummary {
@@ -277,6 +283,13 @@ impl ScenarioSummary {
             .map(|b| b.success.mean)
             .filter(|x| x.is_finite())
             .fold(1.0, f64::min);
+        let availability = Availability {
+            mean: a.mean,
+            ci95: [a.low, a.high],
+        };
+        let slo = (model.slo.as_ref())
+            .map(|slo| crate::slo::evaluate(slo, &availability, trials))
+            .unwrap_or_default();
         ScenarioSummary {
             name: scenario.name.clone(),
             description: scenario.description.clone(),
@@ -285,10 +298,7 @@ impl ScenarioSummary {
             warmup_s: scenario.warmup.as_secs_f64(),
             bin_s,
             offered_per_trial: trials.iter().map(|t| t.offered() as f64).sum::<f64>() / n,
-            availability: Availability {
-                mean: a.mean,
-                ci95: [a.low, a.high],
-            },
+            availability,
             latency_ms: latency,
             failed_per_trial: Cause::ALL
                 .iter()
@@ -298,6 +308,7 @@ impl ScenarioSummary {
             recovery_s,
             worst_success,
             events_per_trial: trials.iter().map(|t| t.events as f64).sum::<f64>() / n,
+            slo,
             bins,
             components: model.components.iter().map(|c| c.id.clone()).collect(),
             readings: reading_defs(model)
@@ -307,6 +318,15 @@ impl ScenarioSummary {
                     def,
                     bins: (0..nbins)
                         .map(|b| Band::of(trials.iter().map(|t| t.readings[b][r])))
+                        .collect(),
+                    max: (0..nbins)
+                        .map(|b| {
+                            trials
+                                .iter()
+                                .map(|t| t.readings[b][r])
+                                .filter(|x| x.is_finite())
+                                .fold(f64::NAN, f64::max)
+                        })
                         .collect(),
                 })
                 .collect(),

@@ -25,7 +25,14 @@ const TRAFFIC_KEYS: &[&str] = &[
 ];
 const STEP_KEYS: &[&str] = &["at", "rate", "ramp"];
 const DAILY_KEYS: &[&str] = &["trough", "peak", "peak_at"];
-const SCENARIO_KEYS: &[&str] = &["name", "description", "duration", "warmup", "events"];
+const SCENARIO_KEYS: &[&str] = &[
+    "name",
+    "description",
+    "duration",
+    "warmup",
+    "events",
+    "traffic",
+];
 const EVENT_KEYS: &[&str] = &[
     "at",
     "fault",
@@ -72,33 +79,53 @@ fn probability(tr: &mut TableReader, key: &str, diags: &mut Diagnostics) -> Opti
     Some(p)
 }
 
+/// Reads `[traffic]`, or a scenario's own `traffic` over the model's
+/// (`base`): a key it leaves out keeps the base's value, and the base's
+/// profile is kept unless the scenario gives a rate or a profile of its own.
 pub(super) fn read_traffic(
     mut tr: TableReader,
     origin: &str,
+    base: Option<&Traffic>,
     defaults: &mut Vec<String>,
     diags: &mut Diagnostics,
 ) -> Option<Traffic> {
     let tr_span = tr.span_of("rate");
-    let rate = tr.rate("rate", diags);
-    if rate.is_none() && !tr.has("rate") {
-        tr.missing("rate", diags, "\"200/s\"");
-    }
-    let read_ratio = if tr.has("read_ratio") {
-        probability(&mut tr, "read_ratio", diags).map(|p| p.value)
-    } else {
-        defaults.push("traffic: read_ratio = 0.9 (90% reads)".into());
-        Some(0.9)
+    let rate = match (tr.rate("rate", diags), base) {
+        (Some(r), _) => Some(r.value),
+        (None, Some(b)) if !tr.has("rate") => Some(b.rate),
+        (None, _) => {
+            if !tr.has("rate") {
+                tr.missing("rate", diags, "\"200/s\"");
+            }
+            None
+        }
     };
-    let timeout = match tr.duration("timeout", diags) {
-        Some(t) => Some(t.value),
-        None if tr.has("timeout") => None,
+    let read_ratio = match base {
+        _ if tr.has("read_ratio") => probability(&mut tr, "read_ratio", diags).map(|p| p.value),
+        Some(b) => Some(b.read_ratio),
         None => {
+            defaults.push("traffic: read_ratio = 0.9 (90% reads)".into());
+            Some(0.9)
+        }
+    };
+    let timeout = match (tr.duration("timeout", diags), base) {
+        (Some(t), _) => Some(t.value),
+        (None, _) if tr.has("timeout") => None,
+        (None, Some(b)) => Some(b.timeout),
+        (None, None) => {
             defaults.push("traffic: timeout = 30s (the client's limit on a whole request)".into());
             Some(SimTime(30 * SimTime::SECOND.0))
         }
     };
-    let base_rate = rate.as_ref().map_or(0.0, |r| r.value);
-    let mut profile = None;
+    let base_rate = rate.unwrap_or(0.0);
+    let own_shape = ["rate", "profile", "profile_csv", "daily"]
+        .iter()
+        .any(|k| tr.has(k));
+    let mut profile = if own_shape {
+        None
+    } else {
+        base.and_then(|b| b.profile.clone())
+    };
     if let Some(steps) = tr.array("profile", diags) {
         profile = read_steps(&steps, base_rate, diags);
     }
@@ -133,23 +160,22 @@ pub(super) fn read_traffic(
             "[traffic] takes one of 'profile', 'profile_csv' or 'daily'",
         );
     }
-    if let Some(r) = &rate
-        && r.value == 0.0
-        && n_profiles == 0
-    {
-        diags.error_hint(
-            r.span.clone(),
-            "'traffic.rate' is zero and no profile raises it: a drill would send no requests",
-            Some("give a rate such as \"200/s\", or a profile".into()),
-        );
-    }
+    let path = tr.path.clone();
     tr.finish(TRAFFIC_KEYS, diags);
     let traffic = Traffic {
-        rate: rate?.value,
+        rate: rate?,
         read_ratio: read_ratio?,
         timeout: timeout?,
         profile,
     };
+    if traffic.peak_rate() == 0.0 {
+        diags.error_hint(
+            tr_span,
+            format!("'{path}' sends no requests: its rate is zero and no profile raises it"),
+            Some("give a rate such as \"200/s\", or a profile".into()),
+        );
+        return None;
+    }
     if traffic.peak_rate() > MAX_RATE {
         diags.error_hint(
             tr_span,
@@ -435,10 +461,10 @@ fn lb_table<'a, 'i>(
 pub(super) fn read_scenarios(
     value: &Spanned<DeValue>,
     names: &Names,
-    components: &[Component],
-    groups: &[Group],
+    model: &super::Model,
     diags: &mut Diagnostics,
 ) -> Vec<Scenario> {
+    let (components, groups) = (&model.components[..], &model.groups[..]);
     let items: Vec<&Spanned<DeValue>> = match value.get_ref() {
         DeValue::Array(a) => a.iter().collect(),
         other => {
@@ -489,6 +515,18 @@ pub(super) fn read_scenarios(
         let warmup = tr
             .duration("warmup", diags)
             .map_or(SimTime::MINUTE, |w| w.value);
+        // The scenario's own traffic (a spike, a daily peak) over the model's.
+        let traffic = tr.table("traffic", diags).and_then(|mut t| {
+            t.path = format!("{}.traffic", tr.path);
+            let mut ignored = Vec::new();
+            read_traffic(
+                t,
+                &model.origin,
+                model.traffic.as_ref(),
+                &mut ignored,
+                diags,
+            )
+        });
         let mut events = Vec::new();
         if let Some(list) = tr.array("events", diags) {
             for (j, ev) in list.into_iter().enumerate() {
@@ -518,6 +556,7 @@ pub(super) fn read_scenarios(
                 duration: duration.value,
                 warmup,
                 events,
+                traffic,
             });
         }
     }

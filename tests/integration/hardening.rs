@@ -289,7 +289,7 @@ fn a_full_disk_on_stdout_is_an_error_not_a_panic() {
 #[test]
 fn silent_mistakes_in_drills_are_reported() {
     let no_traffic = BASE.replace("rate = \"50/s\"", "rate = 0");
-    refused("rate-0", &no_traffic, 12, "would send no requests", &[]);
+    refused("rate-0", &no_traffic, 12, "sends no requests", &[]);
     // A fault set to end long after its scenario: said, on check and run.
     let late = BASE.replace("duration = \"20s\"", "duration = \"2h\"");
     let (code, stdout, stderr) = on_model("fault-after-end", &late, &["check"]);

@@ -18,4 +18,5 @@ mod drill_traffic;
 mod hardening;
 mod redis_che;
 mod resilient_system;
+mod slo;
 mod util;
