@@ -18,7 +18,9 @@ use super::plot::{LineChart, Series};
 pub struct RunInfo {
     /// `run`, `compare` or `availability`.
     pub mode: String,
-    /// The command line as typed (arguments joined by spaces).
+    /// The command line as typed (arguments joined by spaces), less the
+    /// options that cannot change a result (`--threads`, `--out`), so the
+    /// same seed writes the same bytes at any thread count or folder.
     pub command: String,
     /// The model file(s).
     pub model_file: String,
@@ -29,9 +31,9 @@ pub struct RunInfo {
 impl RunInfo {
     /// The info of this process's run in `mode` on `model_file`.
     pub fn current(mode: &str, model_file: &str) -> RunInfo {
-        let args: Vec<String> = std::env::args().collect();
+        let args: Vec<String> = std::env::args().skip(1).collect();
         let mut command = vec!["resim".to_string()];
-        command.extend(args.into_iter().skip(1).map(|a| shell_word(&a)));
+        command.extend(result_args(&args).map(|a| shell_word(a)));
         RunInfo {
             mode: mode.to_string(),
             command: command.join(" "),
@@ -39,6 +41,23 @@ impl RunInfo {
             resim_version: env!("CARGO_PKG_VERSION").to_string(),
         }
     }
+}
+
+/// The arguments that can change a result: all but `--threads` and `--out`
+/// (given as `--out DIR` or `--out=DIR`).
+fn result_args(args: &[String]) -> impl Iterator<Item = &String> {
+    const NO_RESULT: [&str; 2] = ["--threads", "--out"];
+    let mut skip_value = false;
+    args.iter().filter(move |a| {
+        if std::mem::take(&mut skip_value) {
+            return false;
+        }
+        if NO_RESULT.contains(&a.as_str()) {
+            skip_value = true;
+            return false;
+        }
+        !NO_RESULT.iter().any(|o| a.starts_with(&format!("{o}=")))
+    })
 }
 
 /// `a` quoted for a POSIX shell when it holds anything but plain characters.
@@ -233,6 +252,15 @@ mod tests {
         };
         assert!(idx.file(&moving, "s/x", true));
         assert_eq!(idx.key.len(), 1);
+    }
+
+    #[test]
+    fn the_recorded_command_leaves_out_threads_and_out() {
+        let args: Vec<String> = ["run", "m.toml", "--threads", "2", "--out=o", "--seed", "7"]
+            .map(String::from)
+            .into();
+        let kept: Vec<&String> = result_args(&args).collect();
+        assert_eq!(kept, ["run", "m.toml", "--seed", "7"]);
     }
 
     #[test]
