@@ -16,6 +16,7 @@ mod drill_resilience;
 mod drill_theory;
 mod drill_traffic;
 mod interval_coverage;
+mod hardening;
 mod redis_che;
 mod report;
 mod resilient_system;
