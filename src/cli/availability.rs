@@ -43,6 +43,11 @@ pub struct Args {
     /// Trial limit with --precision.
     #[arg(long, default_value_t = 1_000_000)]
     max_trials: u64,
+    /// Refuse a run that would process more failure and repair events than
+    /// this, all trials together (estimated from the mean times before the
+    /// run starts).
+    #[arg(long, default_value_t = resim::budget::DEFAULT_MAX_EVENTS)]
+    max_events: u64,
 }
 
 /// A relative precision: `5%` or the fraction `0.05`, both meaning ±5%. A
@@ -95,6 +100,12 @@ pub fn run(args: &Args) -> Result<(), Failure> {
             args.max_trials, args.trials
         )));
     }
+    let budget = resim::budget::Budget {
+        max_events: args.max_events,
+        ..resim::budget::Budget::default()
+    };
+    resim::budget::check_availability(&model, args.trials, args.horizon, &budget)
+        .map_err(|e| Failure::Input(format!("{}: {e}", model.origin)))?;
     let stem = format!("availability-{}", model.name);
     let out = OutputDir::prepare(args.out.as_deref(), std::path::Path::new("results"), &stem)
         .map_err(|e| Failure::Run(e.to_string()))?;
@@ -128,14 +139,14 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     if tty {
         eprintln!();
     }
-    print!("{}", resim::report::availability::render_text(&run));
+    out!("{}", resim::report::availability::render_text(&run));
     let info = RunInfo::current("availability", &args.model.display().to_string());
     let written =
         resim::report::availability::write_results(&out, &info, &Diagram::of(&model), &run)
             .map_err(|e| Failure::Run(e.to_string()))?;
-    println!("\nwrote {}", out.root().display());
+    outln!("\nwrote {}", out.root().display());
     for w in written {
-        println!("  {}", w.strip_prefix(out.root()).unwrap_or(&w).display());
+        outln!("  {}", w.strip_prefix(out.root()).unwrap_or(&w).display());
     }
     super::print_report_path(&out);
     Ok(())

