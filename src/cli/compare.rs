@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use resim::compare::{apply_sets, compare_scenario};
 use resim::model::Model;
+use resim::report::diagram::Diagram;
+use resim::report::index::RunInfo;
 
 use super::{DrillArgs, Failure, load_model};
 
@@ -79,7 +81,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         )
     );
     for c in &comparisons {
-        for (design, slo) in [("A", &c.slo_a), ("B", &c.slo_b)] {
+        for (design, slo) in [(&labels.0, &c.slo_a), (&labels.1, &c.slo_b)] {
             if !slo.is_empty() {
                 print!(
                     "\nscenario {}, design {design}:\n{}",
@@ -89,8 +91,11 @@ pub fn run(args: &Args) -> Result<(), Failure> {
             }
         }
     }
+    let info = RunInfo::current("compare", &format!("{} / {}", labels.0, labels.1));
     let written = resim::report::compare::write_results(
         &out,
+        &info,
+        &Diagram::of(&a),
         (&labels.0, &labels.1),
         args.drill.seed,
         args.drill.trials,
@@ -98,9 +103,10 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     )
     .map_err(|e| Failure::Run(e.to_string()))?;
     println!(
-        "\nwrote {} ({} files: summary.json, comparison.md, charts)",
+        "\nwrote {} ({} files: summary.json, comparison.md, a folder of charts per scenario)",
         out.root().display(),
         written.len()
     );
+    super::print_report_path(&out);
     Ok(())
 }

@@ -312,7 +312,10 @@ fn band_series(
 
 /// A labelled horizontal line across the x range: an SLO target.
 fn target_line(label: String, x: (f64, f64), y: f64) -> Series {
-    Series::new(label, vec![(x.0, y), (x.1, y)])
+    Series {
+        dashed: true,
+        ..Series::new(label, vec![(x.0, y), (x.1, y)])
+    }
 }
 
 fn charts(out: &OutputDir, s: &SweepOutput) -> Result<Vec<PathBuf>, PlotError> {

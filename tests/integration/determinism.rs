@@ -149,7 +149,7 @@ fn incident_models_are_identical_at_1_and_2_threads() {
             &[
                 "summary.json",
                 "timeseries.csv",
-                &format!("{scenario}-snapshots.txt"),
+                &format!("{scenario}/snapshots.txt"),
             ],
             &format!(
                 "rerun `resim run models/{model}.toml --trials 2 --scenario {scenario} --at {at} --seed 7 --threads 2`"
