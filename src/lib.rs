@@ -22,6 +22,7 @@
 pub mod analytic;
 pub mod availability;
 pub mod behaviours;
+pub mod budget;
 pub mod cause;
 pub mod compare;
 pub mod cost;
@@ -38,4 +39,5 @@ pub mod report;
 pub mod scenario;
 pub mod slo;
 pub mod stats;
+pub mod sweep;
 pub mod topology;

@@ -36,8 +36,10 @@ const SECTIONS: &[&str] = &[
 pub enum SetError {
     /// The model file itself has problems (before any edit).
     Model(ModelError),
-    /// One `--set` argument is wrong.
+    /// One `--set` (or `--vary`, `--find`) argument is wrong.
     Arg {
+        /// The option, `--set`.
+        flag: &'static str,
         /// The argument as given, `PATH=VALUE`.
         arg: String,
         /// What is wrong with it (lowercase, no trailing period).
@@ -49,7 +51,7 @@ impl fmt::Display for SetError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SetError::Model(e) => write!(f, "{e}"),
-            SetError::Arg { arg, message } => write!(f, "--set '{arg}': {message}"),
+            SetError::Arg { flag, arg, message } => write!(f, "{flag} '{arg}': {message}"),
         }
     }
 }
@@ -71,6 +73,7 @@ impl Override {
     /// Parses `PATH=VALUE`.
     pub fn parse(arg: &str) -> Result<Override, SetError> {
         let bad = |message: &str| SetError::Arg {
+            flag: "--set",
             arg: arg.to_string(),
             message: message.to_string(),
         };
@@ -149,6 +152,7 @@ pub fn apply(text: &str, origin: &str, edits: &[Override]) -> Result<Model, SetE
         .map_err(|e| SetError::Model(ModelError::whole_file(origin, e.to_string())))?;
     for (i, edit) in edits.iter().enumerate() {
         let bad = |message: String| SetError::Arg {
+            flag: "--set",
             arg: edit.arg.clone(),
             message,
         };

@@ -19,3 +19,4 @@ pub mod diagram;
 pub mod drill;
 pub mod index;
 pub mod page;
+pub mod sweep;

@@ -119,10 +119,32 @@ impl Judgement {
     /// budget (1 − target) for availability, over the target for latency.
     /// Comparable across objectives; below zero means the objective is missed.
     pub fn relative_margin(&self) -> f64 {
+        self.margin * self.margin_scale()
+    }
+
+    /// The 95% interval of the relative margin.
+    pub fn relative_margin_ci95(&self) -> [f64; 2] {
+        let s = self.margin_scale();
         if self.objective == "availability" {
-            self.margin / (1.0 - self.target).max(1e-12)
+            [
+                (self.ci95[0] - self.target) * s,
+                (self.ci95[1] - self.target) * s,
+            ]
         } else {
-            self.margin / self.target
+            [
+                (self.target - self.ci95[1]) * s,
+                (self.target - self.ci95[0]) * s,
+            ]
+        }
+    }
+
+    /// The room the target leaves: 1 / (1 − target) for availability,
+    /// 1 / target for latency.
+    fn margin_scale(&self) -> f64 {
+        if self.objective == "availability" {
+            1.0 / (1.0 - self.target).max(1e-12)
+        } else {
+            1.0 / self.target
         }
     }
 

@@ -455,11 +455,18 @@ pub fn render_text(s: &ScenarioSummary) -> String {
         s.worst_success * 100.0
     );
     let l = &s.latency_ms;
-    let _ = writeln!(
-        t,
-        "  latency       p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms",
-        l.p50, l.p90, l.p99, l.p999
-    );
+    if l.p50.is_nan() {
+        let _ = writeln!(
+            t,
+            "  latency       none: no request succeeded in the window"
+        );
+    } else {
+        let _ = writeln!(
+            t,
+            "  latency       p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms",
+            l.p50, l.p90, l.p99, l.p999
+        );
+    }
     let failed: Vec<String> = s
         .failed_per_trial
         .iter()

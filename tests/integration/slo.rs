@@ -132,7 +132,7 @@ fn an_slo_that_cannot_be_measured_is_located() {
 fn every_command_takes_set_and_names_the_bad_argument() {
     let dir = scratch("slo_set_cli");
     std::fs::write(dir.join("m.toml"), format!("{QUEUE}{SCENARIOS}")).expect("write");
-    for cmd in ["run", "availability"] {
+    for cmd in ["run", "availability", "sweep"] {
         let mut args = vec![cmd, "m.toml", "--set", "nope.workers=5:75:2"];
         if cmd == "sweep" {
             args.extend(["--vary", "traffic.rate=10,20"]);
