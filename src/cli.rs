@@ -19,8 +19,8 @@ mod check;
 mod compare;
 mod report;
 mod run;
-mod sweep;
 mod stdout;
+mod sweep;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
