@@ -139,6 +139,9 @@ pub struct BinSummary {
     pub failed: [f64; CAUSES],
     /// Per component: mean busy workers, queued requests, utilisation, instances up.
     pub gauges: Vec<[f64; 4]>,
+    /// Per component: its busiest instance's utilisation, the largest
+    /// across trials.
+    pub peak_max: Vec<f64>,
 }
 
 /// Everything reported for one scenario.
@@ -253,7 +256,16 @@ impl ScenarioSummary {
                         ]
                     })
                     .collect();
+                let peak_max = (0..ncomp)
+                    .map(|c| {
+                        trials
+                            .iter()
+                            .map(|t| t.gauges[c][b].peak)
+                            .fold(0.0, f64::max)
+                    })
+                    .collect();
                 BinSummary {
+                    peak_max,
                     t_s: b as f64 * bin_s,
                     offered: stats().map(|s| s.offered as f64).sum::<f64>() / n,
                     succeeded: stats().map(|s| s.succeeded as f64).sum::<f64>() / n,
