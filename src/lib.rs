@@ -22,6 +22,7 @@
 pub mod analytic;
 pub mod availability;
 pub mod behaviours;
+pub mod budget;
 pub mod cause;
 pub mod compare;
 pub mod cost;

@@ -58,6 +58,10 @@ pub fn run(args: &Args) -> Result<(), Failure> {
             "the two designs share no scenario name".into(),
         ));
     }
+    for design in [&a, &b] {
+        let chosen = design.scenarios.iter().filter(|s| names.contains(&s.name));
+        args.drill.check_budget(design, chosen)?;
+    }
     let out = args.drill.output(&format!("compare-{}", a.name))?;
     let mut comparisons = Vec::new();
     for name in &names {
@@ -70,7 +74,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         comparisons.push(c);
     }
     let labels = (a.origin.clone(), b.origin.clone());
-    print!(
+    out!(
         "{}",
         resim::compare::markdown(
             &labels.0,
@@ -83,7 +87,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     for c in &comparisons {
         for (design, slo) in [(&labels.0, &c.slo_a), (&labels.1, &c.slo_b)] {
             if !slo.is_empty() {
-                print!(
+                out!(
                     "\nscenario {}, design {design}:\n{}",
                     c.scenario,
                     resim::slo::render_text(slo)
@@ -102,7 +106,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         &comparisons,
     )
     .map_err(|e| Failure::Run(e.to_string()))?;
-    println!(
+    outln!(
         "\nwrote {} ({} files: summary.json, comparison.md, a folder of charts per scenario)",
         out.root().display(),
         written.len()

@@ -61,6 +61,12 @@ pub fn run(args: &Args) -> Result<(), Failure> {
             drill::DrillError::NoTraffic(model.origin.clone()).to_string(),
         ));
     }
+    args.drill.check_budget(&model, selected.iter().copied())?;
+    for sc in &selected {
+        for w in resim::model::Model::scenario_warnings(sc) {
+            eprintln!("resim run: warning: {w}");
+        }
+    }
     let out = args.drill.output(&format!("run-{}", model.name))?;
     eprintln!(
         "resim run: {} ({}), seed {}, {} trials per scenario, {} bins",
@@ -86,11 +92,11 @@ pub fn run(args: &Args) -> Result<(), Failure> {
             eprintln!();
         }
         let s = ScenarioSummary::from_trials(&model, sc, args.drill.bin.as_secs_f64(), &trials);
-        print!("{}", resim::report::drill::render_text(&s));
+        out!("{}", resim::report::drill::render_text(&s));
         if !s.slo.is_empty() {
-            print!("{}", resim::slo::render_text(&s.slo));
+            out!("{}", resim::slo::render_text(&s.slo));
         }
-        println!();
+        outln!();
         if let Some(late) = args.at.iter().find(|&&t| t > sc.duration) {
             eprintln!(
                 "resim run: note: --at {late} is after the end of scenario '{}' ({}); its snapshot shows the drained system",
@@ -98,7 +104,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
             );
         }
         for snap in &s.snapshots {
-            println!("{}", snap.text);
+            outln!("{}", snap.text);
         }
         summaries.push(s);
     }
@@ -113,7 +119,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         &summaries,
     )
     .map_err(|e| Failure::Run(e.to_string()))?;
-    println!(
+    outln!(
         "wrote {} ({} files: summary.json, timeseries.csv, a folder of charts per scenario)",
         out.root().display(),
         written.len()

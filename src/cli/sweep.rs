@@ -127,9 +127,9 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         points: &results,
         findings: &findings,
     };
-    print!("{}", render_text(&output));
+    out!("{}", render_text(&output));
     let written = write_results(&out, &output).map_err(|e| Failure::Run(e.to_string()))?;
-    println!(
+    outln!(
         "\nwrote {} ({} files: summary.json, sweep.csv, charts)",
         out.root().display(),
         written.len()

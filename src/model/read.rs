@@ -319,7 +319,23 @@ pub(super) fn read_dist(tr: &mut TableReader, key: &str, diags: &mut Diagnostics
 
 /// `failure` and `repair` together: both or neither.
 fn read_reliability(tr: &mut TableReader, diags: &mut Diagnostics) -> Option<Reliability> {
-    let failure = read_dist(tr, "failure", diags);
+    let failure = read_dist(tr, "failure", diags).filter(|d| {
+        // A time to failure of zero would fail the component again the
+        // instant it is repaired, forever: down all the time, and no end.
+        let never_zero = d.mean_secs() > 0.0;
+        if !never_zero {
+            diags.error_hint(
+                tr.span_of("failure"),
+                format!(
+                    "'{}.failure' is {}: a time to failure must be longer than zero",
+                    tr.path,
+                    d.describe()
+                ),
+                Some("give the mean time between failures, e.g. mean = \"90d\"".into()),
+            );
+        }
+        never_zero
+    });
     let repair = read_dist(tr, "repair", diags);
     match (tr.has("failure"), tr.has("repair")) {
         (true, false) => {
@@ -403,6 +419,10 @@ fn read_component(
         }
     };
 
+    let n_known = match &instances {
+        Some(i) => i.value > 0,
+        None => !tr.has("instances"),
+    };
     let min_up = tr.u32("min_up", diags);
     let k = match &min_up {
         Some(m) if kind == ComponentKind::Database => {
@@ -420,7 +440,9 @@ fn read_component(
             );
             1
         }
-        Some(m) if m.value > n => {
+        // With a bad instance count, n is a stand-in: comparing with it
+        // would only add a second, misleading problem.
+        Some(m) if m.value > n && n_known => {
             diags.error_hint(
                 m.span.clone(),
                 format!(

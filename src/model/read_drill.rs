@@ -54,6 +54,14 @@ const EVENT_KEYS: &[&str] = &[
     "mode",
 ];
 
+/// The largest `slow` factor: a million times the service time is already
+/// no answer at all (5 ms becomes 83 minutes); `hold` says that directly.
+const MAX_SLOW_FACTOR: f64 = 1e6;
+
+/// The highest arrival rate a drill can represent \[req/s\]: one request per
+/// nanosecond of simulated time.
+const MAX_RATE: f64 = 1e9;
+
 /// Reads a probability in [0, 1], reporting values outside it.
 fn probability(tr: &mut TableReader, key: &str, diags: &mut Diagnostics) -> Option<Located<f64>> {
     let p = tr.f64(key, diags)?;
@@ -81,6 +89,7 @@ pub(super) fn read_traffic(
     defaults: &mut Vec<String>,
     diags: &mut Diagnostics,
 ) -> Option<Traffic> {
+    let tr_span = tr.span_of("rate");
     let rate = match (tr.rate("rate", diags), base) {
         (Some(r), _) => Some(r.value),
         (None, Some(b)) if !tr.has("rate") => Some(b.rate),
@@ -151,13 +160,35 @@ pub(super) fn read_traffic(
             "[traffic] takes one of 'profile', 'profile_csv' or 'daily'",
         );
     }
+    let path = tr.path.clone();
     tr.finish(TRAFFIC_KEYS, diags);
-    Some(Traffic {
+    let traffic = Traffic {
         rate: rate?,
         read_ratio: read_ratio?,
         timeout: timeout?,
         profile,
-    })
+    };
+    if traffic.peak_rate() == 0.0 {
+        diags.error_hint(
+            tr_span,
+            format!("'{path}' sends no requests: its rate is zero and no profile raises it"),
+            Some("give a rate such as \"200/s\", or a profile".into()),
+        );
+        return None;
+    }
+    if traffic.peak_rate() > MAX_RATE {
+        diags.error_hint(
+            tr_span,
+            format!(
+                "[traffic] reaches {:e} requests per second; above {MAX_RATE:e} (one a \
+                 nanosecond, the clock's resolution) arrivals cannot be told apart",
+                traffic.peak_rate()
+            ),
+            Some("scale the system down: model a share of the traffic on fewer instances".into()),
+        );
+        return None;
+    }
+    Some(traffic)
 }
 
 /// `profile = [{ at = "5m", rate = "400/s", ramp = "1m" }, ...]`: steps, or
@@ -218,7 +249,7 @@ fn read_profile_csv(
         .parent()
         .unwrap_or(std::path::Path::new("."));
     let full = base.join(&path.value);
-    let text = match std::fs::read_to_string(&full) {
+    let text = match super::read_text(&full) {
         Ok(t) => t,
         Err(e) => {
             diags.error(
@@ -597,7 +628,10 @@ fn read_event(
         (Some(f), Some(_)) => {
             diags.error(
                 f.span,
-                format!("'{}' has both 'fault' and 'action'; give one", et.path),
+                format!(
+                    "'{}': 'fault' and 'action' are mutually exclusive; give one",
+                    et.path
+                ),
             );
             None
         }
@@ -685,11 +719,15 @@ fn read_fault(
         "slow" => {
             let f = et.f64("factor", diags);
             match f {
-                Some(f) if f.value > 0.0 && f.value.is_finite() => Fault::Slow(f.value),
+                Some(f) if f.value > 0.0 && f.value <= MAX_SLOW_FACTOR => Fault::Slow(f.value),
                 Some(f) => {
-                    diags.error(
+                    diags.error_hint(
                         f.span,
-                        format!("'{}.factor' must be a positive number", et.path),
+                        format!(
+                            "'{}.factor' must be a positive number up to {MAX_SLOW_FACTOR}, found {:?}",
+                            et.path, f.value
+                        ),
+                        Some("for an instance that stops answering, use fault = \"hold\"".into()),
                     );
                     return None;
                 }
