@@ -2,6 +2,7 @@
 //! horizon (a year by default), summarised with confidence intervals.
 
 pub mod summary;
+pub mod timeline;
 pub mod trial;
 
 pub use summary::AvailabilitySummary;

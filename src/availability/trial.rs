@@ -48,9 +48,13 @@ pub struct TrialOutcome {
     pub down_in_cell: Vec<f64>,
 }
 
-#[derive(Clone, Copy, Debug)]
-enum Entity {
+/// Something that fails and is repaired: a flat instance (components'
+/// instances in file order) or a common-cause group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Entity {
+    /// The flat index of a component's instance.
     Instance(u32),
+    /// A group's index.
     Group(u32),
 }
 
@@ -93,6 +97,19 @@ struct State {
     own_ok: Vec<bool>,
     functional: Vec<bool>,
     blame: Vec<usize>,
+    /// Every failure and repair, when the caller wants the timeline.
+    trace: Option<Vec<Transition>>,
+}
+
+/// One failure (`up == false`) or repair of an entity.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Transition {
+    /// When.
+    pub at: SimTime,
+    /// What failed or came back.
+    pub entity: Entity,
+    /// Whether it came back up.
+    pub up: bool,
 }
 
 impl<'m> AvailabilitySim<'m> {
@@ -165,6 +182,36 @@ impl<'m> AvailabilitySim<'m> {
 
     /// Runs one trial with the given seed.
     pub fn run_trial(&self, trial: u64, seed: u64) -> TrialOutcome {
+        self.run(trial, seed, false).0
+    }
+
+    /// Runs one trial and also returns its failures and repairs in time order.
+    pub fn run_trial_traced(&self, trial: u64, seed: u64) -> (TrialOutcome, Vec<Transition>) {
+        let (out, trace) = self.run(trial, seed, true);
+        (out, trace.unwrap_or_default())
+    }
+
+    /// The simulated time of each trial.
+    pub fn horizon(&self) -> SimTime {
+        self.config.horizon
+    }
+
+    /// The model.
+    pub fn model(&self) -> &'m Model {
+        self.model
+    }
+
+    /// The component of each flat instance, and its index within it.
+    pub fn instances(&self) -> &[(usize, u32)] {
+        &self.instances
+    }
+
+    /// The groups each flat instance sits in (its own and all containing it).
+    pub fn instance_groups(&self) -> &[Vec<usize>] {
+        &self.instance_groups
+    }
+
+    fn run(&self, trial: u64, seed: u64, traced: bool) -> (TrialOutcome, Option<Vec<Transition>>) {
         let m = self.model;
         let n_causes = m.components.len() + m.groups.len();
         let mut st = State {
@@ -214,6 +261,7 @@ impl<'m> AvailabilitySim<'m> {
             own_ok: vec![true; m.components.len()],
             functional: vec![true; m.components.len()],
             blame: Vec::with_capacity(n_causes),
+            trace: traced.then(Vec::new),
         };
         let mut queue = EventQueue::new();
         let horizon = self.config.horizon;
@@ -272,12 +320,19 @@ impl<'m> AvailabilitySim<'m> {
                 out.outages += 1;
             }
         }
-        out
+        (out, st.trace)
     }
 
     fn handle(&self, st: &mut State, queue: &mut EventQueue<Event>, now: SimTime, ev: Event) {
         match ev {
             Event::Fail(e) => {
+                if let Some(t) = &mut st.trace {
+                    t.push(Transition {
+                        at: now,
+                        entity: e,
+                        up: false,
+                    });
+                }
                 match e {
                     Entity::Instance(i) => st.inst_up[i as usize] = false,
                     Entity::Group(g) => st.group_up[g as usize] = false,
@@ -294,6 +349,13 @@ impl<'m> AvailabilitySim<'m> {
                 }
             }
             Event::RepairDone(e) => {
+                if let Some(t) = &mut st.trace {
+                    t.push(Transition {
+                        at: now,
+                        entity: e,
+                        up: true,
+                    });
+                }
                 match e {
                     Entity::Instance(i) => st.inst_up[i as usize] = true,
                     Entity::Group(g) => st.group_up[g as usize] = true,

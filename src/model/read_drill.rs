@@ -25,7 +25,14 @@ const TRAFFIC_KEYS: &[&str] = &[
 ];
 const STEP_KEYS: &[&str] = &["at", "rate", "ramp"];
 const DAILY_KEYS: &[&str] = &["trough", "peak", "peak_at"];
-const SCENARIO_KEYS: &[&str] = &["name", "description", "duration", "warmup", "events"];
+const SCENARIO_KEYS: &[&str] = &[
+    "name",
+    "description",
+    "duration",
+    "warmup",
+    "events",
+    "random_failures",
+];
 const EVENT_KEYS: &[&str] = &[
     "at",
     "fault",
@@ -457,6 +464,7 @@ pub(super) fn read_scenarios(
         let warmup = tr
             .duration("warmup", diags)
             .map_or(SimTime::MINUTE, |w| w.value);
+        let random_failures = read_random_failures(&mut tr, components, groups, diags);
         let mut events = Vec::new();
         if let Some(list) = tr.array("events", diags) {
             for (j, ev) in list.into_iter().enumerate() {
@@ -486,10 +494,34 @@ pub(super) fn read_scenarios(
                 duration: duration.value,
                 warmup,
                 events,
+                random_failures,
             });
         }
     }
     out
+}
+
+/// `random_failures = true`: the drill draws failures from the model's own
+/// failure and repair distributions, so some component or group must have them.
+fn read_random_failures(
+    tr: &mut TableReader,
+    components: &[Component],
+    groups: &[Group],
+    diags: &mut Diagnostics,
+) -> bool {
+    let Some(flag) = tr.bool("random_failures", diags) else {
+        return false;
+    };
+    let any = components.iter().any(|c| c.reliability.is_some())
+        || groups.iter().any(|g| g.reliability.is_some());
+    if flag.value && !any {
+        diags.error_hint(
+            flag.span,
+            "'random_failures' needs failure distributions, but no component or group has one",
+            Some("give a component failure = {...} and repair = {...}".into()),
+        );
+    }
+    flag.value
 }
 
 fn read_event(

@@ -15,6 +15,7 @@ mod drill_partition;
 mod drill_resilience;
 mod drill_theory;
 mod drill_traffic;
+mod random_failures;
 mod redis_che;
 mod resilient_system;
 mod util;
