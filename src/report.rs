@@ -12,3 +12,4 @@ pub mod availability;
 pub use plot::{ChartFiles, Marker, MarkerKind, PlotError};
 pub mod compare;
 pub mod drill;
+pub mod request_availability;

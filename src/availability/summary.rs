@@ -105,6 +105,9 @@ pub struct AvailabilitySummary {
     pub year_hours: f64,
     /// Service availability.
     pub availability: AvailabilityFigure,
+    /// The share of requests that succeed, when run at request level.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_availability: Option<super::request_summary::RequestAvailability>,
     /// Service unavailability (1 - availability).
     pub unavailability: Estimate,
     /// Downtime [min/year].
@@ -233,6 +236,7 @@ impl AvailabilitySummary {
                 ci95: a.ci95,
                 nines: nines(a.mean),
             },
+            request_availability: None,
             unavailability,
             downtime_minutes_per_year: DowntimeFigure {
                 mean: d.mean,

@@ -61,6 +61,9 @@ fn write_charts(out: &OutputDir, run: &AvailabilityRun) -> Result<Vec<PathBuf>, 
     };
     let f = bar_chart(out, "downtime-by-cause", &bars)?;
     files.extend([f.png, f.svg]);
+    if let Some(r) = &s.request_availability {
+        files.extend(super::request_availability::write_chart(out, &s.model, r)?);
+    }
 
     let curve = LineChart {
         title: format!("{}: availability over the horizon, A(t)", s.model),
@@ -137,6 +140,9 @@ pub fn render_text(run: &AvailabilityRun) -> String {
         pct(s.availability.ci95[1]),
         s.availability.nines
     );
+    if let Some(r) = &s.request_availability {
+        t.push_str(&super::request_availability::render_text(r));
+    }
     let d = &s.downtime_minutes_per_year;
     let _ = writeln!(
         t,

@@ -17,5 +17,6 @@ mod drill_theory;
 mod drill_traffic;
 mod random_failures;
 mod redis_che;
+mod request_availability;
 mod resilient_system;
 mod util;
