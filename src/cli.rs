@@ -3,6 +3,7 @@
 mod availability;
 mod check;
 mod compare;
+mod report;
 mod run;
 
 use std::path::PathBuf;
@@ -26,6 +27,10 @@ enum Command {
     Check {
         /// The model file (TOML).
         model: PathBuf,
+        /// `text` (the default), or the dependency graph alone as Graphviz
+        /// `dot` or a `mermaid` flowchart.
+        #[arg(long, default_value = "text", value_parser = ["text", "dot", "mermaid"])]
+        format: String,
     },
     /// Estimate long-run availability (nines, downtime per year) by Monte Carlo.
     Availability(availability::Args),
@@ -35,6 +40,12 @@ enum Command {
     /// Compare two designs on the same scenarios with common random numbers:
     /// per metric, A, B and the paired difference with its 95% interval.
     Compare(compare::Args),
+    /// Rebuild report.html and report.md of a finished output folder from
+    /// its summary.json and charts.
+    Report {
+        /// The output folder of a `run`, `compare` or `availability`.
+        dir: PathBuf,
+    },
 }
 
 /// The options every drill-based command shares (`run`, `compare`).
@@ -108,10 +119,11 @@ pub fn parse_duration_arg(s: &str) -> Result<SimTime, String> {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Check { model } => check::run(&model),
+        Command::Check { model, format } => check::run(&model, &format),
         Command::Availability(args) => availability::run(&args),
         Command::Run(args) => run::run(&args),
         Command::Compare(args) => compare::run(&args),
+        Command::Report { dir } => report::run(&dir),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -130,4 +142,9 @@ pub fn main() -> ExitCode {
 /// Loads a model, turning its problems into an input failure.
 pub fn load_model(path: &std::path::Path) -> Result<resim::model::Model, Failure> {
     resim::model::Model::load(path).map_err(|e| Failure::Input(e.to_string()))
+}
+
+/// The last line of a run: where its report is.
+pub fn print_report_path(out: &resim::report::OutputDir) {
+    println!("report: {}", out.path("report.html").display());
 }

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use resim::availability::{self, AvailabilityRequest};
 use resim::engine::SimTime;
 use resim::report::OutputDir;
+use resim::report::diagram::Diagram;
+use resim::report::index::RunInfo;
 
 use super::{Failure, load_model, parse_duration_arg};
 
@@ -126,16 +128,14 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         eprintln!();
     }
     print!("{}", resim::report::availability::render_text(&run));
-    let written = resim::report::availability::write_results(&out, &run)
-        .map_err(|e| Failure::Run(e.to_string()))?;
+    let info = RunInfo::current("availability", &args.model.display().to_string());
+    let written =
+        resim::report::availability::write_results(&out, &info, &Diagram::of(&model), &run)
+            .map_err(|e| Failure::Run(e.to_string()))?;
     println!("\nwrote {}", out.root().display());
     for w in written {
-        println!(
-            "  {}",
-            w.file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default()
-        );
+        println!("  {}", w.strip_prefix(out.root()).unwrap_or(&w).display());
     }
+    super::print_report_path(&out);
     Ok(())
 }

@@ -2,12 +2,24 @@
 
 use std::path::Path;
 
+use resim::report::diagram::Diagram;
 use resim::topology::Topology;
 
 use super::{Failure, load_model};
 
-pub fn run(path: &Path) -> Result<(), Failure> {
+pub fn run(path: &Path, format: &str) -> Result<(), Failure> {
     let model = load_model(path)?;
+    match format {
+        "dot" => {
+            print!("{}", Diagram::of(&model).dot(&model.name));
+            return Ok(());
+        }
+        "mermaid" => {
+            print!("{}", Diagram::of(&model).mermaid());
+            return Ok(());
+        }
+        _ => {}
+    }
     let topo = Topology::new(&model);
     println!("model {} ({})", model.name, path.display());
     if !model.description.is_empty() {

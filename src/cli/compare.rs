@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use resim::compare::{apply_sets, compare_scenario};
 use resim::model::Model;
+use resim::report::diagram::Diagram;
+use resim::report::index::RunInfo;
 
 use super::{DrillArgs, Failure, load_model};
 
@@ -80,8 +82,11 @@ pub fn run(args: &Args) -> Result<(), Failure> {
             args.drill.seed
         )
     );
+    let info = RunInfo::current("compare", &format!("{} / {}", labels.0, labels.1));
     let written = resim::report::compare::write_results(
         &out,
+        &info,
+        &Diagram::of(&a),
         (&labels.0, &labels.1),
         args.drill.seed,
         args.drill.trials,
@@ -89,9 +94,10 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     )
     .map_err(|e| Failure::Run(e.to_string()))?;
     println!(
-        "\nwrote {} ({} files: summary.json, comparison.md, charts)",
+        "\nwrote {} ({} files: summary.json, comparison.md, a folder of charts per scenario)",
         out.root().display(),
         written.len()
     );
+    super::print_report_path(&out);
     Ok(())
 }

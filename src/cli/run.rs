@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use resim::drill::{self, ScenarioSummary};
+use resim::report::diagram::Diagram;
+use resim::report::index::RunInfo;
 
 use super::{DrillArgs, Failure, load_model};
 
@@ -93,8 +95,11 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         }
         summaries.push(s);
     }
+    let info = RunInfo::current("run", &args.model.display().to_string());
     let written = resim::report::drill::write_results(
         &out,
+        &info,
+        &Diagram::of(&model),
         &model.name,
         args.drill.seed,
         args.drill.trials,
@@ -102,9 +107,10 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     )
     .map_err(|e| Failure::Run(e.to_string()))?;
     println!(
-        "wrote {} ({} files: summary.json, timeseries.csv, charts)",
+        "wrote {} ({} files: summary.json, timeseries.csv, a folder of charts per scenario)",
         out.root().display(),
         written.len()
     );
+    super::print_report_path(&out);
     Ok(())
 }

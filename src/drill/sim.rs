@@ -446,6 +446,14 @@ impl<'m> DrillTrial<'m> {
     }
 
     fn run(&mut self) {
+        // Ticks first: at equal times the queue is FIFO, so a bin's tick
+        // closes it before anything else that happens at its end (a fault
+        // at 60 s belongs to the bin that starts at 60 s, not to the one
+        // that ends there).
+        for k in 1..=self.ticks {
+            let t = (self.start + SimTime(self.bin.0 * k as u64)).min(self.end);
+            self.queue.schedule_in_lane(lanes::TICKS, t, Ev::Tick);
+        }
         self.schedule_next_arrival(SimTime::ZERO);
         for (i, ev) in self.scenario.events.iter().enumerate() {
             self.queue
@@ -457,10 +465,6 @@ impl<'m> DrillTrial<'m> {
         self.start_pods();
         for (k, &at) in self.snapshot_at.iter().enumerate() {
             self.queue.schedule(self.start + at, Ev::Snapshot(k as u16));
-        }
-        for k in 1..=self.ticks {
-            let t = (self.start + SimTime(self.bin.0 * k as u64)).min(self.end);
-            self.queue.schedule_in_lane(lanes::TICKS, t, Ev::Tick);
         }
         while let Some((now, ev)) = self.queue.pop() {
             self.events += 1;

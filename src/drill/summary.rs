@@ -167,6 +167,9 @@ pub struct ReadingSeries {
     pub def: ReadingDef,
     /// Per bin, the mean and 95% interval across trials.
     pub bins: Vec<Band>,
+    /// Per bin, the largest value any trial had (NaN when none had one):
+    /// a peak that only some trials reach vanishes in the mean.
+    pub max: Vec<f64>,
 }
 
 impl ScenarioSummary {
@@ -307,6 +310,15 @@ impl ScenarioSummary {
                     def,
                     bins: (0..nbins)
                         .map(|b| Band::of(trials.iter().map(|t| t.readings[b][r])))
+                        .collect(),
+                    max: (0..nbins)
+                        .map(|b| {
+                            trials
+                                .iter()
+                                .map(|t| t.readings[b][r])
+                                .filter(|x| x.is_finite())
+                                .fold(f64::NAN, f64::max)
+                        })
                         .collect(),
                 })
                 .collect(),

@@ -1,9 +1,13 @@
-//! The files of an availability run: `summary.json`, `trials.csv` and the
-//! charts, plus the text summary printed on the terminal.
+//! The files of an availability run: `summary.json`, `trials.csv`, the
+//! charts in `charts/`, `report.html` and `report.md`, plus the text
+//! summary printed on the terminal.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
+use super::diagram::Diagram;
+use super::index::{ChartIndex, ChartRef, RunInfo, augment};
 use super::plot::{
     Bar, BarChart, HistogramChart, LineChart, Series, bar_chart, histogram_chart, line_chart,
 };
@@ -13,26 +17,69 @@ use crate::availability::summary::MINUTES_PER_YEAR;
 
 /// Writes `summary.json`, `trials.csv` and the charts into `out`; returns
 /// the paths written.
-pub fn write_results(out: &OutputDir, run: &AvailabilityRun) -> Result<Vec<PathBuf>, PlotError> {
-    let mut written = Vec::new();
-    let json = serde_json::to_string_pretty(&run.summary).expect("summary serialises") + "\n";
-    written.push(out.write("summary.json", json)?);
-    written.push(out.write("trials.csv", trials_csv(run))?);
-    written.extend(write_charts(out, run)?);
+pub fn write_results(
+    out: &OutputDir,
+    info: &RunInfo,
+    diagram: &Diagram,
+    run: &AvailabilityRun,
+) -> Result<Vec<PathBuf>, PlotError> {
+    let mut written = vec![out.write("trials.csv", trials_csv(run))?];
+    let dir = OutputDir::open(&out.path(CHARTS))?;
+    let (files, index) = write_charts(&dir, run)?;
+    written.extend(files);
+    let charts = BTreeMap::from([(String::new(), index)]);
+    let json = augment(
+        serde_json::to_value(&run.summary).expect("summary serialises"),
+        info,
+        diagram,
+        &charts,
+    );
+    written.push(out.write(
+        "summary.json",
+        serde_json::to_string_pretty(&json).expect("serialises") + "\n",
+    )?);
+    written.extend(super::page::write_report(out)?);
     Ok(written)
 }
 
-fn write_charts(out: &OutputDir, run: &AvailabilityRun) -> Result<Vec<PathBuf>, PlotError> {
+/// The folder of an availability run's charts.
+const CHARTS: &str = "charts";
+
+fn write_charts(
+    out: &OutputDir,
+    run: &AvailabilityRun,
+) -> Result<(Vec<PathBuf>, ChartIndex), PlotError> {
     let s = &run.summary;
     let years = s.horizon_hours / 8760.0;
     let mut files = Vec::new();
+    let mut index = ChartIndex::default();
+    let mut add = |stem: &str, title: &str, key: bool| {
+        let r = ChartRef {
+            file: format!("{CHARTS}/{stem}"),
+            title: title.to_string(),
+        };
+        if key {
+            index.key.push(r)
+        } else {
+            index.secondary.push(r)
+        }
+    };
+    // Trials without downtime would pile up in one bar at zero and squeeze
+    // the rest into a few: the histogram shows the others, the title says
+    // how many there were.
     let downtime: Vec<f64> = run
         .outcomes
         .iter()
         .map(|o| o.downtime_secs / 60.0 / years)
+        .filter(|&d| d > 0.0)
         .collect();
     let hist = HistogramChart {
-        title: format!("{}: downtime per year across {} trials", s.model, s.trials),
+        title: format!(
+            "{}: downtime per year, the {} of {} trials with any",
+            s.model,
+            downtime.len(),
+            s.trials
+        ),
         x_label: "downtime [min/year]".into(),
         y_label: "trials".into(),
         samples: downtime,
@@ -42,6 +89,7 @@ fn write_charts(out: &OutputDir, run: &AvailabilityRun) -> Result<Vec<PathBuf>, 
     };
     let f = histogram_chart(out, "downtime-distribution", &hist)?;
     files.extend([f.png, f.svg]);
+    add("downtime-distribution", &hist.title, true);
 
     let bars = BarChart {
         title: format!("{}: downtime by cause", s.model),
@@ -61,14 +109,29 @@ fn write_charts(out: &OutputDir, run: &AvailabilityRun) -> Result<Vec<PathBuf>, 
     };
     let f = bar_chart(out, "downtime-by-cause", &bars)?;
     files.extend([f.png, f.svg]);
+    add("downtime-by-cause", &bars.title, true);
     if let Some(r) = &s.request_availability {
-        files.extend(super::request_availability::write_chart(out, &s.model, r)?);
+        let (f, title) = super::request_availability::write_chart(out, &s.model, r)?;
+        files.extend(f);
+        add(super::request_availability::CHART, &title, true);
     }
 
+    // In percent with a range of whole ticks: the cells' noise is not
+    // printed to seven decimals.
+    let pct: Vec<f64> = s
+        .point_availability
+        .iter()
+        .map(|p| p.cell_availability * 100.0)
+        .collect();
+    let lo = pct
+        .iter()
+        .copied()
+        .filter(|x| x.is_finite())
+        .fold(s.availability.mean * 100.0, f64::min);
     let curve = LineChart {
         title: format!("{}: availability over the horizon, A(t)", s.model),
         x_label: "time since all components were new [days]".into(),
-        y_label: "availability".into(),
+        y_label: "availability [%]".into(),
         series: vec![
             Series::new(
                 format!(
@@ -77,22 +140,50 @@ fn write_charts(out: &OutputDir, run: &AvailabilityRun) -> Result<Vec<PathBuf>, 
                 ),
                 s.point_availability
                     .iter()
-                    .map(|p| (p.t_hours / 24.0, p.cell_availability))
+                    .zip(&pct)
+                    .map(|(p, &v)| (p.t_hours / 24.0, v))
                     .collect(),
             ),
             Series::new(
                 "long-run mean",
                 s.point_availability
                     .iter()
-                    .map(|p| (p.t_hours / 24.0, s.availability.mean))
+                    .map(|p| (p.t_hours / 24.0, s.availability.mean * 100.0))
                     .collect(),
-            ),
+            )
+            .dashed(),
         ],
+        y_range: Some(percent_range(lo)),
         ..Default::default()
     };
     let f = line_chart(out, "point-availability", &curve)?;
     files.extend([f.png, f.svg]);
-    Ok(files)
+    add("point-availability", &curve.title, false);
+    Ok((files, index))
+}
+
+/// A y range `[lo', 100]` in percent whose span is a 1-2-5 step at least
+/// the data's (100 − lo), so the ticks need few decimals.
+fn percent_range(lo: f64) -> (f64, f64) {
+    let gap = (100.0 - lo).max(1e-4) * 1.1;
+    let mag = 10f64.powf(gap.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * mag)
+        .find(|&s| s >= gap)
+        .unwrap_or(10.0 * mag);
+    ((100.0 - step).max(0.0), 100.0)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn percent_ranges_are_round() {
+        assert_eq!(super::percent_range(99.95), (99.9, 100.0));
+        assert_eq!(super::percent_range(99.2), (99.0, 100.0));
+        let (lo, _) = super::percent_range(99.99993);
+        assert!((lo - 99.9999).abs() < 1e-9, "{lo}");
+    }
 }
 
 /// One row per trial: its seed, availability, downtime, outages and the

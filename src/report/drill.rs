@@ -1,17 +1,24 @@
 //! The files of a drill: `summary.json` (every scenario), `timeseries.csv`
-//! (per scenario and bin), and per scenario its charts: success ratio over
-//! time with its band and the timeline's markers, latency p50/p99, offered
-//! load against goodput, worker utilisation by component, errors by cause,
-//! one chart per group of the mechanisms' readings, and the `--at`
-//! snapshots as text.
+//! (per scenario and bin), and per scenario a folder of charts: success
+//! ratio over time with its band and the timeline's markers, latency
+//! p50/p99, errors by cause, offered load against goodput, worker
+//! utilisation by component, one chart per group of the mechanisms'
+//! readings, and the `--at` snapshots as text. Binned values are drawn as
+//! steps over their bins, bands are clipped to what a reading can take, and
+//! a flat chart is listed in one line instead of drawn.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use serde::Serialize;
 
+use super::diagram::Diagram;
+use super::index::{ChartIndex, ChartRef, RunInfo, augment, csv_cell, scenario_folder};
 use super::plot::{Layer, LineChart, Series, StackedAreaChart, line_chart, stacked_area_chart};
 use super::{Marker, MarkerKind, OutputDir, PlotError};
+use crate::drill::readings::ReadingDef;
+use crate::drill::summary::{Band, BinSummary};
 use crate::drill::{CAUSES, Cause, ScenarioSummary};
 
 /// `summary.json` of a drill.
@@ -27,9 +34,13 @@ pub struct DrillSummary<'a> {
     pub scenarios: std::collections::BTreeMap<&'a str, &'a ScenarioSummary>,
 }
 
-/// Writes the drill's files; returns the paths written.
+/// Writes the drill's files: `summary.json`, `timeseries.csv`, a folder of
+/// charts per scenario, then `report.html` and `report.md` built from
+/// them. Returns the paths written.
 pub fn write_results(
     out: &OutputDir,
+    info: &RunInfo,
+    diagram: &Diagram,
     model: &str,
     seed: u64,
     trials: u64,
@@ -41,18 +52,31 @@ pub fn write_results(
         trials,
         scenarios: scenarios.iter().map(|s| (s.name.as_str(), s)).collect(),
     };
-    let mut written = vec![out.write(
-        "summary.json",
-        serde_json::to_string_pretty(&summary).expect("serialises") + "\n",
-    )?];
-    written.push(out.write("timeseries.csv", timeseries_csv(scenarios))?);
+    let mut written = vec![out.write("timeseries.csv", timeseries_csv(scenarios))?];
+    let mut charts = BTreeMap::new();
     for s in scenarios {
-        written.extend(write_charts(out, s)?);
+        let folder = scenario_folder(&s.name);
+        let dir = OutputDir::open(&out.path(&folder))?;
+        let (files, index) = write_charts(&dir, &folder, s)?;
+        written.extend(files);
+        charts.insert(s.name.clone(), index);
     }
+    let json = augment(
+        serde_json::to_value(&summary).expect("serialises"),
+        info,
+        diagram,
+        &charts,
+    );
+    written.push(out.write(
+        "summary.json",
+        serde_json::to_string_pretty(&json).expect("serialises") + "\n",
+    )?);
+    written.extend(super::page::write_report(out)?);
     Ok(written)
 }
 
 /// One row per scenario and bin: outcomes, latency and component gauges.
+/// Names from the model are CSV cells that cannot turn into formulas.
 pub fn timeseries_csv(scenarios: &[ScenarioSummary]) -> String {
     let mut s = String::new();
     let Some(first) = scenarios.first() else {
@@ -63,18 +87,21 @@ pub fn timeseries_csv(scenarios: &[ScenarioSummary]) -> String {
         let _ = write!(s, ",failed_{}", c.name());
     }
     for c in &first.components {
-        let _ = write!(s, ",{c}_busy,{c}_queued,{c}_utilisation,{c}_up");
+        for g in ["busy", "queued", "utilisation", "up"] {
+            let _ = write!(s, ",{}", csv_cell(&format!("{c}_{g}")));
+        }
     }
     for r in &first.readings {
-        let _ = write!(s, ",{}", r.def.name);
+        let _ = write!(s, ",{}", csv_cell(&r.def.name));
     }
     s.push('\n');
     for sc in scenarios {
+        let name = csv_cell(&sc.name);
         for (i, b) in sc.bins.iter().enumerate() {
             let _ = write!(
                 s,
                 "{},{},{},{},{},{},{},{},{},{},{},{}",
-                sc.name,
+                name,
                 b.t_s,
                 b.offered,
                 b.success.mean,
@@ -102,11 +129,12 @@ pub fn timeseries_csv(scenarios: &[ScenarioSummary]) -> String {
     s
 }
 
-fn markers(s: &ScenarioSummary) -> Vec<Marker> {
+/// The scenario's faults and actions as chart markers (x in minutes).
+pub fn markers(s: &ScenarioSummary) -> Vec<Marker> {
     s.timeline
         .iter()
         .map(|e| {
-            let kind = if e.kind == "fault" {
+            let kind = if e.kind.starts_with("fault") {
                 MarkerKind::Fault
             } else {
                 MarkerKind::Action
@@ -116,10 +144,55 @@ fn markers(s: &ScenarioSummary) -> Vec<Marker> {
         .collect()
 }
 
-fn write_charts(out: &OutputDir, s: &ScenarioSummary) -> Result<Vec<PathBuf>, PlotError> {
+/// The range a reading can physically take: never below zero; shares,
+/// utilisations and breaker states never above one.
+fn bounds(def: &ReadingDef) -> (f64, f64) {
+    let unit = def.unit.as_str();
+    let share = unit == "ratio" || unit.contains("utilisation") || unit.contains("1 open");
+    (0.0, if share { 1.0 } else { f64::INFINITY })
+}
+
+/// A reading whose peak matters more than its mean (a maximum, a
+/// utilisation): its chart adds the largest value across trials.
+fn peak_matters(def: &ReadingDef) -> bool {
+    def.name.ends_with("_max") || def.unit.contains("utilisation") || def.name.ends_with("_lag")
+}
+
+/// A target or a limit the other series are read against: drawn dashed so
+/// a series equal to it stays visible.
+fn is_reference(def: &ReadingDef) -> bool {
+    let n = def.name.as_str();
+    n.ends_with("_desired") || n.ends_with("_limit") || n.contains("maxmemory")
+}
+
+/// `(low, high)` clipped to `[lo, hi]`.
+fn clip(band: (f64, f64), (lo, hi): (f64, f64)) -> (f64, f64) {
+    (band.0.clamp(lo, hi), band.1.clamp(lo, hi))
+}
+
+fn write_charts(
+    dir: &OutputDir,
+    folder: &str,
+    s: &ScenarioSummary,
+) -> Result<(Vec<PathBuf>, ChartIndex), PlotError> {
     let mut files = Vec::new();
-    let mid = |t: f64| (t + s.bin_s / 2.0) / 60.0;
+    let mut index = ChartIndex::default();
+    let starts: Vec<f64> = s.bins.iter().map(|b| b.t_s / 60.0).collect();
+    let w = s.bin_s / 60.0;
     let x_label = "time since the warm-up [min]".to_string();
+    let band = |b: &Band, bounds: (f64, f64)| clip((b.low, b.high), bounds);
+    let emit = |chart: LineChart,
+                stem: &str,
+                key: bool,
+                index: &mut ChartIndex,
+                files: &mut Vec<PathBuf>|
+     -> Result<(), PlotError> {
+        if index.file(&chart, &format!("{folder}/{stem}"), key) {
+            let f = line_chart(dir, stem, &chart)?;
+            files.extend([f.png, f.svg]);
+        }
+        Ok(())
+    };
     let success = LineChart {
         title: format!(
             "{}: success ratio ({} trials, mean and 95% interval)",
@@ -128,58 +201,80 @@ fn write_charts(out: &OutputDir, s: &ScenarioSummary) -> Result<Vec<PathBuf>, Pl
         x_label: x_label.clone(),
         y_label: "requests succeeded / offered".into(),
         series: vec![
-            Series::new(
+            Series::steps(
                 "success ratio",
-                s.bins
-                    .iter()
-                    .map(|b| (mid(b.t_s), b.success.mean))
-                    .collect(),
+                &starts,
+                w,
+                &s.bins.iter().map(|b| b.success.mean).collect::<Vec<_>>(),
             )
-            .with_band(
-                s.bins
+            .with_step_band(
+                &starts,
+                w,
+                &s.bins
                     .iter()
-                    .map(|b| (b.success.low, b.success.high))
-                    .collect(),
+                    .map(|b| band(&b.success, (0.0, 1.0)))
+                    .collect::<Vec<_>>(),
             ),
         ],
         markers: markers(s),
         ..Default::default()
     };
-    let f = line_chart(out, &format!("{}-success", s.name), &success)?;
-    files.extend([f.png, f.svg]);
+    emit(success, "success", true, &mut index, &mut files)?;
 
+    let quantile = |label: &str, f: fn(&BinSummary) -> Band| {
+        Series::steps(
+            label,
+            &starts,
+            w,
+            &s.bins.iter().map(|b| f(b).mean).collect::<Vec<_>>(),
+        )
+        .with_step_band(
+            &starts,
+            w,
+            &s.bins
+                .iter()
+                .map(|b| band(&f(b), (0.0, f64::INFINITY)))
+                .collect::<Vec<_>>(),
+        )
+    };
     let latency = LineChart {
         title: format!("{}: latency of successful requests", s.name),
         x_label: x_label.clone(),
         y_label: "latency [ms]".into(),
-        series: vec![
-            Series::new(
-                "p50",
-                s.bins.iter().map(|b| (mid(b.t_s), b.p50_ms.mean)).collect(),
-            )
-            .with_band(
-                s.bins
-                    .iter()
-                    .map(|b| (b.p50_ms.low, b.p50_ms.high))
-                    .collect(),
-            ),
-            Series::new(
-                "p99",
-                s.bins.iter().map(|b| (mid(b.t_s), b.p99_ms.mean)).collect(),
-            )
-            .with_band(
-                s.bins
-                    .iter()
-                    .map(|b| (b.p99_ms.low, b.p99_ms.high))
-                    .collect(),
-            ),
-        ],
+        series: vec![quantile("p50", |b| b.p50_ms), quantile("p99", |b| b.p99_ms)],
         markers: markers(s),
         log_y: true,
         ..Default::default()
     };
-    let f = line_chart(out, &format!("{}-latency", s.name), &latency)?;
-    files.extend([f.png, f.svg]);
+    emit(latency, "latency", true, &mut index, &mut files)?;
+
+    let errors = StackedAreaChart {
+        title: format!("{}: failed requests by cause (mean per trial)", s.name),
+        y_label: "failures per second".into(),
+        x_label: x_label.clone(),
+        x: s.bins
+            .iter()
+            .map(|b| (b.t_s + s.bin_s / 2.0) / 60.0)
+            .collect(),
+        layers: (0..CAUSES)
+            .filter(|&c| s.bins.iter().any(|b| b.failed[c] > 0.0))
+            .map(|c| Layer {
+                label: Cause::ALL[c].name().replace('_', " "),
+                values: s.bins.iter().map(|b| b.failed[c] / s.bin_s).collect(),
+            })
+            .collect(),
+        markers: markers(s),
+    };
+    if errors.layers.is_empty() {
+        index.flat.push("failed requests by cause: none".into());
+    } else {
+        let f = stacked_area_chart(dir, "errors", &errors)?;
+        files.extend([f.png, f.svg]);
+        index.key.push(ChartRef {
+            file: format!("{folder}/errors"),
+            title: errors.title.clone(),
+        });
+    }
 
     let goodput = LineChart {
         title: format!(
@@ -189,26 +284,30 @@ fn write_charts(out: &OutputDir, s: &ScenarioSummary) -> Result<Vec<PathBuf>, Pl
         x_label: x_label.clone(),
         y_label: "requests per second".into(),
         series: vec![
-            Series::new(
+            Series::steps(
                 "offered",
-                s.bins
+                &starts,
+                w,
+                &s.bins
                     .iter()
-                    .map(|b| (mid(b.t_s), b.offered / s.bin_s))
-                    .collect(),
-            ),
-            Series::new(
+                    .map(|b| b.offered / s.bin_s)
+                    .collect::<Vec<_>>(),
+            )
+            .dashed(),
+            Series::steps(
                 "succeeded (goodput)",
-                s.bins
+                &starts,
+                w,
+                &s.bins
                     .iter()
-                    .map(|b| (mid(b.t_s), b.succeeded / s.bin_s))
-                    .collect(),
+                    .map(|b| b.succeeded / s.bin_s)
+                    .collect::<Vec<_>>(),
             ),
         ],
         markers: markers(s),
         ..Default::default()
     };
-    let f = line_chart(out, &format!("{}-goodput", s.name), &goodput)?;
-    files.extend([f.png, f.svg]);
+    emit(goodput, "goodput", false, &mut index, &mut files)?;
 
     let utilisation = LineChart {
         title: format!(
@@ -222,81 +321,93 @@ fn write_charts(out: &OutputDir, s: &ScenarioSummary) -> Result<Vec<PathBuf>, Pl
             .iter()
             .enumerate()
             .map(|(c, id)| {
-                Series::new(
+                Series::steps(
                     id.as_str(),
-                    s.bins
-                        .iter()
-                        .map(|b| (mid(b.t_s), b.gauges[c][2]))
-                        .collect(),
+                    &starts,
+                    w,
+                    &s.bins.iter().map(|b| b.gauges[c][2]).collect::<Vec<_>>(),
                 )
             })
             .collect(),
         markers: markers(s),
+        y_range: Some((0.0, 1.05)),
         ..Default::default()
     };
-    let f = line_chart(out, &format!("{}-utilisation", s.name), &utilisation)?;
-    files.extend([f.png, f.svg]);
+    emit(utilisation, "utilisation", false, &mut index, &mut files)?;
 
-    let errors = StackedAreaChart {
-        title: format!("{}: failed requests by cause (mean per trial)", s.name),
-        y_label: "failures per second".into(),
-        x_label: x_label.clone(),
-        x: s.bins.iter().map(|b| mid(b.t_s)).collect(),
-        layers: (0..CAUSES)
-            .filter(|&c| s.bins.iter().any(|b| b.failed[c] > 0.0))
-            .map(|c| Layer {
-                label: Cause::ALL[c].name().replace('_', " "),
-                values: s.bins.iter().map(|b| b.failed[c] / s.bin_s).collect(),
-            })
-            .collect(),
-        markers: markers(s),
-    };
-    let f = stacked_area_chart(out, &format!("{}-errors", s.name), &errors)?;
-    files.extend([f.png, f.svg]);
-
-    // One chart per group of readings (e.g. `app-pods`), in definition order.
-    let mut charts: Vec<&str> = Vec::new();
+    // One chart per group of readings (e.g. `app-pods`), in definition
+    // order; key when the timeline names its component.
+    let mut groups: Vec<&str> = Vec::new();
     for r in &s.readings {
-        if !charts.contains(&r.def.chart.as_str()) {
-            charts.push(&r.def.chart);
+        if !groups.contains(&r.def.chart.as_str()) {
+            groups.push(&r.def.chart);
         }
     }
-    for chart in charts {
+    for chart in groups {
         let members: Vec<_> = s.readings.iter().filter(|r| r.def.chart == chart).collect();
         let mut units: Vec<&str> = members.iter().map(|r| r.def.unit.as_str()).collect();
         units.dedup();
+        let mut series = Vec::new();
+        let mut with_max = false;
+        for r in &members {
+            let means: Vec<f64> = r.bins.iter().map(|v| v.mean).collect();
+            let bands: Vec<(f64, f64)> = r
+                .bins
+                .iter()
+                .map(|v| clip((v.low, v.high), bounds(&r.def)))
+                .collect();
+            let mut line = Series::steps(&r.def.label, &starts, w, &means);
+            if is_reference(&r.def) {
+                line = line.dashed();
+            } else {
+                line = line.with_step_band(&starts, w, &bands);
+            }
+            series.push(line);
+            if peak_matters(&r.def) && r.max.iter().zip(&means).any(|(m, x)| m > x) {
+                with_max = true;
+                series.push(
+                    Series::steps(
+                        format!("{}, max over trials", r.def.label),
+                        &starts,
+                        w,
+                        &r.max,
+                    )
+                    .dashed(),
+                );
+            }
+        }
+        let title = format!(
+            "{}: {chart} (mean over {} trials, 95% interval{})",
+            s.name,
+            s.trials,
+            if with_max { ", max" } else { "" }
+        );
+        let component = members[0].def.name.split('.').next().unwrap_or("");
+        let key = s.timeline.iter().any(|e| names(&e.label, component));
         let c = LineChart {
-            title: format!(
-                "{}: {chart} (mean over {} trials, 95% interval)",
-                s.name, s.trials
-            ),
+            title,
             x_label: x_label.clone(),
             y_label: units.join(", "),
-            series: members
-                .iter()
-                .map(|r| {
-                    Series::new(
-                        &r.def.label,
-                        r.bins
-                            .iter()
-                            .zip(&s.bins)
-                            .map(|(v, b)| (mid(b.t_s), v.mean))
-                            .collect(),
-                    )
-                    .with_band(r.bins.iter().map(|v| (v.low, v.high)).collect())
-                })
-                .collect(),
+            series,
             markers: markers(s),
             ..Default::default()
         };
-        let f = line_chart(out, &format!("{}-{chart}", s.name), &c)?;
-        files.extend([f.png, f.svg]);
+        let stem = scenario_folder(chart);
+        emit(c, &stem, key, &mut index, &mut files)?;
     }
     if !s.snapshots.is_empty() {
         let text: String = s.snapshots.iter().map(|x| x.text.clone() + "\n").collect();
-        files.push(out.write(&format!("{}-snapshots.txt", s.name), text)?);
+        files.push(dir.write("snapshots.txt", text)?);
     }
-    Ok(files)
+    Ok((files, index))
+}
+
+/// Whether `label` names `component` as a word (`scale web-app to 0`).
+fn names(label: &str, component: &str) -> bool {
+    !component.is_empty()
+        && label
+            .split(|c: char| c.is_whitespace() || c == ',' || c == ':')
+            .any(|w| w == component)
 }
 
 /// The terminal summary of one scenario.

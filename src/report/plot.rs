@@ -67,6 +67,9 @@ pub enum PlotError {
     /// Writing a chart file failed.
     #[error(transparent)]
     Output(#[from] OutputError),
+    /// Building the report from the written files failed.
+    #[error(transparent)]
+    Report(#[from] crate::report::page::ReportError),
 }
 
 impl PlotError {

@@ -65,12 +65,15 @@ pub fn render_text(r: &RequestAvailability) -> String {
     t
 }
 
-/// The chart of failed requests per year by cause.
+/// The file stem of the chart of failed requests by cause.
+pub const CHART: &str = "failed-requests-by-cause";
+
+/// The chart of failed requests per year by cause; returns its files and title.
 pub fn write_chart(
     out: &OutputDir,
     model: &str,
     r: &RequestAvailability,
-) -> Result<Vec<PathBuf>, PlotError> {
+) -> Result<(Vec<PathBuf>, String), PlotError> {
     let chart = BarChart {
         title: format!("{model}: failed requests per year by cause"),
         x_label: "failed requests [1/year]".into(),
@@ -86,6 +89,6 @@ pub fn write_chart(
             r.mean * 100.0
         )),
     };
-    let f = bar_chart(out, "failed-requests-by-cause", &chart)?;
-    Ok(vec![f.png, f.svg])
+    let f = bar_chart(out, CHART, &chart)?;
+    Ok((vec![f.png, f.svg], chart.title))
 }

@@ -30,6 +30,8 @@ const SWATCH_W: i32 = 26;
 pub(super) enum Swatch {
     /// A line of the colour.
     Line(RGBColor),
+    /// A dashed line of the colour.
+    Dashed(RGBColor),
     /// A line over a translucent band.
     LineWithBand(RGBColor),
     /// A filled box.
@@ -159,6 +161,16 @@ fn draw_swatch<DB: DrawingBackend>(
     };
     match swatch {
         Swatch::Line(c) => root.draw(&line(c)),
+        Swatch::Dashed(c) => {
+            [(0, 7), (10, 17), (20, SWATCH_W)]
+                .into_iter()
+                .try_for_each(|(a, b)| {
+                    root.draw(&PathElement::new(
+                        vec![(x + a, mid), (x + b, mid)],
+                        c.stroke_width(3),
+                    ))
+                })
+        }
         Swatch::LineWithBand(c) => root
             .draw(&Rectangle::new(
                 [(x, top), (x + SWATCH_W, bottom)],

@@ -40,6 +40,11 @@ pub struct Series {
     /// A band `(low, high)` per point, drawn translucent behind the line;
     /// must have as many entries as `points`.
     pub band: Option<Vec<(f64, f64)>>,
+    /// Draw the line dashed (e.g. the second design of a comparison, or a
+    /// maximum beside a mean).
+    pub dashed: bool,
+    /// Line width [px]; 0 means the default, 2.
+    pub width: u32,
 }
 
 impl Series {
@@ -48,8 +53,25 @@ impl Series {
         Series {
             label: label.into(),
             points,
-            band: None,
+            ..Series::default()
         }
+    }
+
+    /// A series of binned values drawn as steps: bin `i` covers
+    /// `[starts[i], starts[i] + width)` at height `values[i]`, so a change
+    /// shows from the start of the bin it happened in, never before.
+    pub fn steps(label: impl Into<String>, starts: &[f64], width: f64, values: &[f64]) -> Self {
+        Series::new(label, steps(starts, width, values))
+    }
+
+    /// The same series with a band of binned `(low, high)` pairs, drawn as
+    /// steps like [`Series::steps`].
+    pub fn with_step_band(self, starts: &[f64], width: f64, band: &[(f64, f64)]) -> Self {
+        let lows: Vec<f64> = band.iter().map(|b| b.0).collect();
+        let highs: Vec<f64> = band.iter().map(|b| b.1).collect();
+        let lo = steps(starts, width, &lows);
+        let hi = steps(starts, width, &highs);
+        self.with_band(lo.iter().zip(&hi).map(|(l, h)| (l.1, h.1)).collect())
     }
 
     /// The same series with a band, `(low, high)` per point.
@@ -57,6 +79,27 @@ impl Series {
         self.band = Some(band);
         self
     }
+
+    /// The same series drawn dashed.
+    pub fn dashed(mut self) -> Self {
+        self.dashed = true;
+        self
+    }
+
+    /// The same series with a line `width` [px] wide.
+    pub fn width(mut self, width: u32) -> Self {
+        self.width = width;
+        self
+    }
+}
+
+/// The corners of a step line: `(start, v)` and `(start + width, v)` per bin.
+fn steps(starts: &[f64], width: f64, values: &[f64]) -> Vec<(f64, f64)> {
+    starts
+        .iter()
+        .zip(values)
+        .flat_map(|(&x, &v)| [(x, v), (x + width, v)])
+        .collect()
 }
 
 /// Draw `chart` into `out` as `<stem>.png` and `<stem>.svg`.
@@ -199,10 +242,10 @@ impl Figure for LineChart {
                 .enumerate()
                 .map(|(i, s)| LegendEntry {
                     label: s.label.clone(),
-                    swatch: if s.band.is_some() {
-                        Swatch::LineWithBand(series_color(i))
-                    } else {
-                        Swatch::Line(series_color(i))
+                    swatch: match (s.band.is_some(), s.dashed) {
+                        (true, _) => Swatch::LineWithBand(series_color(i)),
+                        (false, true) => Swatch::Dashed(series_color(i)),
+                        (false, false) => Swatch::Line(series_color(i)),
                     },
                 })
                 .collect()
@@ -255,6 +298,7 @@ impl LineChart {
         }
         for (i, s) in self.series.iter().enumerate() {
             let color = series_color(i);
+            let width = if s.width == 0 { 2 } else { s.width };
             let ok = |j: usize| s.points[j].0.is_finite() && self.drawable(s.points[j].1);
             for run in runs(s.points.len(), ok) {
                 if run.len() == 1 {
@@ -265,9 +309,17 @@ impl LineChart {
                     continue;
                 }
                 let line = run.map(|j| s.points[j]);
-                chart
-                    .draw_series(LineSeries::new(line, color.stroke_width(2)))
-                    .map_err(draw_err)?;
+                let stroke = color.stroke_width(width);
+                if s.dashed {
+                    let dash = 4 * width;
+                    chart
+                        .draw_series(DashedLineSeries::new(line, dash, dash, stroke))
+                        .map_err(draw_err)?;
+                } else {
+                    chart
+                        .draw_series(LineSeries::new(line, stroke))
+                        .map_err(draw_err)?;
+                }
             }
         }
         Ok(())
@@ -294,6 +346,20 @@ fn runs(n: usize, ok: impl Fn(usize) -> bool) -> Vec<std::ops::Range<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn steps_hold_each_value_over_its_bin() {
+        let s = Series::steps("x", &[0.0, 10.0], 10.0, &[1.0, 2.0]);
+        assert_eq!(
+            s.points,
+            vec![(0.0, 1.0), (10.0, 1.0), (10.0, 2.0), (20.0, 2.0)]
+        );
+        let s = s.with_step_band(&[0.0, 10.0], 10.0, &[(0.5, 1.5), (1.0, 3.0)]);
+        assert_eq!(
+            s.band.unwrap(),
+            vec![(0.5, 1.5), (0.5, 1.5), (1.0, 3.0), (1.0, 3.0)]
+        );
+    }
 
     #[test]
     fn runs_split_at_gaps() {

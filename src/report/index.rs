@@ -1,0 +1,253 @@
+//! What a run wrote, as `summary.json` records it for the report: the run's
+//! facts ([`RunInfo`]) and, per scenario, its charts sorted into key ones,
+//! secondary ones and flat series left out ([`ChartIndex`]).
+//!
+//! Each mode serialises its own summary; [`augment`] adds these keys beside
+//! it, so the existing keys stay as they were and `resim report DIR` needs
+//! nothing but the folder.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::diagram::Diagram;
+use super::plot::{LineChart, Series};
+
+/// What was run, for the report's first lines.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct RunInfo {
+    /// `run`, `compare` or `availability`.
+    pub mode: String,
+    /// The command line as typed (arguments joined by spaces).
+    pub command: String,
+    /// The model file(s).
+    pub model_file: String,
+    /// resim's version.
+    pub resim_version: String,
+}
+
+impl RunInfo {
+    /// The info of this process's run in `mode` on `model_file`.
+    pub fn current(mode: &str, model_file: &str) -> RunInfo {
+        let args: Vec<String> = std::env::args().collect();
+        let mut command = vec!["resim".to_string()];
+        command.extend(args.into_iter().skip(1).map(|a| shell_word(&a)));
+        RunInfo {
+            mode: mode.to_string(),
+            command: command.join(" "),
+            model_file: model_file.to_string(),
+            resim_version: env!("CARGO_PKG_VERSION").to_string(),
+        }
+    }
+}
+
+/// `a` quoted for a POSIX shell when it holds anything but plain characters.
+fn shell_word(a: &str) -> String {
+    let plain = !a.is_empty()
+        && a.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./=,:%+@".contains(&b));
+    if plain {
+        a.to_string()
+    } else {
+        format!("'{}'", a.replace('\'', "'\\''"))
+    }
+}
+
+/// One chart: its files' path without the extension, relative to the run's
+/// folder (`pod-crash/success` for `.png` and `.svg`), and its title.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ChartRef {
+    /// Relative path of the chart files, without `.png`/`.svg`.
+    pub file: String,
+    /// The chart's title.
+    pub title: String,
+}
+
+/// One scenario's charts, sorted for the report.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct ChartIndex {
+    /// Shown open: the charts a reviewer decides from.
+    pub key: Vec<ChartRef>,
+    /// Folded away under `<details>`.
+    pub secondary: Vec<ChartRef>,
+    /// Series that never changed, left out as charts: `name: value unit`.
+    pub flat: Vec<String>,
+}
+
+impl ChartIndex {
+    /// Files `chart` as key or secondary, or, when every series is flat,
+    /// lists it in [`ChartIndex::flat`] and returns `false` (not to be drawn).
+    pub fn file(&mut self, chart: &LineChart, file: &str, key: bool) -> bool {
+        if let Some(flat) = flat_text(chart) {
+            self.flat.push(flat);
+            return false;
+        }
+        let r = ChartRef {
+            file: file.to_string(),
+            title: chart.title.clone(),
+        };
+        if key {
+            self.key.push(r);
+        } else {
+            self.secondary.push(r);
+        }
+        true
+    }
+}
+
+/// `name: value unit` when every series of `chart` holds one value (or
+/// none), else `None`. The name is the title after the scenario's `: `.
+fn flat_text(chart: &LineChart) -> Option<String> {
+    let mut values = Vec::new();
+    for s in &chart.series {
+        values.push((s.label.as_str(), constant(s)?));
+    }
+    let name = chart
+        .title
+        .split_once(": ")
+        .map_or(chart.title.as_str(), |t| t.1);
+    let name = name.split(" (").next().unwrap_or(name);
+    let unit = chart.y_label.as_str();
+    let shown: Vec<String> = values
+        .iter()
+        .map(|(label, v)| match v {
+            Some(v) => format!("{label} {} {unit}", short(*v)),
+            None => format!("{label} no data"),
+        })
+        .collect();
+    Some(format!("{name}: {}", shown.join(", ")))
+}
+
+/// `Some(value)` when every finite y of `s` is the same (`Some(None)` when
+/// there is none), `None` when it changes.
+fn constant(s: &Series) -> Option<Option<f64>> {
+    let mut first: Option<f64> = None;
+    for &(_, y) in &s.points {
+        if !y.is_finite() {
+            continue;
+        }
+        match first {
+            None => first = Some(y),
+            Some(f) if (y - f).abs() <= 1e-9 * f.abs().max(1.0) => {}
+            Some(_) => return None,
+        }
+    }
+    Some(first)
+}
+
+/// A value with up to three significant digits.
+pub fn short(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
+    let magnitude = v.abs().log10().floor() as i32;
+    let decimals = (2 - magnitude).max(0) as usize;
+    let s = format!("{v:.decimals$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+/// The folder of a scenario's files: its name with anything but letters,
+/// digits, `-`, `_` and `.` replaced by `_` (never `.` or `..`).
+pub fn scenario_folder(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if s.is_empty() || s.chars().all(|c| c == '.') {
+        format!("_{s}")
+    } else {
+        s
+    }
+}
+
+/// `summary` (a mode's summary as a JSON object) with the report's keys
+/// added: `run`, `topology` and `charts` (per scenario, or under `""` for a
+/// mode without scenarios).
+pub fn augment(
+    summary: serde_json::Value,
+    info: &RunInfo,
+    topology: &Diagram,
+    charts: &BTreeMap<String, ChartIndex>,
+) -> serde_json::Value {
+    let mut v = summary;
+    if let Some(map) = v.as_object_mut() {
+        map.insert(
+            "run".into(),
+            serde_json::to_value(info).expect("serialises"),
+        );
+        map.insert(
+            "topology".into(),
+            serde_json::to_value(topology).expect("serialises"),
+        );
+        map.insert(
+            "charts".into(),
+            serde_json::to_value(charts).expect("serialises"),
+        );
+    }
+    v
+}
+
+/// A CSV cell: quoted when it holds a comma, quote or line break, and
+/// prefixed with `'` when a spreadsheet would read it as a formula.
+pub fn csv_cell(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flat_charts_are_listed_not_drawn() {
+        let mut idx = ChartIndex::default();
+        let chart = LineChart {
+            title: "s: app restarts (mean over 3 trials)".into(),
+            y_label: "restarts".into(),
+            series: vec![Series::new("restarts", vec![(0.0, 0.0), (1.0, 0.0)])],
+            ..Default::default()
+        };
+        assert!(!idx.file(&chart, "s/app-restarts", false));
+        assert_eq!(idx.flat, vec!["app restarts: restarts 0 restarts"]);
+        let moving = LineChart {
+            series: vec![Series::new("x", vec![(0.0, 0.0), (1.0, 2.0)])],
+            ..chart
+        };
+        assert!(idx.file(&moving, "s/x", true));
+        assert_eq!(idx.key.len(), 1);
+    }
+
+    #[test]
+    fn csv_cells_cannot_be_formulas() {
+        assert_eq!(csv_cell("=cmd()"), "'=cmd()");
+        assert_eq!(csv_cell("@x"), "'@x");
+        assert_eq!(csv_cell("a,b"), "\"a,b\"");
+        assert_eq!(csv_cell("pod-crash"), "pod-crash");
+    }
+
+    #[test]
+    fn scenario_folders_are_plain_names() {
+        assert_eq!(scenario_folder("pod-crash"), "pod-crash");
+        assert_eq!(scenario_folder("a/b <x>"), "a_b__x_");
+        assert_eq!(scenario_folder(".."), "_..");
+        assert_eq!(scenario_folder(""), "_");
+    }
+}

@@ -1,0 +1,673 @@
+//! The design-review report: `report.html` (one self-contained page, charts
+//! inline as SVG, CSS inline, no script) and `report.md` (GitHub-flavoured,
+//! the PNGs linked), both views of one [`Page`] built from a finished
+//! output folder: `summary.json` and the chart files it lists. Nothing is
+//! computed twice: the figures are those `summary.json` holds, and keys a
+//! mode or version did not write are left out, not guessed.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::diagram::Diagram;
+use super::index::{ChartIndex, RunInfo, short};
+use super::output::{OutputDir, OutputError};
+
+mod html;
+mod markdown;
+
+/// An error reading a finished output folder.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReportError {
+    /// `summary.json` is missing or unreadable.
+    #[error("cannot read '{}': {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// `summary.json` is not a resim summary.
+    #[error("'{}' is not a resim summary: {reason}", path.display())]
+    Summary {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, lowercase.
+        reason: String,
+    },
+    /// Writing the report failed.
+    #[error(transparent)]
+    Output(#[from] OutputError),
+}
+
+/// A table: a header row and rows of cells.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Table {
+    /// Column headings.
+    pub head: Vec<String>,
+    /// Rows; each as long as `head`.
+    pub rows: Vec<Vec<Cell>>,
+}
+
+/// One table cell: its text, and a verdict class for colouring.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Cell {
+    /// The text.
+    pub text: String,
+    /// `good`, `bad`, `unsure` or empty.
+    pub tone: &'static str,
+}
+
+impl From<String> for Cell {
+    fn from(text: String) -> Cell {
+        Cell { text, tone: "" }
+    }
+}
+
+impl From<&str> for Cell {
+    fn from(text: &str) -> Cell {
+        Cell::from(text.to_string())
+    }
+}
+
+/// A chart of the report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chart {
+    /// Path of the files without extension, relative to the folder.
+    pub file: String,
+    /// Title.
+    pub title: String,
+    /// The SVG text, when the file is there and safe to inline.
+    pub svg: Option<String>,
+}
+
+/// One scenario's part of the report.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Section {
+    /// Heading.
+    pub name: String,
+    /// The scenario's description.
+    pub description: String,
+    /// Faults and actions: time, kind, label.
+    pub timeline: Vec<(String, String, String)>,
+    /// Shown open.
+    pub key: Vec<Chart>,
+    /// Folded away.
+    pub secondary: Vec<Chart>,
+    /// Flat series left out, one line each.
+    pub flat: Vec<String>,
+    /// Extra tables (availability's causes), with a caption.
+    pub tables: Vec<(String, Table)>,
+}
+
+/// Everything the report shows, top down.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Page {
+    /// The page title.
+    pub title: String,
+    /// What was run: label, value.
+    pub facts: Vec<(String, String)>,
+    /// The executive summary.
+    pub summary: Table,
+    /// A line under the summary (how to read it).
+    pub summary_note: String,
+    /// The system, when the summary holds it.
+    pub topology: Option<Diagram>,
+    /// Per scenario.
+    pub sections: Vec<Section>,
+    /// Warnings the run recorded.
+    pub warnings: Vec<String>,
+}
+
+/// Writes `report.html` and `report.md` into `out` from its `summary.json`
+/// and chart files; returns their paths.
+pub fn write_report(out: &OutputDir) -> Result<Vec<PathBuf>, ReportError> {
+    let page = Page::read(out.root())?;
+    Ok(vec![
+        out.write("report.html", html::render(&page))?,
+        out.write("report.md", markdown::render(&page))?,
+    ])
+}
+
+/// `resim report DIR`: rebuilds the report of a finished output folder.
+pub fn rebuild(dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
+    let out = OutputDir::open(dir)?;
+    write_report(&out)
+}
+
+fn num(v: &Value, path: &[&str]) -> Option<f64> {
+    let mut cur = v;
+    for k in path {
+        cur = cur.get(k)?;
+    }
+    cur.as_f64()
+}
+
+fn text(v: &Value, key: &str) -> String {
+    match v.get(key) {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// `99.9123%` with `decimals` digits.
+fn pct(x: Option<f64>, decimals: usize) -> String {
+    x.filter(|x| x.is_finite())
+        .map_or_else(|| "n/a".into(), |x| format!("{:.decimals$}%", x * 100.0))
+}
+
+/// Seconds as `m:ss` (or `h:mm:ss`).
+fn clock(s: f64) -> String {
+    let t = s.round().max(0.0) as u64;
+    if t >= 3600 {
+        format!("{}:{:02}:{:02}", t / 3600, t / 60 % 60, t % 60)
+    } else {
+        format!("{}:{:02}", t / 60, t % 60)
+    }
+}
+
+impl Page {
+    /// Builds the page of the output folder `dir`.
+    pub fn read(dir: &Path) -> Result<Page, ReportError> {
+        let path = dir.join("summary.json");
+        let text = fs::read_to_string(&path).map_err(|source| ReportError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let v: Value = serde_json::from_str(&text).map_err(|e| ReportError::Summary {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+        if !v.is_object() {
+            return Err(ReportError::Summary {
+                path,
+                reason: "expected a JSON object".into(),
+            });
+        }
+        let info: RunInfo = v
+            .get("run")
+            .and_then(|r| serde_json::from_value(r.clone()).ok())
+            .unwrap_or_default();
+        let charts: std::collections::BTreeMap<String, ChartIndex> = v
+            .get("charts")
+            .and_then(|c| serde_json::from_value(c.clone()).ok())
+            .unwrap_or_default();
+        let topology = v
+            .get("topology")
+            .and_then(|t| serde_json::from_value(t.clone()).ok());
+        let mode = if !info.mode.is_empty() {
+            info.mode.clone()
+        } else if v.get("a").is_some() {
+            "compare".into()
+        } else if v.get("horizon_hours").is_some() {
+            "availability".into()
+        } else {
+            "run".into()
+        };
+        let mut page = Page {
+            topology,
+            ..Page::default()
+        };
+        page.facts = facts(&v, &info, &mode);
+        match mode.as_str() {
+            "compare" => compare_page(&v, &mut page),
+            "availability" => availability_page(&v, &mut page),
+            _ => run_page(&v, &mut page),
+        }
+        page.title = format!(
+            "resim {mode}: {}",
+            page.facts
+                .iter()
+                .find(|f| f.0 == "model")
+                .map_or("", |f| f.1.as_str())
+        );
+        for s in &mut page.sections {
+            let idx = charts
+                .get(&s.name)
+                .or_else(|| charts.get(""))
+                .cloned()
+                .unwrap_or_default();
+            s.key = idx.key.iter().map(|c| load_chart(dir, c)).collect();
+            s.secondary = idx.secondary.iter().map(|c| load_chart(dir, c)).collect();
+            s.flat = idx.flat;
+        }
+        page.warnings = strings(v.get("warnings"));
+        Ok(page)
+    }
+}
+
+fn strings(v: Option<&Value>) -> Vec<String> {
+    v.and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn load_chart(dir: &Path, c: &super::index::ChartRef) -> Chart {
+    let svg = fs::read_to_string(dir.join(format!("{}.svg", c.file)))
+        .ok()
+        .and_then(|s| inline_svg(&s, &c.title));
+    Chart {
+        file: c.file.clone(),
+        title: c.title.clone(),
+        svg,
+    }
+}
+
+/// A chart file's SVG ready to inline: the fixed size replaced by a
+/// `viewBox` that scales, the namespace dropped (HTML knows SVG), the
+/// default opacity left out. `None` for anything that is not a plain
+/// drawing (a script, a link, foreign content).
+fn inline_svg(s: &str, title: &str) -> Option<String> {
+    let s = s.trim_start();
+    let lower = s.to_ascii_lowercase();
+    let handler = lower.match_indices(" on").any(|(i, _)| {
+        let rest = &lower[i + 3..];
+        let name = rest.bytes().take_while(u8::is_ascii_lowercase).count();
+        name > 0 && rest[name..].starts_with('=')
+    });
+    let unsafe_ = handler
+        || ["<script", "href", "<foreignobject", "javascript:"]
+            .iter()
+            .any(|k| lower.contains(k));
+    if !s.starts_with("<svg") || unsafe_ {
+        return None;
+    }
+    let end = s.find('>')?;
+    let open = &s[..end];
+    let attr = |name: &str| {
+        let i = open.find(&format!(" {name}=\""))? + name.len() + 3;
+        let j = open[i..].find('"')? + i;
+        open[i..j].parse::<u32>().ok()
+    };
+    let (w, h) = (attr("width")?, attr("height")?);
+    let label = title
+        .replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    let body = s[end + 1..].replace(" opacity=\"1\"", "");
+    Some(format!(
+        "<svg class=\"chart\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"{label}\">{body}"
+    ))
+}
+
+fn facts(v: &Value, info: &RunInfo, mode: &str) -> Vec<(String, String)> {
+    let mut f = Vec::new();
+    let model = match mode {
+        "compare" => format!("A = {}, B = {}", text(v, "a"), text(v, "b")),
+        _ => text(v, "model"),
+    };
+    f.push(("model".to_string(), model));
+    if !info.model_file.is_empty() && mode != "compare" {
+        f.push(("model file".into(), info.model_file.clone()));
+    }
+    if !info.command.is_empty() {
+        f.push(("command".into(), info.command.clone()));
+    }
+    f.push(("seed".into(), text(v, "seed")));
+    let trials = text(v, "trials");
+    f.push((
+        "trials".into(),
+        if mode == "compare" {
+            format!("{trials} paired trials per scenario and design")
+        } else {
+            trials
+        },
+    ));
+    if let Some(h) = num(v, &["horizon_hours"]) {
+        f.push(("horizon".into(), format!("{} h per trial", short(h))));
+    }
+    if !info.resim_version.is_empty() {
+        f.push(("resim version".into(), info.resim_version.clone()));
+    }
+    f
+}
+
+fn timeline(s: &Value) -> Vec<(String, String, String)> {
+    s.get("timeline")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .map(|e| {
+                    (
+                        clock(num(e, &["at_s"]).unwrap_or(0.0)),
+                        text(e, "kind"),
+                        text(e, "label"),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The SLO verdicts of a scenario (`slo`: objective, target, measured,
+/// verdict), one line each, with the worst verdict's tone.
+fn slo_cell(s: &Value) -> Cell {
+    let Some(slos) = s.get("slo").and_then(Value::as_array) else {
+        return Cell::from("");
+    };
+    let mut lines = Vec::new();
+    let mut tone = "good";
+    for o in slos {
+        let verdict = text(o, "verdict");
+        match verdict.as_str() {
+            "missed" => tone = "bad",
+            "undecided" if tone != "bad" => tone = "unsure",
+            _ => {}
+        }
+        let measured = o.get("measured").map(value_text).unwrap_or_default();
+        let target = o.get("target").map(value_text).unwrap_or_default();
+        lines.push(format!(
+            "{}: {verdict} ({measured} vs {target})",
+            text(o, "objective")
+        ));
+    }
+    Cell {
+        text: lines.join("; "),
+        tone: if lines.is_empty() { "" } else { tone },
+    }
+}
+
+fn value_text(v: &Value) -> String {
+    match v {
+        Value::Number(n) => n.as_f64().map_or_else(|| n.to_string(), short),
+        Value::String(s) => s.clone(),
+        Value::Null => "n/a".into(),
+        other => other.to_string(),
+    }
+}
+
+fn run_page(v: &Value, page: &mut Page) {
+    let scenarios = v.get("scenarios").and_then(Value::as_object);
+    let has_slo = scenarios.is_some_and(|m| m.values().any(|s| s.get("slo").is_some()));
+    let mut head: Vec<String> = ["scenario", "availability (95% CI)"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    if has_slo {
+        head.push("SLO".into());
+    }
+    for h in ["p99 latency", "worst bin", "recovery", "failed per trial"] {
+        head.push(h.into());
+    }
+    page.summary.head = head;
+    for (name, s) in scenarios.into_iter().flatten() {
+        let mut row: Vec<Cell> = vec![
+            name.as_str().into(),
+            format!(
+                "{} ({} … {})",
+                pct(num(s, &["availability", "mean"]), 3),
+                pct(s.pointer("/availability/ci95/0").and_then(Value::as_f64), 3),
+                pct(s.pointer("/availability/ci95/1").and_then(Value::as_f64), 3)
+            )
+            .into(),
+        ];
+        if has_slo {
+            row.push(slo_cell(s));
+        }
+        let bin = num(s, &["bin_s"]).map_or_else(String::new, |b| format!(" ({} s)", short(b)));
+        row.push(
+            num(s, &["latency_ms", "p99"])
+                .map_or_else(|| "n/a".into(), |x| format!("{} ms", short(x)))
+                .into(),
+        );
+        let worst = num(s, &["worst_success"]);
+        row.push(Cell {
+            text: format!("{}{bin}", pct(worst, 1)),
+            tone: match worst {
+                Some(w) if w < 0.9 => "bad",
+                _ => "",
+            },
+        });
+        row.push(
+            match s.get("recovery_s") {
+                Some(Value::Number(n)) => format!("{} s", short(n.as_f64().unwrap_or(0.0))),
+                Some(Value::Null) => "no lasting dip".into(),
+                _ => "n/a".into(),
+            }
+            .into(),
+        );
+        let failed: Vec<String> = s
+            .get("failed_per_trial")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|p| {
+                        let name = p.get(0)?.as_str()?.replace('_', " ");
+                        let n = p.get(1)?.as_f64()?;
+                        (n > 0.0).then(|| format!("{name} {}", short(n)))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        row.push(
+            if failed.is_empty() {
+                "none".to_string()
+            } else {
+                failed.join(", ")
+            }
+            .into(),
+        );
+        page.summary.rows.push(row);
+        page.sections.push(Section {
+            name: name.clone(),
+            description: text(s, "description"),
+            timeline: timeline(s),
+            ..Section::default()
+        });
+        page.warnings.extend(strings(s.get("warnings")));
+    }
+    page.summary_note = "availability = requests succeeded / offered over the measured window, \
+        mean over trials with its 95% interval; worst bin = the lowest mean success ratio of one \
+        time bin; recovery = from the first fault until the success ratio stays within 0.5 \
+        points of its level before it"
+        .into();
+}
+
+fn compare_page(v: &Value, page: &mut Page) {
+    let (la, lb) = super::compare::design_labels(&text(v, "a"), &text(v, "b"));
+    page.summary.head = [
+        "scenario",
+        "metric",
+        &format!("A: {la}"),
+        &format!("B: {lb}"),
+        "B − A (95% CI)",
+        "better",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    for s in v
+        .get("scenarios")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let name = text(s, "scenario");
+        for m in s
+            .get("metrics")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let metric = text(m, "metric");
+            let f = |x: Option<f64>| {
+                x.filter(|x| x.is_finite()).map_or_else(
+                    || "n/a".to_string(),
+                    |x| {
+                        if metric == "availability" {
+                            format!("{:.4}%", x * 100.0)
+                        } else {
+                            short(x)
+                        }
+                    },
+                )
+            };
+            let winner = text(m, "winner");
+            let better = match winner.as_str() {
+                "A" => Cell {
+                    text: format!("A: {la}"),
+                    tone: "good",
+                },
+                "B" => Cell {
+                    text: format!("B: {lb}"),
+                    tone: "good",
+                },
+                _ => Cell {
+                    text: "no clear winner".into(),
+                    tone: "unsure",
+                },
+            };
+            page.summary.rows.push(vec![
+                name.as_str().into(),
+                metric.replace('_', " ").into(),
+                f(num(m, &["a"])).into(),
+                f(num(m, &["b"])).into(),
+                format!(
+                    "{} ({} … {})",
+                    f(num(m, &["diff"])),
+                    f(m.pointer("/diff_ci95/0").and_then(Value::as_f64)),
+                    f(m.pointer("/diff_ci95/1").and_then(Value::as_f64))
+                )
+                .into(),
+                better,
+            ]);
+        }
+        page.sections.push(Section {
+            name,
+            ..Section::default()
+        });
+    }
+    page.summary_note = format!(
+        "A = {}, B = {}; the same trial seeds for both (common random numbers); a winner \
+         is named only where the paired 95% interval of B − A excludes zero",
+        text(v, "a"),
+        text(v, "b")
+    );
+}
+
+fn availability_page(v: &Value, page: &mut Page) {
+    page.summary.head = vec!["figure".into(), "value".into()];
+    let mut row = |k: &str, val: String| page.summary.rows.push(vec![k.into(), val.into()]);
+    row(
+        "availability (95% CI)",
+        format!(
+            "{} ({} … {})",
+            pct(num(v, &["availability", "mean"]), 4),
+            pct(v.pointer("/availability/ci95/0").and_then(Value::as_f64), 4),
+            pct(v.pointer("/availability/ci95/1").and_then(Value::as_f64), 4)
+        ),
+    );
+    if let Some(n) = num(v, &["availability", "nines"]) {
+        row("nines", format!("{n:.2}"));
+    }
+    if let Some(r) = v.get("request_availability") {
+        let mean = num(r, &["mean"]).or_else(|| r.as_f64());
+        let lo = r.pointer("/ci95/0").and_then(Value::as_f64);
+        let hi = r.pointer("/ci95/1").and_then(Value::as_f64);
+        let ci = match (lo, hi) {
+            (Some(_), Some(_)) => format!(" ({} … {})", pct(lo, 4), pct(hi, 4)),
+            _ => String::new(),
+        };
+        row("request availability", format!("{}{ci}", pct(mean, 4)));
+    }
+    if let Some(d) = num(v, &["downtime_minutes_per_year", "mean"]) {
+        let lo = v
+            .pointer("/downtime_minutes_per_year/ci95/0")
+            .and_then(Value::as_f64);
+        let hi = v
+            .pointer("/downtime_minutes_per_year/ci95/1")
+            .and_then(Value::as_f64);
+        let ci = match (lo, hi) {
+            (Some(l), Some(h)) => format!(" ({} … {})", short(l), short(h)),
+            _ => String::new(),
+        };
+        row("downtime per year", format!("{} min{ci}", short(d)));
+    }
+    if let Some(o) = num(v, &["outages_per_year", "mean"]) {
+        row("outages per year", short(o));
+    }
+    match (
+        num(v, &["service_mtbf_hours"]),
+        num(v, &["service_mttr_minutes"]),
+    ) {
+        (Some(b), Some(r)) => row(
+            "service MTBF / MTTR",
+            format!("{} h / {} min", short(b), short(r)),
+        ),
+        _ => row("service MTBF / MTTR", "no outage observed".into()),
+    }
+    let mut causes = Table {
+        head: vec![
+            "component or group".into(),
+            "kind".into(),
+            "downtime [min/year]".into(),
+            "share".into(),
+        ],
+        rows: Vec::new(),
+    };
+    for a in v
+        .get("attribution")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        causes.rows.push(vec![
+            text(a, "id").into(),
+            text(a, "kind").into(),
+            num(a, &["downtime_minutes_per_year"])
+                .map_or_else(|| "n/a".into(), short)
+                .into(),
+            pct(num(a, &["share"]), 1).into(),
+        ]);
+    }
+    let mut section = Section {
+        name: "long-run availability".into(),
+        description: text(v, "attribution_rule"),
+        ..Section::default()
+    };
+    if !causes.rows.is_empty() {
+        section
+            .tables
+            .push(("downtime by cause".to_string(), causes));
+    }
+    page.sections.push(section);
+    page.summary_note =
+        "Monte Carlo over component up/down states; availability is the share of time the \
+         service was up, with its 95% interval"
+            .into();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn svg_is_inlined_scalable_or_not_at_all() {
+        let s = "<svg width=\"1000\" height=\"600\" viewBox=\"0 0 1000 600\" xmlns=\"http://www.w3.org/2000/svg\">\n<rect opacity=\"1\" x=\"0\"/></svg>";
+        let out = inline_svg(s, "a <b>").unwrap();
+        assert!(out.starts_with("<svg class=\"chart\" viewBox=\"0 0 1000 600\""));
+        assert!(out.contains("aria-label=\"a &lt;b&gt;\""));
+        assert!(!out.contains("http"));
+        assert!(!out.contains("opacity"));
+        let evil = "<svg width=\"1\" height=\"1\"><script>alert(1)</script></svg>";
+        assert_eq!(inline_svg(evil, "x"), None);
+        let handler = "<svg width=\"1\" height=\"1\"><rect onload=\"x()\"/></svg>";
+        assert_eq!(inline_svg(handler, "x"), None);
+        let words = "<svg width=\"1\" height=\"1\"><text>pods on node-1</text></svg>";
+        assert!(inline_svg(words, "x").is_some());
+    }
+
+    #[test]
+    fn clock_reads_minutes() {
+        assert_eq!(clock(65.0), "1:05");
+        assert_eq!(clock(3725.0), "1:02:05");
+    }
+}
