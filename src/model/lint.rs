@@ -43,6 +43,7 @@ impl Model {
                 }
             }
         }
+        warnings.extend(self.request_warnings());
         warnings
     }
 }
