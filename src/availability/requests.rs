@@ -14,13 +14,16 @@
 //! A state that holds longer than `settle` plus the client's timeout (a
 //! replica down for hours) is simulated that long, and the rest of it is
 //! charged at the rates of the requests that arrived in the second half of
-//! `settle`: their whole life, retries included, fell in that state. The quiet time between windows is charged at the rates
+//! `settle`: their whole life, retries included, fell in that state. For a
+//! database the state is replayed at least four mean failover times, so the
+//! rates come after the promotion. Each window starts with every database's
+//! primary where the state trial had it. The quiet time between windows is charged at the rates
 //! of a baseline drill without failures, run once per run.
 
 use rand::RngExt as _;
 
 use super::timeline::{Outage, outages};
-use super::trial::AvailabilitySim;
+use super::trial::{AvailabilitySim, PrimaryChange};
 use crate::drill::random_failures::crash_events;
 use crate::drill::{CAUSES, DrillSetup, TrialResult};
 use crate::engine::SimTime;
@@ -187,6 +190,10 @@ pub struct RequestSim<'m> {
     baseline: Baseline,
     /// The longest a request lives (the client's timeout).
     memory: SimTime,
+    /// Per component, how long a degraded state is replayed before its
+    /// rates are taken: `settle`, or for a database twice its mean failover
+    /// time doubled, so the rates come after the promotion.
+    settle: Vec<SimTime>,
 }
 
 impl<'m> RequestSim<'m> {
@@ -213,7 +220,7 @@ impl<'m> RequestSim<'m> {
             mix64(seed ^ 0xBA5E_11E5),
             0..settings.baseline_trials.max(1),
             threads,
-            |i, s| drill.run_with(&quiet, i, s),
+            |i, s| drill.run_with(&quiet, &[], i, s),
         )?;
         let mut total = Counts::default();
         let mut latency = LatencyHistogram::new();
@@ -230,6 +237,17 @@ impl<'m> RequestSim<'m> {
             state,
             drill,
             base,
+            settle: model
+                .components
+                .iter()
+                .map(|c| {
+                    let failover = c
+                        .failover
+                        .as_ref()
+                        .map_or(0.0, |f| 4.0 * f.time.mean_secs());
+                    settings.settle.max(SimTime::from_secs_f64(failover))
+                })
+                .collect(),
             settings,
             memory: traffic.timeout,
             baseline: Baseline {
@@ -255,7 +273,7 @@ impl<'m> RequestSim<'m> {
     /// index and seed gives its failures).
     pub fn run_trial(&self, trial: u64, seed: u64) -> RequestTrial {
         let horizon = self.state.horizon();
-        let (state, trace) = self.state.run_trial_traced(trial, seed);
+        let (state, trace, primaries) = self.state.run_trial_traced(trial, seed);
         let outs = outages(self.state, &trace, horizon);
         let n_causes = self.state.causes().len();
         let mut out = RequestTrial {
@@ -277,7 +295,7 @@ impl<'m> RequestSim<'m> {
             let mut after = s.after;
             let (end, j, w) = loop {
                 let (end, j) = cluster(&outs, i, s.before, after, horizon);
-                let w = self.replay(&outs[i..j], SimTime(start), end, seed);
+                let w = self.replay(&outs[i..j], &primaries, SimTime(start), end, seed);
                 if w.recovered || after >= s.max_after || end >= horizon {
                     break (end, j, w);
                 }
@@ -297,9 +315,17 @@ impl<'m> RequestSim<'m> {
         out
     }
 
-    /// Replays `outs` in the window `[start, end)` at request level.
-    fn replay(&self, outs: &[Outage], start: SimTime, end: SimTime, seed: u64) -> Window {
-        let segs = Segments::new(outs, start, end, self.settings.settle, self.memory);
+    /// Replays `outs` in the window `[start, end)` at request level, each
+    /// database's primary as the state trial had it at `start`.
+    fn replay(
+        &self,
+        outs: &[Outage],
+        primaries: &[PrimaryChange],
+        start: SimTime,
+        end: SimTime,
+        seed: u64,
+    ) -> Window {
+        let segs = Segments::new(outs, start, end, &self.settle, self.memory);
         let mut sc = Scenario {
             duration: segs.map(end),
             warmup: self.settings.warmup,
@@ -317,7 +343,14 @@ impl<'m> RequestSim<'m> {
         // Keyed by the window's start: the same failure replays the same
         // requests in another design (common random numbers).
         let wseed = stream(seed, start.0, Purpose::Misc).random::<u64>();
-        let t = self.drill.run_with(&sc, 0, wseed);
+        let mut primary: Vec<(usize, u32)> = Vec::new();
+        for p in primaries.iter().take_while(|p| p.at <= start) {
+            primary.retain(|&(c, _)| c != p.comp);
+            if let Some(i) = p.primary {
+                primary.push((p.comp, i));
+            }
+        }
+        let t = self.drill.run_with(&sc, &primary, 0, wseed);
         let mut counts = Counts::of_bins(&t, 0..t.bins.len());
         for seg in segs.0.iter().filter(|g| g.skipped > SimTime::ZERO) {
             // The second half of the settled part, in whole bins, sets the
@@ -408,12 +441,13 @@ struct Segment {
 struct Segments(Vec<Segment>);
 
 impl Segments {
-    /// A degraded state longer than `settle + memory` keeps that much.
+    /// A degraded state longer than `settle + memory` keeps that much, with
+    /// `settle` the longest of its outages' components'.
     fn new(
         outs: &[Outage],
         start: SimTime,
         end: SimTime,
-        settle: SimTime,
+        settle: &[SimTime],
         memory: SimTime,
     ) -> Segments {
         let mut cuts: Vec<SimTime> = outs
@@ -425,15 +459,18 @@ impl Segments {
         cuts.push(end);
         cuts.sort();
         cuts.dedup();
-        let keep = settle.max(BIN + BIN) + memory;
         let mut at = SimTime::ZERO;
         let segs = cuts
             .windows(2)
             .map(|w| {
                 let len = w[1] - w[0];
                 // Only a degraded state is compressed; recovery is replayed whole.
-                let degraded = outs.iter().any(|o| o.from <= w[0] && o.to >= w[1]);
-                let kept = if degraded { len.min(keep) } else { len };
+                let keep = outs
+                    .iter()
+                    .filter(|o| o.from <= w[0] && o.to >= w[1])
+                    .map(|o| settle[o.comp].max(BIN + BIN) + memory)
+                    .max();
+                let kept = keep.map_or(len, |k| len.min(k));
                 let seg = Segment {
                     from: w[0],
                     at,
@@ -479,7 +516,7 @@ mod tests {
     #[test]
     fn segments_compress_long_degraded_states_only() {
         let outs = [outage(100, 1000)];
-        let s = Segments::new(&outs, secs(95), secs(1015), secs(20), secs(10));
+        let s = Segments::new(&outs, secs(95), secs(1015), &[secs(20)], secs(10));
         assert_eq!(s.map(secs(95)), secs(0));
         assert_eq!(s.map(secs(100)), secs(5));
         assert_eq!(s.map(secs(130)), secs(35));
@@ -488,7 +525,7 @@ mod tests {
         assert_eq!(s.map(secs(1015)), secs(50));
         assert_eq!(s.0[1].skipped, secs(870));
         // A state shorter than settle + memory is replayed whole.
-        let s = Segments::new(&outs, secs(95), secs(1015), secs(20), secs(900));
+        let s = Segments::new(&outs, secs(95), secs(1015), &[secs(20)], secs(900));
         assert_eq!(s.map(secs(1015)), secs(920));
     }
 

@@ -99,7 +99,23 @@ struct State {
     blame: Vec<usize>,
     /// Every failure and repair, when the caller wants the timeline.
     trace: Option<Vec<Transition>>,
+    /// With the timeline: each change of a database's primary.
+    primaries: Vec<PrimaryChange>,
 }
+
+/// A database's primary role moved (`None`: no instance serves as primary).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PrimaryChange {
+    /// When.
+    pub at: SimTime,
+    /// The component index.
+    pub comp: usize,
+    /// The instance serving as primary from then on.
+    pub primary: Option<u32>,
+}
+
+/// A traced trial: its outcome, failures and repairs, and primary changes.
+pub type Traced = (TrialOutcome, Vec<Transition>, Vec<PrimaryChange>);
 
 /// One failure (`up == false`) or repair of an entity.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -185,10 +201,11 @@ impl<'m> AvailabilitySim<'m> {
         self.run(trial, seed, false).0
     }
 
-    /// Runs one trial and also returns its failures and repairs in time order.
-    pub fn run_trial_traced(&self, trial: u64, seed: u64) -> (TrialOutcome, Vec<Transition>) {
-        let (out, trace) = self.run(trial, seed, true);
-        (out, trace.unwrap_or_default())
+    /// Runs one trial and also returns its failures and repairs, and the
+    /// changes of databases' primaries, in time order.
+    pub fn run_trial_traced(&self, trial: u64, seed: u64) -> Traced {
+        let (out, st) = self.run(trial, seed, true);
+        (out, st.trace.unwrap_or_default(), st.primaries)
     }
 
     /// The simulated time of each trial.
@@ -211,7 +228,7 @@ impl<'m> AvailabilitySim<'m> {
         &self.instance_groups
     }
 
-    fn run(&self, trial: u64, seed: u64, traced: bool) -> (TrialOutcome, Option<Vec<Transition>>) {
+    fn run(&self, trial: u64, seed: u64, traced: bool) -> (TrialOutcome, State) {
         let m = self.model;
         let n_causes = m.components.len() + m.groups.len();
         let mut st = State {
@@ -262,6 +279,7 @@ impl<'m> AvailabilitySim<'m> {
             functional: vec![true; m.components.len()],
             blame: Vec::with_capacity(n_causes),
             trace: traced.then(Vec::new),
+            primaries: Vec::new(),
         };
         let mut queue = EventQueue::new();
         let horizon = self.config.horizon;
@@ -312,15 +330,27 @@ impl<'m> AvailabilitySim<'m> {
             }
             last = now;
             let Some(ev) = ev else { break };
+            let before = st.trace.is_some().then(|| st.primary.clone());
             self.handle(&mut st, &mut queue, now, ev);
             self.update_databases(&mut st, &mut queue, now);
+            if let Some(before) = before {
+                for (c, (&b, &a)) in before.iter().zip(&st.primary).enumerate() {
+                    if a != b {
+                        st.primaries.push(PrimaryChange {
+                            at: now,
+                            comp: c,
+                            primary: a,
+                        });
+                    }
+                }
+            }
             let was_up = up;
             up = self.evaluate(&mut st);
             if was_up && !up {
                 out.outages += 1;
             }
         }
-        (out, st.trace)
+        (out, st)
     }
 
     fn handle(&self, st: &mut State, queue: &mut EventQueue<Event>, now: SimTime, ev: Event) {

@@ -32,7 +32,7 @@ impl<'m> RandomFailures<'m> {
 
     /// `base` with the random failures of the trial with `seed` added.
     pub fn scenario(&self, base: &Scenario, seed: u64) -> Scenario {
-        let (_, trace) = self.sim.run_trial_traced(0, seed);
+        let (_, trace, _) = self.sim.run_trial_traced(0, seed);
         let outs = outages(&self.sim, &trace, self.sim.horizon());
         with_events(base, crash_events(self.sim.model(), &outs, SimTime::ZERO))
     }

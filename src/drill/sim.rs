@@ -348,9 +348,22 @@ impl<'m> DrillSetup<'m> {
     }
 
     /// Runs trial `trial` with `seed` of another scenario `sc` on the same
-    /// model and traffic (no snapshots, no random failures of its own).
-    pub fn run_with(&self, sc: &Scenario, trial: u64, seed: u64) -> TrialResult {
+    /// model and traffic (no snapshots, no random failures of its own),
+    /// with the databases in `primaries` (component, instance) starting
+    /// with that instance as primary.
+    pub fn run_with(
+        &self,
+        sc: &Scenario,
+        primaries: &[(usize, u32)],
+        trial: u64,
+        seed: u64,
+    ) -> TrialResult {
         let mut t = DrillTrial::new(self, sc, seed);
+        for &(c, p) in primaries {
+            if let Some(comp) = t.comps.get_mut(c).filter(|x| p < x.active) {
+                comp.primary = p;
+            }
+        }
         t.run();
         t.finish(trial, seed)
     }
