@@ -54,6 +54,7 @@ fn main() -> anyhow::Result<()> {
         series: vec![Series::new("success ratio (mean, 95% band)", ratio).with_band(band)],
         markers: markers.clone(),
         log_y: false,
+        log_x: false,
         y_range: Some((0.0, 1.02)),
     };
     println!("{:?}", line_chart(&out, "success-ratio", &success)?);
@@ -74,6 +75,7 @@ fn main() -> anyhow::Result<()> {
         ],
         markers: markers.clone(),
         log_y: true,
+        log_x: false,
         y_range: None,
     };
     println!("{:?}", line_chart(&out, "latency", &latency)?);

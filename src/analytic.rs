@@ -104,7 +104,14 @@ fn availability_of(rel: Option<&Reliability>) -> f64 {
 }
 
 /// Probability that at least `k` of independent events with probabilities `p` occur.
+///
+/// Small counts use the exact quadratic recursion; large ones group equal
+/// probabilities into binomials and convolve only the terms a double can
+/// hold, so a million instances cost about as much as their count.
 pub fn at_least(k: usize, p: &[f64]) -> f64 {
+    if p.len() > 256 {
+        return at_least_grouped(k, p);
+    }
     // dist[j] = P(exactly j up among those seen so far).
     let mut dist = vec![0.0; p.len() + 1];
     dist[0] = 1.0;
@@ -115,6 +122,73 @@ pub fn at_least(k: usize, p: &[f64]) -> f64 {
         }
     }
     dist[k.min(p.len())..].iter().sum::<f64>().clamp(0.0, 1.0)
+}
+
+/// [`at_least`] for many events: equal probabilities form binomials, whose
+/// pmfs (trimmed to the non-negligible range) are convolved.
+fn at_least_grouped(k: usize, p: &[f64]) -> f64 {
+    let mut sorted = p.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    // (offset, pmf): P(exactly offset + j occur) = pmf[j].
+    let mut acc: (usize, Vec<f64>) = (0, vec![1.0]);
+    let mut start = 0;
+    while start < sorted.len() {
+        let a = sorted[start].clamp(0.0, 1.0);
+        let end =
+            (start + sorted[start..].partition_point(|&x| x.clamp(0.0, 1.0) <= a)).max(start + 1);
+        let b = binomial_pmf(end - start, a);
+        let mut out = vec![0.0; acc.1.len() + b.1.len() - 1];
+        for (i, &x) in acc.1.iter().enumerate() {
+            for (j, &y) in b.1.iter().enumerate() {
+                out[i + j] += x * y;
+            }
+        }
+        acc = trim((acc.0 + b.0, out));
+        start = end;
+    }
+    let (offset, pmf) = acc;
+    let from = k.saturating_sub(offset).min(pmf.len());
+    pmf[from..].iter().sum::<f64>().clamp(0.0, 1.0)
+}
+
+/// The pmf of Binomial(n, a) as (offset, terms), without the terms below
+/// what a double holds next to the mode.
+fn binomial_pmf(n: usize, a: f64) -> (usize, Vec<f64>) {
+    if a <= 0.0 {
+        return (0, vec![1.0]);
+    }
+    if a >= 1.0 {
+        return (n, vec![1.0]);
+    }
+    let mode = (((n + 1) as f64 * a).floor() as usize).min(n);
+    // ln C(n, mode) + mode ln a + (n - mode) ln(1 - a), summed term by term.
+    let ln_choose: f64 = (1..=mode)
+        .map(|i| ((n - mode + i) as f64 / i as f64).ln())
+        .sum();
+    let ln_mode = ln_choose + mode as f64 * a.ln() + (n - mode) as f64 * (1.0 - a).ln();
+    let mut pmf = vec![0.0; n + 1];
+    pmf[mode] = ln_mode.exp();
+    let odds = a / (1.0 - a);
+    for j in mode..n {
+        pmf[j + 1] = pmf[j] * (n - j) as f64 / (j + 1) as f64 * odds;
+        if pmf[j + 1] == 0.0 {
+            break;
+        }
+    }
+    for j in (1..=mode).rev() {
+        pmf[j - 1] = pmf[j] * j as f64 / (n - j + 1) as f64 / odds;
+        if pmf[j - 1] == 0.0 {
+            break;
+        }
+    }
+    trim((0, pmf))
+}
+
+/// Drops the zero terms at both ends of an (offset, pmf).
+fn trim((offset, pmf): (usize, Vec<f64>)) -> (usize, Vec<f64>) {
+    let lo = pmf.iter().position(|&x| x > 0.0).unwrap_or(0);
+    let hi = pmf.iter().rposition(|&x| x > 0.0).map_or(lo + 1, |i| i + 1);
+    (offset + lo, pmf[lo..hi].to_vec())
 }
 
 /// Analyses `model` (closed form, then the exact chain when it applies).
@@ -205,6 +279,19 @@ pub fn analyze(model: &Model) -> Analysis {
     }
 }
 
+/// The first `keep` items joined by commas, then how many more there are,
+/// so a group holding a million instances gives a line, not a megabyte.
+pub fn abbreviate(items: &[String], keep: usize) -> String {
+    if items.len() <= keep {
+        return items.join(", ");
+    }
+    format!(
+        "{}, ... and {} more",
+        items[..keep].join(", "),
+        items.len() - keep
+    )
+}
+
 /// Constant and empirical times take values on a grid, so cycles can stay in phase.
 fn is_lattice(d: &Dist) -> bool {
     matches!(d, Dist::Constant(_) | Dist::Empirical(_))
@@ -274,7 +361,7 @@ fn common_cause_caveats(
                  together, so the product (independent approximation) overstates availability",
                 group.id,
                 held[g].len(),
-                held[g].join(", ")
+                abbreviate(&held[g], 8)
             ));
         }
     }
@@ -343,6 +430,30 @@ mod tests {
 
     fn analyze_text(text: &str) -> Analysis {
         analyze(&Model::parse(text, "t.toml").expect("valid model"))
+    }
+
+    #[test]
+    fn at_least_for_many_instances_matches_the_exact_recursion() {
+        // 300 instances in three availability classes: the grouped path
+        // against the quadratic one, term by term.
+        let p: Vec<f64> = (0..300).map(|i| [0.999, 0.99, 0.9][i % 3]).collect();
+        for k in [1, 150, 270, 290, 300] {
+            let mut dist = vec![0.0; p.len() + 1];
+            dist[0] = 1.0;
+            for (seen, &a) in p.iter().enumerate() {
+                for j in (0..=seen + 1).rev() {
+                    let up = if j > 0 { dist[j - 1] * a } else { 0.0 };
+                    dist[j] = dist[j] * (1.0 - a) + up;
+                }
+            }
+            let exact: f64 = dist[k..].iter().sum();
+            let fast = at_least(k, &p);
+            assert!((fast - exact).abs() < 1e-12, "k {k}: {fast} vs {exact}");
+        }
+        // A million equal instances in well under a second (issue 15).
+        let a = vec![0.999; 1_000_000];
+        let tail = at_least(999_000, &a);
+        assert!((tail - 0.5).abs() < 0.05, "{tail}");
     }
 
     #[test]

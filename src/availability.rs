@@ -118,7 +118,14 @@ pub fn run(
             break;
         };
         let summary = AvailabilitySummary::from_outcomes(model, req, &sim.causes(), &outcomes);
-        if summary.relative_half_width() <= precision || target >= req.max_trials {
+        // Stop when met, at the limit, or when even the most hopeful reading
+        // of the outages so far needs more trials than the limit allows (a
+        // model too rare for the target ends now, not after --max-trials).
+        let hopeless = summary
+            .interval
+            .fewest_trials_for(precision)
+            .is_some_and(|t| t > req.max_trials);
+        if summary.relative_half_width() <= precision || target >= req.max_trials || hopeless {
             break;
         }
         target = (target + req.batch.max(1)).min(req.max_trials);

@@ -1,10 +1,26 @@
 //! Argument parsing and dispatch for the `resim` binary.
 
+/// `print!` through [`stdout::write`]: never panics on a closed pipe.
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::cli::stdout::write(format_args!($($arg)*)) };
+}
+
+/// `println!` through [`stdout::write`]: never panics on a closed pipe.
+macro_rules! outln {
+    () => { $crate::cli::stdout::write(format_args!("\n")) };
+    ($($arg:tt)*) => {{
+        $crate::cli::stdout::write(format_args!($($arg)*));
+        $crate::cli::stdout::write(format_args!("\n"));
+    }};
+}
+
 mod availability;
 mod check;
 mod compare;
 mod report;
 mod run;
+mod stdout;
+mod sweep;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -46,6 +62,10 @@ enum Command {
         /// The output folder of a `run`, `compare` or `availability`.
         dir: PathBuf,
     },
+    /// Run a design over a grid of values (load, replicas, ...) on common
+    /// random numbers: latency, success, goodput and utilisation against
+    /// each, the SLO verdict, the cost; `--find` the knee by bisection.
+    Sweep(sweep::Args),
 }
 
 /// The options every drill-based command shares (`run`, `compare`).
@@ -69,9 +89,40 @@ pub struct DrillArgs {
     /// Output folder (default: a new numbered folder under results/).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Refuse a scenario that would simulate more requests than this, all
+    /// trials together (estimated from the peak rate before the run starts).
+    #[arg(long, default_value_t = resim::budget::DEFAULT_MAX_REQUESTS)]
+    pub max_requests: u64,
+    /// Refuse a scenario that would keep more time bins than this in
+    /// memory, all trials together (trials x duration / --bin).
+    #[arg(long, default_value_t = resim::budget::DEFAULT_MAX_BINS)]
+    pub max_bins: u64,
 }
 
 impl DrillArgs {
+    /// Checks each scenario of `model` named in `names` against the budget
+    /// before anything runs.
+    pub fn check_budget<'a>(
+        &self,
+        model: &resim::model::Model,
+        scenarios: impl IntoIterator<Item = &'a resim::scenario::Scenario>,
+    ) -> Result<(), Failure> {
+        let budget = resim::budget::Budget {
+            max_requests: self.max_requests,
+            max_bins: self.max_bins,
+            ..resim::budget::Budget::default()
+        };
+        for sc in scenarios {
+            // A scenario's own traffic replaces the model's.
+            let Some(traffic) = sc.traffic.as_ref().or(model.traffic.as_ref()) else {
+                continue;
+            };
+            resim::budget::check_drill(model, traffic, sc, self.trials, self.bin, &budget)
+                .map_err(|e| Failure::Input(format!("{}: {e}", model.origin)))?;
+        }
+        Ok(())
+    }
+
     /// The library's request, after checking the values.
     pub fn request(&self, min_trials: u64) -> Result<resim::drill::DrillRequest, Failure> {
         if self.trials < min_trials {
@@ -124,9 +175,17 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(&args),
         Command::Compare(args) => compare::run(&args),
         Command::Report { dir } => report::run(&dir),
+        Command::Sweep(args) => sweep::run(&args),
     };
+    let written = stdout::finish();
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => match written {
+            Some(e) => {
+                eprintln!("error: cannot write to standard output: {e}");
+                ExitCode::from(1)
+            }
+            None => ExitCode::SUCCESS,
+        },
         Err(Failure::Input(msg)) => {
             eprintln!("{msg}");
             eprintln!("error: the model was not run; fix the problems above");
@@ -146,5 +205,28 @@ pub fn load_model(path: &std::path::Path) -> Result<resim::model::Model, Failure
 
 /// The last line of a run: where its report is.
 pub fn print_report_path(out: &resim::report::OutputDir) {
-    println!("report: {}", out.path("report.html").display());
+    outln!("report: {}", out.path("report.html").display());
+}
+
+/// Reads a model file's text, or says why it cannot.
+pub fn read_model_text(path: &std::path::Path) -> Result<String, Failure> {
+    resim::model::read_text(path).map_err(|e| {
+        Failure::Input(format!(
+            "{}: cannot read the model file: {e}",
+            path.display()
+        ))
+    })
+}
+
+/// Loads a model with `--set PATH=VALUE` edits applied in order.
+pub fn load_model_with(
+    path: &std::path::Path,
+    sets: &[String],
+) -> Result<resim::model::Model, Failure> {
+    if sets.is_empty() {
+        return load_model(path);
+    }
+    let text = read_model_text(path)?;
+    resim::overrides::apply_sets(&text, &path.display().to_string(), sets)
+        .map_err(|e| Failure::Input(e.to_string()))
 }

@@ -8,64 +8,10 @@
 use serde::Serialize;
 
 use crate::drill::{DrillError, DrillRequest, ScenarioSummary, TrialResult, run_scenario};
-use crate::model::{ComponentKind, Model, ModelError};
+use crate::model::Model;
+pub use crate::overrides::apply_sets;
 use crate::scenario::Scenario;
 use crate::stats::mean_ci95;
-
-/// Builds design B from design A's text by `--set PATH=VALUE` edits.
-///
-/// `PATH` is a dotted key in the model file (`components.app.instances`,
-/// `traffic.rate`); a path that starts with a component id is taken inside
-/// `components` (`app.workers`), and `replicas` on a component that is not a
-/// database means its instance count. `VALUE` is a TOML value (`5`, `0.8`,
-/// `"500ms"`, `true`); anything else is taken as a string.
-pub fn apply_sets(text: &str, origin: &str, sets: &[String]) -> Result<Model, ModelError> {
-    let a = Model::parse(text, origin)?;
-    let mut table: toml::Table =
-        toml::from_str(text).map_err(|e| ModelError::whole_file(origin, e.to_string()))?;
-    for set in sets {
-        let bad = |msg: String| ModelError::whole_file(origin, format!("--set '{set}': {msg}"));
-        let (path, value) = set
-            .split_once('=')
-            .ok_or_else(|| bad("expected PATH=VALUE".into()))?;
-        let mut keys: Vec<String> = path
-            .trim()
-            .split('.')
-            .map(|k| k.trim().to_string())
-            .collect();
-        if keys.iter().any(String::is_empty) {
-            return Err(bad("the path has an empty key".into()));
-        }
-        if let Some(c) = a.components.iter().find(|c| c.id == keys[0]) {
-            if keys.len() == 2 && keys[1] == "replicas" && c.kind != ComponentKind::Database {
-                keys[1] = "instances".into();
-            }
-            keys.insert(0, "components".into());
-        }
-        let value = parse_value(value.trim());
-        let mut cur = &mut table;
-        for k in &keys[..keys.len() - 1] {
-            let entry = cur
-                .entry(k.clone())
-                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-            cur = entry
-                .as_table_mut()
-                .ok_or_else(|| bad(format!("'{k}' is not a table")))?;
-        }
-        cur.insert(keys[keys.len() - 1].clone(), value);
-    }
-    let label = format!("{origin} with --set {}", sets.join(" --set "));
-    let edited =
-        toml::to_string(&table).map_err(|e| ModelError::whole_file(&label, e.to_string()))?;
-    Model::parse(&edited, &label)
-}
-
-fn parse_value(v: &str) -> toml::Value {
-    toml::from_str::<toml::Table>(&format!("v = {v}"))
-        .ok()
-        .and_then(|mut t| t.remove("v"))
-        .unwrap_or_else(|| toml::Value::String(v.to_string()))
-}
 
 /// Whether a larger or a smaller value of a metric is better.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -103,6 +49,12 @@ pub struct ScenarioComparison {
     pub scenario: String,
     /// The metrics.
     pub metrics: Vec<MetricComparison>,
+    /// Design A's verdicts on its `[slo]` (none without one).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub slo_a: Vec<crate::slo::Judgement>,
+    /// Design B's verdicts on its `[slo]`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub slo_b: Vec<crate::slo::Judgement>,
     /// Design A's full summary.
     #[serde(skip)]
     pub a: ScenarioSummary,
@@ -190,11 +142,17 @@ pub fn compare_scenario(
             }
         })
         .collect();
+    let (a, b) = (
+        ScenarioSummary::from_trials(a, &sa, bin_s, &ta),
+        ScenarioSummary::from_trials(b, &sb, bin_s, &tb),
+    );
     Ok(ScenarioComparison {
         scenario: scenario.to_string(),
         metrics,
-        a: ScenarioSummary::from_trials(a, &sa, bin_s, &ta),
-        b: ScenarioSummary::from_trials(b, &sb, bin_s, &tb),
+        slo_a: a.slo.clone(),
+        slo_b: b.slo.clone(),
+        a,
+        b,
     })
 }
 

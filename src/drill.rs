@@ -74,9 +74,8 @@ pub fn run_scenario(
     req: &DrillRequest,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Vec<TrialResult>, DrillError> {
-    let traffic = model
-        .traffic
-        .as_ref()
+    let traffic = (scenario.traffic.as_ref())
+        .or(model.traffic.as_ref())
         .ok_or_else(|| DrillError::NoTraffic(model.origin.clone()))?;
     let setup =
         DrillSetup::new(model, scenario, traffic, req.bin).with_snapshots(req.snapshots.clone(), 0);

@@ -234,6 +234,10 @@ pub struct Model {
     pub scenarios: Vec<crate::scenario::Scenario>,
     /// The nodes pods are scheduled on (`[cluster]`), if given.
     pub cluster: Option<workload::Cluster>,
+    /// Service-level objectives (`[slo]`), if given.
+    pub slo: Option<crate::slo::Slo>,
+    /// Hourly costs (`[cost]`), if given.
+    pub cost: Option<crate::cost::Cost>,
     /// Defaults resim filled in, in words, for `resim check`.
     pub defaults_applied: Vec<String>,
 }
@@ -249,6 +253,18 @@ pub struct Traffic {
     pub timeout: SimTime,
     /// How the rate varies over time, if it does.
     pub profile: Option<LoadProfile>,
+}
+
+impl Traffic {
+    /// The highest arrival rate the traffic reaches \[req/s\].
+    pub fn peak_rate(&self) -> f64 {
+        let profile = match &self.profile {
+            Some(LoadProfile::Points(p)) => p.iter().map(|&(_, r)| r).fold(0.0, f64::max),
+            Some(LoadProfile::Daily { trough, peak, .. }) => trough.max(*peak),
+            None => 0.0,
+        };
+        self.rate.max(profile)
+    }
 }
 
 /// An arrival rate that varies over time: piecewise linear through points,
@@ -309,6 +325,34 @@ impl LoadProfile {
     }
 }
 
+/// The largest model file (or file a model names) resim reads \[bytes\].
+pub const MAX_MODEL_BYTES: u64 = 16 << 20;
+
+/// Reads a UTF-8 text file of at most [`MAX_MODEL_BYTES`], so a device or a
+/// huge file (`/dev/zero`) gives an error instead of filling the memory.
+pub fn read_text(path: &Path) -> std::io::Result<String> {
+    use std::io::{Error, ErrorKind, Read};
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_MODEL_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_MODEL_BYTES {
+        return Err(Error::new(
+            ErrorKind::InvalidData,
+            format!(
+                "larger than {} MiB; resim reads model files up to that size",
+                MAX_MODEL_BYTES >> 20
+            ),
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        Error::new(
+            ErrorKind::InvalidData,
+            format!("not UTF-8 text ({})", e.utf8_error()),
+        )
+    })
+}
+
 impl Model {
     /// Parses and validates model text; `origin` names it in error messages.
     pub fn parse(text: &str, origin: &str) -> Result<Model, ModelError> {
@@ -316,9 +360,11 @@ impl Model {
     }
 
     /// Reads and parses a model file.
+    ///
+    /// At most [`MAX_MODEL_BYTES`] are read (see [`read_text`]).
     pub fn load(path: &Path) -> Result<Model, ModelError> {
         let origin = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| {
+        let text = read_text(path).map_err(|e| {
             ModelError::whole_file(&origin, format!("cannot read the model file: {e}"))
         })?;
         Model::parse(&text, &origin)

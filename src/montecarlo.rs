@@ -19,6 +19,22 @@ pub enum RunnerError {
     },
 }
 
+/// The threads worth starting for `trials` trials when `requested` were
+/// asked for (0 = one per core): never more than the cores nor the trials,
+/// since more would only wait (ten thousand threads take longer to start
+/// than a short run takes). Results do not depend on it.
+pub fn usable_threads(requested: usize, trials: u64) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let wanted = if requested == 0 {
+        cores
+    } else {
+        requested.min(cores)
+    };
+    wanted
+        .min(usize::try_from(trials).unwrap_or(usize::MAX))
+        .max(1)
+}
+
 /// Runs trials `range` of a run with `master_seed` on `threads` threads
 /// (0 = one per core), returning results in trial order.
 ///
@@ -36,6 +52,7 @@ where
     T: Send,
     F: Fn(u64, u64) -> T + Sync,
 {
+    let threads = usable_threads(threads, range.end.saturating_sub(range.start));
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()

@@ -20,3 +20,4 @@ pub mod drill;
 pub mod index;
 pub mod page;
 pub mod request_availability;
+pub mod sweep;

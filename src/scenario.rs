@@ -27,6 +27,8 @@ pub struct Scenario {
     /// Every instance and group also fails and is repaired by its model
     /// distributions during the drill (`random_failures = true`).
     pub random_failures: bool,
+    /// The scenario's own traffic, when it overrides the model's `[traffic]`.
+    pub traffic: Option<crate::model::Traffic>,
 }
 
 /// One entry of a scenario's timeline.

@@ -176,6 +176,7 @@ pub fn window_scenario() -> Scenario {
         warmup: SimTime::ZERO,
         events: Vec::new(),
         random_failures: false,
+        traffic: None,
     }
 }
 

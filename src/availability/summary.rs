@@ -6,7 +6,17 @@ use serde::Serialize;
 use super::{AvailabilityRequest, TrialOutcome};
 use crate::engine::SimTime;
 use crate::model::Model;
-use crate::stats::ci::{mean_ci95, quantile_sorted};
+use crate::stats::ci::quantile_sorted;
+use crate::stats::rare::{RareInterval, rare_mean_ci95};
+use crate::stats::special::gamma_quantile;
+
+/// Below this many outages a warning says how many trials would give a
+/// ±[`DEFAULT_TARGET`] interval (or the `--precision` target).
+pub const FEW_OUTAGES: u64 = 30;
+
+/// The relative half-width quoted in the few-outages warning without
+/// `--precision`.
+pub const DEFAULT_TARGET: f64 = 0.1;
 
 /// Minutes in a year of 8760 h.
 pub const MINUTES_PER_YEAR: f64 = 8760.0 * 60.0;
@@ -23,18 +33,6 @@ pub struct Estimate {
     pub mean: f64,
     /// 95% confidence interval `[low, high]`.
     pub ci95: [f64; 2],
-}
-
-impl Estimate {
-    fn of(samples: &[f64]) -> Estimate {
-        // One trial has no interval: it collapses to the value itself.
-        let single = samples.first().copied().unwrap_or(f64::NAN);
-        let (mean, lo, hi) = mean_ci95(samples).unwrap_or((single, single, single));
-        Estimate {
-            mean,
-            ci95: [lo, hi],
-        }
-    }
 }
 
 /// Availability with its interval and nines.
@@ -130,8 +128,25 @@ pub struct AvailabilitySummary {
     pub point_availability: Vec<PointAvailability>,
     /// With `--precision`: the target and whether it was met.
     pub precision: Option<PrecisionReport>,
+    /// How the availability, unavailability and downtime intervals were
+    /// computed: `compound_poisson` (two-sided), `compound_poisson_upper`
+    /// or `no_event_bound` (one-sided); see `stats::rare`.
+    pub ci_method: &'static str,
+    /// The method in words.
+    pub ci_note: &'static str,
+    /// Whether only the upper end of unavailability and downtime (the lower
+    /// end of availability) is a 95% statement; the other end is then 0
+    /// (or 100%).
+    pub ci_one_sided: bool,
+    /// The effective number of outages the interval rests on (fewer than
+    /// observed when trials vary more than Poisson outages of exponential
+    /// length would).
+    pub effective_outages: f64,
     /// Things the reader should know before trusting the figures.
     pub warnings: Vec<String>,
+    /// The unavailability interval as computed.
+    #[serde(skip)]
+    pub interval: RareInterval,
 }
 
 /// How the `--precision` stopping rule ended.
@@ -143,6 +158,9 @@ pub struct PrecisionReport {
     pub achieved: f64,
     /// Whether the target was met within the trial limit.
     pub met: bool,
+    /// About how many trials the target needs, from the outages seen so far
+    /// (`None` when met).
+    pub trials_needed: Option<u64>,
 }
 
 impl AvailabilitySummary {
@@ -155,23 +173,19 @@ impl AvailabilitySummary {
     ) -> AvailabilitySummary {
         let horizon = req.horizon.as_secs_f64();
         let years = horizon / (SimTime::YEAR.as_secs_f64());
-        let avail: Vec<f64> = outcomes
-            .iter()
-            .map(|o| 1.0 - o.downtime_secs / horizon)
-            .collect();
-        let unavail: Vec<f64> = outcomes.iter().map(|o| o.downtime_secs / horizon).collect();
         let mut down_min: Vec<f64> = outcomes
             .iter()
             .map(|o| o.downtime_secs / 60.0 / years)
             .collect();
-        let outages: Vec<f64> = outcomes.iter().map(|o| o.outages as f64 / years).collect();
-        let a = Estimate::of(&avail);
-        let d = Estimate::of(&down_min);
+        let outage_counts: Vec<f64> = outcomes.iter().map(|o| o.outages as f64).collect();
         down_min.sort_by(f64::total_cmp);
         let total_down: f64 = outcomes.iter().map(|o| o.downtime_secs).sum();
         let total_up = horizon * outcomes.len() as f64 - total_down;
         let outages_observed: u64 = outcomes.iter().map(|o| o.outages as u64).sum();
         let trials_with_downtime = outcomes.iter().filter(|o| o.downtime_secs > 0.0).count() as u64;
+        let unavail: Vec<f64> = outcomes.iter().map(|o| o.downtime_secs / horizon).collect();
+        let interval = downtime_interval(&unavail, outages_observed);
+        let to_minutes = horizon / 60.0 / years;
 
         let n = outcomes.len().max(1) as f64;
         let mut attribution: Vec<Attribution> = causes
@@ -216,15 +230,10 @@ impl AvailabilitySummary {
             })
             .collect();
 
-        let mut warnings = Vec::new();
-        if trials_with_downtime < 30 {
-            warnings.push(format!(
-                "only {trials_with_downtime} of {} trials saw any downtime: the interval rests on few outages; \
-                 run more trials or a longer horizon before quoting it",
-                outcomes.len()
-            ));
-        }
-        let unavailability = Estimate::of(&unavail);
+        // Rounded for the messages: 0.274, 100, 2500.5.
+        let trial_years = (years * outcomes.len() as f64 * 1000.0).round() / 1000.0;
+        let target = req.precision.unwrap_or(DEFAULT_TARGET);
+        let warnings = interval_warnings(&interval, trial_years, target);
         let mut summary = AvailabilitySummary {
             model: model.name.clone(),
             seed: req.seed,
@@ -232,20 +241,23 @@ impl AvailabilitySummary {
             horizon_hours: horizon / 3600.0,
             year_hours: 8760.0,
             availability: AvailabilityFigure {
-                mean: a.mean,
-                ci95: a.ci95,
-                nines: nines(a.mean),
+                mean: 1.0 - interval.mean,
+                ci95: [1.0 - interval.high, 1.0 - interval.low],
+                nines: nines(1.0 - interval.mean),
+            },
+            unavailability: Estimate {
+                mean: interval.mean,
+                ci95: [interval.low, interval.high],
             },
             request_availability: None,
-            unavailability,
             downtime_minutes_per_year: DowntimeFigure {
-                mean: d.mean,
-                ci95: d.ci95,
+                mean: interval.mean * to_minutes,
+                ci95: [interval.low * to_minutes, interval.high * to_minutes],
                 p50: quantile_sorted(&down_min, 0.5).unwrap_or(f64::NAN),
                 p90: quantile_sorted(&down_min, 0.9).unwrap_or(f64::NAN),
                 p99: quantile_sorted(&down_min, 0.99).unwrap_or(f64::NAN),
             },
-            outages_per_year: Estimate::of(&outages),
+            outages_per_year: rate_interval(&outage_counts, years),
             service_mtbf_hours: (outages_observed > 0)
                 .then(|| total_up / outages_observed as f64 / 3600.0),
             service_mttr_minutes: (outages_observed > 0)
@@ -256,7 +268,12 @@ impl AvailabilitySummary {
             attribution,
             point_availability,
             precision: None,
+            ci_method: interval.method.id(),
+            ci_note: interval.method.describe(),
+            ci_one_sided: interval.one_sided,
+            effective_outages: interval.effective_events,
             warnings,
+            interval,
         };
         if let Some(target) = req.precision {
             let achieved = summary.relative_half_width();
@@ -264,13 +281,15 @@ impl AvailabilitySummary {
                 target,
                 achieved,
                 met: achieved <= target,
+                trials_needed: (achieved > target)
+                    .then(|| summary.interval.trials_for(target))
+                    .flatten(),
             });
             if achieved > target {
-                summary.warnings.push(format!(
-                    "the precision target {:.1}% was not met within {} trials (achieved {:.1}%)",
-                    target * 100.0,
+                summary.warnings.push(precision_shortfall(
+                    &summary.interval,
+                    target,
                     req.max_trials,
-                    achieved * 100.0
                 ));
             }
         }
@@ -278,15 +297,136 @@ impl AvailabilitySummary {
     }
 
     /// Half-width of the unavailability interval over its mean (infinite when
-    /// no downtime was seen).
+    /// no downtime was seen or the interval is one-sided).
     pub fn relative_half_width(&self) -> f64 {
-        let u = &self.unavailability;
-        if u.mean > 0.0 {
-            (u.ci95[1] - u.ci95[0]) / 2.0 / u.mean
-        } else {
-            f64::INFINITY
-        }
+        self.interval.relative_half_width()
     }
+}
+
+/// The 95% interval of mean unavailability from per-trial downtime shares
+/// (downtime / horizon, in [0, 1]) and the outages observed in all trials:
+/// the compound Poisson interval of `stats::rare` (one-sided with fewer
+/// than 5 outages). Scale it by a constant for downtime in other units.
+pub fn downtime_interval(downtime_shares: &[f64], outages: u64) -> RareInterval {
+    rare_mean_ci95(downtime_shares, Some(outages), 1.0).unwrap_or(RareInterval {
+        mean: f64::NAN,
+        low: f64::NAN,
+        high: f64::NAN,
+        one_sided: true,
+        method: crate::stats::RareMethod::NoEventBound,
+        events: 0,
+        effective_events: 0.0,
+        trials: 0,
+    })
+}
+
+/// Outages per year with a 95% interval from per-trial counts over `years`
+/// per trial: Garwood's exact Poisson limits on the total, widened by the
+/// dispersion `φ = max(1, s²/mean)` of the counts (a quasi-Poisson scale),
+/// so the interval never goes below zero.
+fn rate_interval(counts: &[f64], years: f64) -> Estimate {
+    let n = counts.len() as f64;
+    let total: f64 = counts.iter().sum();
+    let exposure = n * years;
+    if counts.is_empty() || exposure <= 0.0 {
+        return Estimate {
+            mean: f64::NAN,
+            ci95: [f64::NAN, f64::NAN],
+        };
+    }
+    let mean = total / n;
+    let phi = if counts.len() > 1 && mean > 0.0 {
+        let var = counts.iter().map(|c| (c - mean) * (c - mean)).sum::<f64>() / (n - 1.0);
+        (var / mean).max(1.0)
+    } else {
+        1.0
+    };
+    let k = total / phi;
+    let low = if k > 0.0 {
+        gamma_quantile(k, 0.025)
+    } else {
+        0.0
+    };
+    let high = gamma_quantile(k + 1.0, 0.975);
+    Estimate {
+        mean: total / exposure,
+        ci95: [low * phi / exposure, high * phi / exposure],
+    }
+}
+
+/// The warnings an interval calls for: one-sided, or resting on fewer than
+/// [`FEW_OUTAGES`] outages (with the trials a ±`target` interval needs).
+fn interval_warnings(iv: &RareInterval, trial_years: f64, target: f64) -> Vec<String> {
+    let mut w = Vec::new();
+    let n = iv.events;
+    let need = |iv: &RareInterval| {
+        iv.trials_for(target).map_or_else(String::new, |t| {
+            format!(
+                "; about {t} trials in all ({} more) would give ±{:.0}%",
+                t.saturating_sub(iv.trials),
+                target * 100.0
+            )
+        })
+    };
+    if n == 0 {
+        w.push(format!(
+            "no outage in {} trial-years: the outage rate is below {:.3} per year (95%), but \
+             nothing says how long an outage lasts, so unavailability is only bounded by the rule \
+             of three (below {:.3e}){}",
+            trial_years,
+            -(0.05_f64.ln()) / trial_years,
+            iv.high,
+            need(iv).replacen("about", "at least", 1)
+        ));
+    } else if iv.one_sided {
+        w.push(format!(
+            "only {n} outage{} observed in {} trial-years: too few for a two-sided interval; \
+             unavailability is below {:.3e} (one-sided 95%) and the lower ends are 0{}",
+            if n == 1 { "" } else { "s" },
+            trial_years,
+            iv.high,
+            need(iv)
+        ));
+    } else if n < FEW_OUTAGES {
+        w.push(format!(
+            "only {n} outages observed in {} trial-years: the interval rests on few outages \
+             (-{:.0}% .. +{:.0}% of the mean){}",
+            trial_years,
+            (1.0 - iv.low / iv.mean) * 100.0,
+            (iv.high / iv.mean - 1.0) * 100.0,
+            need(iv)
+        ));
+    }
+    w
+}
+
+/// The warning for a `--precision` target not met within `max_trials`.
+fn precision_shortfall(iv: &RareInterval, target: f64, max_trials: u64) -> String {
+    let reached = if iv.one_sided {
+        format!(
+            "only a one-sided bound (unavailability below {:.3e}, {} outage{})",
+            iv.high,
+            iv.events,
+            if iv.events == 1 { "" } else { "s" }
+        )
+    } else {
+        format!("±{:.1}%", iv.relative_half_width() * 100.0)
+    };
+    let why = match iv.fewest_trials_for(target) {
+        Some(fewest) if fewest > max_trials && iv.trials < max_trials => format!(
+            "; stopped early: even at the highest outage rate the {} outages seen allow, \
+             it needs at least {fewest} trials, more than --max-trials {max_trials}",
+            iv.events
+        ),
+        _ => iv.trials_for(target).map_or_else(String::new, |t| {
+            format!("; about {t} trials would be needed (--max-trials {max_trials})")
+        }),
+    };
+    format!(
+        "the precision target ±{:.1}% was not met: the best interval after {} trials is {reached}{why}",
+        target * 100.0,
+        iv.trials
+    )
 }
 
 /// Nines of an availability: -log10(1 - a), infinite at 1.

@@ -30,11 +30,11 @@ pub fn outages(sim: &AvailabilitySim, trace: &[Transition], horizon: SimTime) ->
     let n_comp = sim.model().components.len();
     let n_groups = sim.model().groups.len();
     let inst = sim.instances();
-    let in_groups = sim.instance_groups();
-    let mut members: Vec<Vec<usize>> = vec![Vec::new(); n_groups];
-    for (i, gs) in in_groups.iter().enumerate() {
-        for &g in gs {
-            members[g].push(i);
+    let members = sim.group_instances();
+    let mut in_groups: Vec<Vec<usize>> = vec![Vec::new(); inst.len()];
+    for (g, held) in members.iter().enumerate() {
+        for &i in held {
+            in_groups[i].push(g);
         }
     }
     let mut own_down = vec![false; inst.len()];

@@ -73,8 +73,10 @@ pub struct AvailabilitySim<'m> {
     instances: Vec<(usize, u32)>,
     /// First flat instance of each component.
     first_instance: Vec<usize>,
-    /// Groups each instance depends on (its group and all that contain it).
-    instance_groups: Vec<Vec<usize>>,
+    /// Flat instances each group holds, directly or through groups within it.
+    group_instances: Vec<Vec<usize>>,
+    /// Distinct groups each component's instances depend on, in instance order.
+    component_groups: Vec<Vec<usize>>,
     /// Components the service needs (reachable from entries by hard deps).
     required: Vec<bool>,
     config: AvailabilityConfig,
@@ -97,6 +99,14 @@ struct State {
     own_ok: Vec<bool>,
     functional: Vec<bool>,
     blame: Vec<usize>,
+    /// Per instance: 1 if it is down itself, plus 1 per failed group it is in
+    /// (0 = effectively up). Kept with the counts below so an event costs
+    /// what it touches, not the size of the model.
+    down_reasons: Vec<u32>,
+    /// Per component: instances effectively up.
+    effectively_up: Vec<usize>,
+    /// Per component: instances down themselves.
+    own_down: Vec<usize>,
     /// Every failure and repair, when the caller wants the timeline.
     trace: Option<Vec<Transition>>,
     /// With the timeline: each change of a database's primary.
@@ -149,13 +159,29 @@ impl<'m> AvailabilitySim<'m> {
             }
         }
         first_instance.push(instances.len());
+        let mut group_instances = vec![Vec::new(); model.groups.len()];
+        let mut component_groups = vec![Vec::new(); model.components.len()];
+        // Per group, the last component (+1) that listed it: instances come
+        // in component order, so this dedups without a search.
+        let mut listed_by = vec![0; model.groups.len()];
+        for (i, gs) in instance_groups.iter().enumerate() {
+            let c = instances[i].0;
+            for &g in gs {
+                group_instances[g].push(i);
+                if listed_by[g] != c + 1 {
+                    listed_by[g] = c + 1;
+                    component_groups[c].push(g);
+                }
+            }
+        }
         let required = topo.required();
         AvailabilitySim {
             model,
             topo,
             instances,
             first_instance,
-            instance_groups,
+            group_instances,
+            component_groups,
             required,
             config,
         }
@@ -193,7 +219,51 @@ impl<'m> AvailabilitySim<'m> {
     }
 
     fn effectively_up(&self, st: &State, i: usize) -> bool {
-        st.inst_up[i] && self.instance_groups[i].iter().all(|&g| st.group_up[g])
+        st.down_reasons[i] == 0
+    }
+
+    /// Adds (`down`) or removes one reason for instance `i` to be down.
+    fn mark(&self, st: &mut State, i: usize, down: bool) {
+        let c = self.instances[i].0;
+        if down {
+            if st.down_reasons[i] == 0 {
+                st.effectively_up[c] -= 1;
+            }
+            st.down_reasons[i] += 1;
+        } else {
+            st.down_reasons[i] -= 1;
+            if st.down_reasons[i] == 0 {
+                st.effectively_up[c] += 1;
+            }
+        }
+    }
+
+    /// Sets entity `e` up or down, keeping the counts in step.
+    fn set_up(&self, st: &mut State, e: Entity, up: bool) {
+        match e {
+            Entity::Instance(i) => {
+                let i = i as usize;
+                if st.inst_up[i] != up {
+                    st.inst_up[i] = up;
+                    let c = self.instances[i].0;
+                    if up {
+                        st.own_down[c] -= 1;
+                    } else {
+                        st.own_down[c] += 1;
+                    }
+                    self.mark(st, i, !up);
+                }
+            }
+            Entity::Group(g) => {
+                let g = g as usize;
+                if st.group_up[g] != up {
+                    st.group_up[g] = up;
+                    for &i in &self.group_instances[g] {
+                        self.mark(st, i, !up);
+                    }
+                }
+            }
+        }
     }
 
     /// Runs one trial with the given seed.
@@ -223,9 +293,9 @@ impl<'m> AvailabilitySim<'m> {
         &self.instances
     }
 
-    /// The groups each flat instance sits in (its own and all containing it).
-    pub fn instance_groups(&self) -> &[Vec<usize>] {
-        &self.instance_groups
+    /// The flat instances each group holds, directly or through groups within it.
+    pub fn group_instances(&self) -> &[Vec<usize>] {
+        &self.group_instances
     }
 
     fn run(&self, trial: u64, seed: u64, traced: bool) -> (TrialOutcome, State) {
@@ -278,6 +348,9 @@ impl<'m> AvailabilitySim<'m> {
             own_ok: vec![true; m.components.len()],
             functional: vec![true; m.components.len()],
             blame: Vec::with_capacity(n_causes),
+            down_reasons: vec![0; self.instances.len()],
+            effectively_up: m.components.iter().map(|c| c.instances as usize).collect(),
+            own_down: vec![0; m.components.len()],
             trace: traced.then(Vec::new),
             primaries: Vec::new(),
         };
@@ -363,10 +436,7 @@ impl<'m> AvailabilitySim<'m> {
                         up: false,
                     });
                 }
-                match e {
-                    Entity::Instance(i) => st.inst_up[i as usize] = false,
-                    Entity::Group(g) => st.group_up[g as usize] = false,
-                }
+                self.set_up(st, e, false);
                 match self.crew(e) {
                     Some(c) if st.crews[c].busy >= self.model.crews[c].size => {
                         st.crews[c].waiting.push_back(e)
@@ -386,10 +456,7 @@ impl<'m> AvailabilitySim<'m> {
                         up: true,
                     });
                 }
-                match e {
-                    Entity::Instance(i) => st.inst_up[i as usize] = true,
-                    Entity::Group(g) => st.group_up[g as usize] = true,
-                }
+                self.set_up(st, e, true);
                 let rel = self
                     .reliability(e)
                     .expect("only failing entities are repaired");
@@ -450,10 +517,7 @@ impl<'m> AvailabilitySim<'m> {
             st.own_ok[c] = if comp.failover.is_some() {
                 st.primary[c].is_some()
             } else {
-                let up = (self.first_instance[c]..self.first_instance[c + 1])
-                    .filter(|&i| self.effectively_up(st, i))
-                    .count();
-                up >= comp.min_up as usize
+                st.effectively_up[c] >= comp.min_up as usize
             };
         }
         self.topo.evaluate(&st.own_ok, &mut st.functional);
@@ -465,18 +529,15 @@ impl<'m> AvailabilitySim<'m> {
                 if !self.required[c] || st.own_ok[c] {
                     continue;
                 }
-                let mut own_failure = false;
+                let own_failure = st.own_down[c] > 0;
                 let mut group_failure = false;
-                for i in self.first_instance[c]..self.first_instance[c + 1] {
-                    own_failure |= !st.inst_up[i];
-                    for &g in &self.instance_groups[i] {
-                        if !st.group_up[g] {
-                            // A group already blamed through another component
-                            // still explains this one: count it, push it once.
-                            group_failure = true;
-                            if !st.blame.contains(&(n_comp + g)) {
-                                st.blame.push(n_comp + g);
-                            }
+                for &g in &self.component_groups[c] {
+                    if !st.group_up[g] {
+                        // A group already blamed through another component
+                        // still explains this one: count it, push it once.
+                        group_failure = true;
+                        if !st.blame.contains(&(n_comp + g)) {
+                            st.blame.push(n_comp + g);
                         }
                     }
                 }

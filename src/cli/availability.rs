@@ -9,12 +9,16 @@ use resim::report::OutputDir;
 use resim::report::diagram::Diagram;
 use resim::report::index::RunInfo;
 
-use super::{Failure, load_model, parse_duration_arg};
+use super::{Failure, load_model_with, parse_duration_arg};
 
 #[derive(clap::Args)]
 pub struct Args {
     /// The model file (TOML).
     model: PathBuf,
+    /// Edit the model before running it, e.g. `--set app.replicas=5`
+    /// (repeatable; PATH=VALUE as in `compare`).
+    #[arg(long = "set")]
+    sets: Vec<String>,
     /// Number of trials (the minimum with --precision).
     #[arg(long, default_value_t = 1000)]
     trials: u64,
@@ -31,7 +35,9 @@ pub struct Args {
     #[arg(long)]
     out: Option<PathBuf>,
     /// Run trials in batches until the 95% interval on unavailability is
-    /// within this relative half-width, e.g. 5%.
+    /// within this relative half-width: 5% or the fraction 0.05. Stops early,
+    /// with the best interval reached, when the outages seen show the target
+    /// cannot be met within --max-trials.
     #[arg(long, value_parser = parse_percent)]
     precision: Option<f64>,
     /// Trial limit with --precision.
@@ -52,33 +58,69 @@ pub struct Args {
     /// client's timeout is simulated that long, the rest charged at its rates.
     #[arg(long, default_value = "20s", value_parser = parse_duration_arg)]
     window_settle: SimTime,
+    /// Refuse a run that would process more failure and repair events than
+    /// this, all trials together (estimated from the mean times before the
+    /// run starts).
+    #[arg(long, default_value_t = resim::budget::DEFAULT_MAX_EVENTS)]
+    max_events: u64,
 }
 
+/// A relative precision: `5%` or the fraction `0.05`, both meaning ±5%. A
+/// bare number of 1 or more is refused as ambiguous (`5` could be 5% or 500%).
 fn parse_percent(s: &str) -> Result<f64, String> {
-    let (num, scale) = match s.strip_suffix('%') {
-        Some(n) => (n, 0.01),
-        None => (s, 1.0),
+    let t = s.trim();
+    let (num, percent) = match t.strip_suffix('%') {
+        Some(n) => (n.trim(), true),
+        None => (t, false),
     };
     let v: f64 = num
-        .trim()
         .parse()
-        .map_err(|_| format!("'{s}' is not a percentage such as 5%"))?;
-    let v = v * scale;
+        .ok()
+        .filter(|v: &f64| v.is_finite())
+        .ok_or_else(|| format!("'{s}' is not a precision such as 5% or 0.05"))?;
+    if percent {
+        if v > 0.0 && v < 100.0 {
+            return Ok(v / 100.0);
+        }
+        return Err(format!("'{s}' must be between 0% and 100%, e.g. 5%"));
+    }
     if v > 0.0 && v < 1.0 {
         Ok(v)
+    } else if (1.0..100.0).contains(&v) {
+        Err(format!(
+            "'{s}' is ambiguous: write {v}% (or the fraction {}) for ±{v}%",
+            v / 100.0
+        ))
     } else {
-        Err(format!("'{s}' must be between 0% and 100%"))
+        Err(format!(
+            "'{s}' must be a percentage between 0% and 100% (e.g. 5%) or a fraction between 0 and 1 (e.g. 0.05)"
+        ))
     }
 }
 
 pub fn run(args: &Args) -> Result<(), Failure> {
-    let model = load_model(&args.model)?;
+    let model = load_model_with(&args.model, &args.sets)?;
     if args.horizon == SimTime::ZERO {
         return Err(Failure::Input("--horizon must be longer than zero".into()));
     }
     if args.trials == 0 {
         return Err(Failure::Input("--trials must be at least 1".into()));
     }
+    if args.max_trials == 0 {
+        return Err(Failure::Input("--max-trials must be at least 1".into()));
+    }
+    if args.precision.is_some() && args.max_trials < args.trials {
+        return Err(Failure::Input(format!(
+            "--max-trials {} is below --trials {}: with --precision, --trials is the first batch and --max-trials the limit",
+            args.max_trials, args.trials
+        )));
+    }
+    let budget = resim::budget::Budget {
+        max_events: args.max_events,
+        ..resim::budget::Budget::default()
+    };
+    resim::budget::check_availability(&model, args.trials, args.horizon, &budget)
+        .map_err(|e| Failure::Input(format!("{}: {e}", model.origin)))?;
     let stem = format!("availability-{}", model.name);
     let out = OutputDir::prepare(args.out.as_deref(), std::path::Path::new("results"), &stem)
         .map_err(|e| Failure::Run(e.to_string()))?;
@@ -127,14 +169,14 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     if tty {
         eprintln!();
     }
-    print!("{}", resim::report::availability::render_text(&run));
+    out!("{}", resim::report::availability::render_text(&run));
     let info = RunInfo::current("availability", &args.model.display().to_string());
     let written =
         resim::report::availability::write_results(&out, &info, &Diagram::of(&model), &run)
             .map_err(|e| Failure::Run(e.to_string()))?;
-    println!("\nwrote {}", out.root().display());
+    outln!("\nwrote {}", out.root().display());
     for w in written {
-        println!("  {}", w.strip_prefix(out.root()).unwrap_or(&w).display());
+        outln!("  {}", w.strip_prefix(out.root()).unwrap_or(&w).display());
     }
     super::print_report_path(&out);
     Ok(())

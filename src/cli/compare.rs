@@ -28,9 +28,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         (Some(path), true) => load_model(path)?,
         (None, false) => {
             let origin = args.model_a.display().to_string();
-            let text = std::fs::read_to_string(&args.model_a).map_err(|e| {
-                Failure::Input(format!("{origin}: cannot read the model file: {e}"))
-            })?;
+            let text = super::read_model_text(&args.model_a)?;
             apply_sets(&text, &origin, &args.sets).map_err(|e| Failure::Input(e.to_string()))?
         }
         (Some(_), false) => {
@@ -60,6 +58,10 @@ pub fn run(args: &Args) -> Result<(), Failure> {
             "the two designs share no scenario name".into(),
         ));
     }
+    for design in [&a, &b] {
+        let chosen = design.scenarios.iter().filter(|s| names.contains(&s.name));
+        args.drill.check_budget(design, chosen)?;
+    }
     let out = args.drill.output(&format!("compare-{}", a.name))?;
     let mut comparisons = Vec::new();
     for name in &names {
@@ -72,7 +74,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         comparisons.push(c);
     }
     let labels = (a.origin.clone(), b.origin.clone());
-    print!(
+    out!(
         "{}",
         resim::compare::markdown(
             &labels.0,
@@ -82,6 +84,17 @@ pub fn run(args: &Args) -> Result<(), Failure> {
             args.drill.seed
         )
     );
+    for c in &comparisons {
+        for (design, slo) in [(&labels.0, &c.slo_a), (&labels.1, &c.slo_b)] {
+            if !slo.is_empty() {
+                out!(
+                    "\nscenario {}, design {design}:\n{}",
+                    c.scenario,
+                    resim::slo::render_text(slo)
+                );
+            }
+        }
+    }
     let info = RunInfo::current("compare", &format!("{} / {}", labels.0, labels.1));
     let written = resim::report::compare::write_results(
         &out,
@@ -93,7 +106,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         &comparisons,
     )
     .map_err(|e| Failure::Run(e.to_string()))?;
-    println!(
+    outln!(
         "\nwrote {} ({} files: summary.json, comparison.md, a folder of charts per scenario)",
         out.root().display(),
         written.len()

@@ -13,8 +13,8 @@ pub fn run(dir: &Path) -> Result<(), Failure> {
     }
     let written = resim::report::page::rebuild(dir).map_err(|e| Failure::Run(e.to_string()))?;
     for w in &written {
-        println!("wrote {}", w.display());
+        outln!("wrote {}", w.display());
     }
-    println!("report: {}", dir.join("report.html").display());
+    outln!("report: {}", dir.join("report.html").display());
     Ok(())
 }

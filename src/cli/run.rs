@@ -8,12 +8,16 @@ use resim::drill::{self, ScenarioSummary};
 use resim::report::diagram::Diagram;
 use resim::report::index::RunInfo;
 
-use super::{DrillArgs, Failure, load_model};
+use super::{DrillArgs, Failure, load_model_with};
 
 #[derive(clap::Args)]
 pub struct Args {
     /// The model file (TOML).
     model: PathBuf,
+    /// Edit the model before running it, e.g. `--set app.replicas=5`
+    /// (repeatable; PATH=VALUE as in `compare`).
+    #[arg(long = "set")]
+    sets: Vec<String>,
     #[command(flatten)]
     drill: DrillArgs,
     /// Print what the on-call's tools show (`kubectl get pods`, `redis-cli
@@ -24,14 +28,9 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> Result<(), Failure> {
-    let model = load_model(&args.model)?;
+    let model = load_model_with(&args.model, &args.sets)?;
     let mut req = args.drill.request(1)?;
     req.snapshots = args.at.clone();
-    if model.traffic.is_none() {
-        return Err(Failure::Input(
-            drill::DrillError::NoTraffic(model.origin.clone()).to_string(),
-        ));
-    }
     let mut selected = Vec::new();
     for name in &args.drill.scenarios {
         match model.scenarios.iter().find(|s| &s.name == name) {
@@ -56,6 +55,17 @@ pub fn run(args: &Args) -> Result<(), Failure> {
             "{}: the model has no [[scenarios]]; add one with a name and a duration",
             model.origin
         )));
+    }
+    if model.traffic.is_none() && selected.iter().any(|s| s.traffic.is_none()) {
+        return Err(Failure::Input(
+            drill::DrillError::NoTraffic(model.origin.clone()).to_string(),
+        ));
+    }
+    args.drill.check_budget(&model, selected.iter().copied())?;
+    for sc in &selected {
+        for w in resim::model::Model::scenario_warnings(sc) {
+            eprintln!("resim run: warning: {w}");
+        }
     }
     let out = args.drill.output(&format!("run-{}", model.name))?;
     eprintln!(
@@ -82,8 +92,11 @@ pub fn run(args: &Args) -> Result<(), Failure> {
             eprintln!();
         }
         let s = ScenarioSummary::from_trials(&model, sc, args.drill.bin.as_secs_f64(), &trials);
-        print!("{}", resim::report::drill::render_text(&s));
-        println!();
+        out!("{}", resim::report::drill::render_text(&s));
+        if !s.slo.is_empty() {
+            out!("{}", resim::slo::render_text(&s.slo));
+        }
+        outln!();
         if let Some(late) = args.at.iter().find(|&&t| t > sc.duration) {
             eprintln!(
                 "resim run: note: --at {late} is after the end of scenario '{}' ({}); its snapshot shows the drained system",
@@ -91,7 +104,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
             );
         }
         for snap in &s.snapshots {
-            println!("{}", snap.text);
+            outln!("{}", snap.text);
         }
         summaries.push(s);
     }
@@ -106,7 +119,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         &summaries,
     )
     .map_err(|e| Failure::Run(e.to_string()))?;
-    println!(
+    outln!(
         "wrote {} ({} files: summary.json, timeseries.csv, a folder of charts per scenario)",
         out.root().display(),
         written.len()

@@ -146,6 +146,9 @@ pub struct ScenarioSummary {
     pub worst_success: f64,
     /// Engine events per trial (mean), a measure of the work done.
     pub events_per_trial: f64,
+    /// The verdict on each objective of the model's `[slo]` (none without one).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub slo: Vec<crate::slo::Judgement>,
     /// Per-bin series.
     #[serde(skip)]
     pub bins: Vec<BinSummary>,
@@ -280,6 +283,13 @@ impl ScenarioSummary {
             .map(|b| b.success.mean)
             .filter(|x| x.is_finite())
             .fold(1.0, f64::min);
+        let availability = Availability {
+            mean: a.mean,
+            ci95: [a.low, a.high],
+        };
+        let slo = (model.slo.as_ref())
+            .map(|slo| crate::slo::evaluate(slo, &availability, trials))
+            .unwrap_or_default();
         ScenarioSummary {
             name: scenario.name.clone(),
             description: scenario.description.clone(),
@@ -288,10 +298,7 @@ impl ScenarioSummary {
             warmup_s: scenario.warmup.as_secs_f64(),
             bin_s,
             offered_per_trial: trials.iter().map(|t| t.offered() as f64).sum::<f64>() / n,
-            availability: Availability {
-                mean: a.mean,
-                ci95: [a.low, a.high],
-            },
+            availability,
             latency_ms: latency,
             failed_per_trial: Cause::ALL
                 .iter()
@@ -301,6 +308,7 @@ impl ScenarioSummary {
             recovery_s,
             worst_success,
             events_per_trial: trials.iter().map(|t| t.events as f64).sum::<f64>() / n,
+            slo,
             bins,
             components: model.components.iter().map(|c| c.id.clone()).collect(),
             readings: reading_defs(model)

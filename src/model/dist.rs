@@ -235,10 +235,7 @@ impl Dist {
                         }
                     }),
                     (true, true) => {
-                        diags.error(
-                            tr.span_of("mean"),
-                            format!("'{path}' takes 'scale' or 'mean', not both"),
-                        );
+                        tr.exclusive(&["scale", "mean"], diags);
                         None
                     }
                     (false, false) => {
@@ -246,7 +243,18 @@ impl Dist {
                         None
                     }
                 };
-                shape.zip(scale).map(|(shape, scale)| {
+                let shape_span = tr.span_of("shape");
+                let scale_span = tr.span_of(if tr.has("mean") { "mean" } else { "scale" });
+                let checked = shape.zip(scale).and_then(|(shape, scale)| {
+                    let dist = if name.value == "weibull" {
+                        "weibull"
+                    } else {
+                        "gamma"
+                    };
+                    check_shape_scale(dist, &path, shape, scale, (shape_span, scale_span), diags)
+                        .then_some((shape, scale))
+                });
+                checked.map(|(shape, scale)| {
                     if name.value == "weibull" {
                         Dist::Weibull {
                             shape,
@@ -334,8 +342,65 @@ fn diags_len(d: &Diagnostics) -> usize {
     d.len()
 }
 
+/// The smallest Weibull shape resim accepts. Below it the distribution puts
+/// nearly all its mass near zero and its mean in draws too rare for any run
+/// to sample (at 0.1 the median is 1e-8 of the mean; at 0.03, 1e-37), so
+/// neither the simulation nor the closed form would mean anything.
+pub const MIN_WEIBULL_SHAPE: f64 = 0.1;
+
+/// Checks a Weibull or gamma shape and scale \[s\]: the shape within the
+/// range resim can sample, the scale and the mean positive, at least the
+/// clock's nanosecond and finite in [`SimTime`]. `spans` are (shape, scale or mean).
+fn check_shape_scale(
+    dist: &str,
+    path: &str,
+    shape: f64,
+    scale: f64,
+    spans: (std::ops::Range<usize>, std::ops::Range<usize>),
+    diags: &mut Diagnostics,
+) -> bool {
+    if dist == "weibull" && shape < MIN_WEIBULL_SHAPE {
+        diags.error_hint(
+            spans.0,
+            format!(
+                "'{path}.shape' is {shape}; below {MIN_WEIBULL_SHAPE} a weibull puts nearly all \
+                 its mass at zero and its mean in draws too rare to sample, so no run could \
+                 estimate it"
+            ),
+            Some(format!(
+                "use a shape of {MIN_WEIBULL_SHAPE} or more (failure data rarely fall below 0.5)"
+            )),
+        );
+        return false;
+    }
+    let mean = if dist == "weibull" {
+        scale * gamma_fn(1.0 + 1.0 / shape)
+    } else {
+        shape * scale
+    };
+    let max = SimTime::NEVER.as_secs_f64();
+    if !(scale >= 1e-9 && scale.is_finite() && mean.is_finite() && mean < max) {
+        diags.error(
+            spans.1,
+            format!(
+                "'{path}': shape {shape} gives a scale of {scale:.3e} s and a mean of \
+                 {mean:.3e} s; both must lie between 1ns and {} (the clock's range)",
+                SimTime::NEVER.saturating_sub(SimTime(1))
+            ),
+        );
+        return false;
+    }
+    true
+}
+
 fn read_lognormal(tr: &mut TableReader, diags: &mut Diagnostics) -> Option<Dist> {
     let path = tr.path.clone();
+    // Each of these groups picks one way to give the distribution.
+    let one_tail = tr.exclusive(&["p95", "p99", "sigma"], diags);
+    let one_centre = tr.exclusive(&["median", "mean"], diags);
+    if !(one_tail && one_centre) {
+        return None;
+    }
     let (mu, sigma) = if tr.has("median") {
         let median = tr.duration("median", diags)?;
         if median.value == SimTime::ZERO {

@@ -44,6 +44,31 @@ impl Model {
             }
         }
         warnings.extend(self.request_warnings());
+        for sc in &self.scenarios {
+            warnings.extend(Model::scenario_warnings(sc));
+        }
+        warnings
+    }
+
+    /// Warnings about one scenario's timeline: faults set to end after the
+    /// scenario does (they hold to its end; the rest is never simulated).
+    pub fn scenario_warnings(sc: &crate::scenario::Scenario) -> Vec<String> {
+        let mut warnings = Vec::new();
+        for ev in &sc.events {
+            let crate::scenario::EventKind::Fault(specs) = &ev.what else {
+                continue;
+            };
+            let Some(d) = specs.first().and_then(|f| f.duration) else {
+                continue;
+            };
+            let end = ev.at.saturating_add(d);
+            if end > sc.duration {
+                warnings.push(format!(
+                    "scenario '{}': '{}' at {} is set to end at {end}, after the scenario ends ({}); it holds to the end, and the time past it is not simulated",
+                    sc.name, ev.label, ev.at, sc.duration
+                ));
+            }
+        }
         warnings
     }
 }
@@ -57,6 +82,26 @@ mod tests {
             "[components.lb]\nkind = \"load_balancer\"\ndepends_on = [\"app\"]\n{settings}\n\n[components.app]\nkind = \"pods\"\ninstances = 3\n"
         );
         Model::parse(&text, "t.toml").expect("valid").warnings()
+    }
+
+    #[test]
+    fn a_fault_ending_after_its_scenario_is_flagged() {
+        let text = "[components.app]\n[traffic]\nrate = 10\n[[scenarios]]\nname = \"s\"\n\
+                    duration = \"5m\"\n[[scenarios.events]]\nat = \"1m\"\nfault = \"crash\"\n\
+                    target = \"app\"\nduration = \"2h\"\n";
+        let w = Model::parse(text, "t.toml").expect("valid").warnings();
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].contains("end at 2.017h, after the scenario ends (5m)"),
+            "{w:?}"
+        );
+        let fits = text.replace("\"2h\"", "\"4m\"");
+        assert!(
+            Model::parse(&fits, "t.toml")
+                .expect("valid")
+                .warnings()
+                .is_empty()
+        );
     }
 
     #[test]

@@ -144,7 +144,8 @@ pub(super) fn read(
     let a = a?;
     let mut specs = Vec::with_capacity(a.len() * b.len());
     for &(tc, ti) in &a {
-        for &(pc, pi) in &b {
+        // Instances of one component never call each other: no cut there.
+        for &(pc, pi) in b.iter().filter(|(pc, _)| *pc != tc) {
             specs.push(FaultSpec {
                 fault: Fault::Partition {
                     peer: pc,
@@ -157,6 +158,18 @@ pub(super) fn read(
                 group: None,
             });
         }
+    }
+    if specs.is_empty() {
+        diags.error_hint(
+            et.span_of("peer"),
+            format!(
+                "'{path}' partitions '{}' from itself: instances of one component never call \
+                 each other, so nothing would be cut",
+                target.value
+            ),
+            Some("give as peer a component (or group) the target calls or is called by".into()),
+        );
+        return None;
     }
     Some(specs)
 }

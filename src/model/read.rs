@@ -20,6 +20,8 @@ const TOP_KEYS: &[&str] = &[
     "traffic",
     "scenarios",
     "cluster",
+    "slo",
+    "cost",
 ];
 const SYSTEM_KEYS: &[&str] = &["name", "description"];
 const COMPONENT_KEYS: &[&str] = &[
@@ -117,6 +119,8 @@ pub(super) fn read_model(text: &str, origin: &str) -> Result<Model, ModelError> 
         traffic: None,
         scenarios: Vec::new(),
         cluster: None,
+        slo: None,
+        cost: None,
         defaults_applied: Vec::new(),
     };
 
@@ -140,13 +144,15 @@ pub(super) fn read_model(text: &str, origin: &str) -> Result<Model, ModelError> 
     if let Some(mut tr) = top.table("traffic", &mut diags) {
         tr.path = "traffic".into();
         model.traffic =
-            read_drill::read_traffic(tr, origin, &mut model.defaults_applied, &mut diags);
+            read_drill::read_traffic(tr, origin, None, &mut model.defaults_applied, &mut diags);
     }
     if let Some(mut tr) = top.table("cluster", &mut diags) {
         tr.path = "cluster".into();
         model.cluster = super::workload::read_cluster(tr, &mut model.defaults_applied, &mut diags);
     }
     let top_scenarios = top.get("scenarios");
+    let top_slo = top.table("slo", &mut diags);
+    let top_cost = top.table("cost", &mut diags);
     let crews = named_tables(&mut top, "crews", &mut diags);
     let groups = named_tables(&mut top, "groups", &mut diags);
     let components = named_tables(&mut top, "components", &mut diags);
@@ -242,9 +248,13 @@ pub(super) fn read_model(text: &str, origin: &str) -> Result<Model, ModelError> 
     }
     check_cycles(&model.components, &dep_spans, &mut diags);
     if let Some(v) = top_scenarios {
-        model.scenarios =
-            read_drill::read_scenarios(v, &names, &model.components, &model.groups, &mut diags);
+        model.scenarios = read_drill::read_scenarios(v, &names, &model, &mut diags);
     }
+    let has_traffic =
+        model.traffic.is_some() || model.scenarios.iter().any(|s| s.traffic.is_some());
+    model.slo = top_slo.and_then(|tr| crate::slo::read_slo(tr, has_traffic, &mut diags));
+    let cost = top_cost.and_then(|tr| crate::cost::read_cost(tr, &model, &mut diags));
+    model.cost = cost;
 
     if diags.is_empty() {
         Ok(model)
@@ -309,7 +319,23 @@ pub(super) fn read_dist(tr: &mut TableReader, key: &str, diags: &mut Diagnostics
 
 /// `failure` and `repair` together: both or neither.
 fn read_reliability(tr: &mut TableReader, diags: &mut Diagnostics) -> Option<Reliability> {
-    let failure = read_dist(tr, "failure", diags);
+    let failure = read_dist(tr, "failure", diags).filter(|d| {
+        // A time to failure of zero would fail the component again the
+        // instant it is repaired, forever: down all the time, and no end.
+        let never_zero = d.mean_secs() > 0.0;
+        if !never_zero {
+            diags.error_hint(
+                tr.span_of("failure"),
+                format!(
+                    "'{}.failure' is {}: a time to failure must be longer than zero",
+                    tr.path,
+                    d.describe()
+                ),
+                Some("give the mean time between failures, e.g. mean = \"90d\"".into()),
+            );
+        }
+        never_zero
+    });
     let repair = read_dist(tr, "repair", diags);
     match (tr.has("failure"), tr.has("repair")) {
         (true, false) => {
@@ -393,6 +419,10 @@ fn read_component(
         }
     };
 
+    let n_known = match &instances {
+        Some(i) => i.value > 0,
+        None => !tr.has("instances"),
+    };
     let min_up = tr.u32("min_up", diags);
     let k = match &min_up {
         Some(m) if kind == ComponentKind::Database => {
@@ -410,7 +440,9 @@ fn read_component(
             );
             1
         }
-        Some(m) if m.value > n => {
+        // With a bad instance count, n is a stand-in: comparing with it
+        // would only add a second, misleading problem.
+        Some(m) if m.value > n && n_known => {
             diags.error_hint(
                 m.span.clone(),
                 format!(

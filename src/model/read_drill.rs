@@ -32,6 +32,7 @@ const SCENARIO_KEYS: &[&str] = &[
     "warmup",
     "events",
     "random_failures",
+    "traffic",
 ];
 const EVENT_KEYS: &[&str] = &[
     "at",
@@ -54,6 +55,14 @@ const EVENT_KEYS: &[&str] = &[
     "mode",
 ];
 
+/// The largest `slow` factor: a million times the service time is already
+/// no answer at all (5 ms becomes 83 minutes); `hold` says that directly.
+const MAX_SLOW_FACTOR: f64 = 1e6;
+
+/// The highest arrival rate a drill can represent \[req/s\]: one request per
+/// nanosecond of simulated time.
+const MAX_RATE: f64 = 1e9;
+
 /// Reads a probability in [0, 1], reporting values outside it.
 fn probability(tr: &mut TableReader, key: &str, diags: &mut Diagnostics) -> Option<Located<f64>> {
     let p = tr.f64(key, diags)?;
@@ -71,32 +80,53 @@ fn probability(tr: &mut TableReader, key: &str, diags: &mut Diagnostics) -> Opti
     Some(p)
 }
 
+/// Reads `[traffic]`, or a scenario's own `traffic` over the model's
+/// (`base`): a key it leaves out keeps the base's value, and the base's
+/// profile is kept unless the scenario gives a rate or a profile of its own.
 pub(super) fn read_traffic(
     mut tr: TableReader,
     origin: &str,
+    base: Option<&Traffic>,
     defaults: &mut Vec<String>,
     diags: &mut Diagnostics,
 ) -> Option<Traffic> {
-    let rate = tr.rate("rate", diags);
-    if rate.is_none() && !tr.has("rate") {
-        tr.missing("rate", diags, "\"200/s\"");
-    }
-    let read_ratio = if tr.has("read_ratio") {
-        probability(&mut tr, "read_ratio", diags).map(|p| p.value)
-    } else {
-        defaults.push("traffic: read_ratio = 0.9 (90% reads)".into());
-        Some(0.9)
+    let tr_span = tr.span_of("rate");
+    let rate = match (tr.rate("rate", diags), base) {
+        (Some(r), _) => Some(r.value),
+        (None, Some(b)) if !tr.has("rate") => Some(b.rate),
+        (None, _) => {
+            if !tr.has("rate") {
+                tr.missing("rate", diags, "\"200/s\"");
+            }
+            None
+        }
     };
-    let timeout = match tr.duration("timeout", diags) {
-        Some(t) => Some(t.value),
-        None if tr.has("timeout") => None,
+    let read_ratio = match base {
+        _ if tr.has("read_ratio") => probability(&mut tr, "read_ratio", diags).map(|p| p.value),
+        Some(b) => Some(b.read_ratio),
         None => {
+            defaults.push("traffic: read_ratio = 0.9 (90% reads)".into());
+            Some(0.9)
+        }
+    };
+    let timeout = match (tr.duration("timeout", diags), base) {
+        (Some(t), _) => Some(t.value),
+        (None, _) if tr.has("timeout") => None,
+        (None, Some(b)) => Some(b.timeout),
+        (None, None) => {
             defaults.push("traffic: timeout = 30s (the client's limit on a whole request)".into());
             Some(SimTime(30 * SimTime::SECOND.0))
         }
     };
-    let base_rate = rate.as_ref().map_or(0.0, |r| r.value);
-    let mut profile = None;
+    let base_rate = rate.unwrap_or(0.0);
+    let own_shape = ["rate", "profile", "profile_csv", "daily"]
+        .iter()
+        .any(|k| tr.has(k));
+    let mut profile = if own_shape {
+        None
+    } else {
+        base.and_then(|b| b.profile.clone())
+    };
     if let Some(steps) = tr.array("profile", diags) {
         profile = read_steps(&steps, base_rate, diags);
     }
@@ -131,13 +161,35 @@ pub(super) fn read_traffic(
             "[traffic] takes one of 'profile', 'profile_csv' or 'daily'",
         );
     }
+    let path = tr.path.clone();
     tr.finish(TRAFFIC_KEYS, diags);
-    Some(Traffic {
-        rate: rate?.value,
+    let traffic = Traffic {
+        rate: rate?,
         read_ratio: read_ratio?,
         timeout: timeout?,
         profile,
-    })
+    };
+    if traffic.peak_rate() == 0.0 {
+        diags.error_hint(
+            tr_span,
+            format!("'{path}' sends no requests: its rate is zero and no profile raises it"),
+            Some("give a rate such as \"200/s\", or a profile".into()),
+        );
+        return None;
+    }
+    if traffic.peak_rate() > MAX_RATE {
+        diags.error_hint(
+            tr_span,
+            format!(
+                "[traffic] reaches {:e} requests per second; above {MAX_RATE:e} (one a \
+                 nanosecond, the clock's resolution) arrivals cannot be told apart",
+                traffic.peak_rate()
+            ),
+            Some("scale the system down: model a share of the traffic on fewer instances".into()),
+        );
+        return None;
+    }
+    Some(traffic)
 }
 
 /// `profile = [{ at = "5m", rate = "400/s", ramp = "1m" }, ...]`: steps, or
@@ -198,7 +250,7 @@ fn read_profile_csv(
         .parent()
         .unwrap_or(std::path::Path::new("."));
     let full = base.join(&path.value);
-    let text = match std::fs::read_to_string(&full) {
+    let text = match super::read_text(&full) {
         Ok(t) => t,
         Err(e) => {
             diags.error(
@@ -410,10 +462,10 @@ fn lb_table<'a, 'i>(
 pub(super) fn read_scenarios(
     value: &Spanned<DeValue>,
     names: &Names,
-    components: &[Component],
-    groups: &[Group],
+    model: &super::Model,
     diags: &mut Diagnostics,
 ) -> Vec<Scenario> {
+    let (components, groups) = (&model.components[..], &model.groups[..]);
     let items: Vec<&Spanned<DeValue>> = match value.get_ref() {
         DeValue::Array(a) => a.iter().collect(),
         other => {
@@ -465,6 +517,18 @@ pub(super) fn read_scenarios(
             .duration("warmup", diags)
             .map_or(SimTime::MINUTE, |w| w.value);
         let random_failures = read_random_failures(&mut tr, components, groups, diags);
+        // The scenario's own traffic (a spike, a daily peak) over the model's.
+        let traffic = tr.table("traffic", diags).and_then(|mut t| {
+            t.path = format!("{}.traffic", tr.path);
+            let mut ignored = Vec::new();
+            read_traffic(
+                t,
+                &model.origin,
+                model.traffic.as_ref(),
+                &mut ignored,
+                diags,
+            )
+        });
         let mut events = Vec::new();
         if let Some(list) = tr.array("events", diags) {
             for (j, ev) in list.into_iter().enumerate() {
@@ -495,6 +559,7 @@ pub(super) fn read_scenarios(
                 warmup,
                 events,
                 random_failures,
+                traffic,
             });
         }
     }
@@ -589,7 +654,10 @@ fn read_event(
         (Some(f), Some(_)) => {
             diags.error(
                 f.span,
-                format!("'{}' has both 'fault' and 'action'; give one", et.path),
+                format!(
+                    "'{}': 'fault' and 'action' are mutually exclusive; give one",
+                    et.path
+                ),
             );
             None
         }
@@ -677,11 +745,15 @@ fn read_fault(
         "slow" => {
             let f = et.f64("factor", diags);
             match f {
-                Some(f) if f.value > 0.0 && f.value.is_finite() => Fault::Slow(f.value),
+                Some(f) if f.value > 0.0 && f.value <= MAX_SLOW_FACTOR => Fault::Slow(f.value),
                 Some(f) => {
-                    diags.error(
+                    diags.error_hint(
                         f.span,
-                        format!("'{}.factor' must be a positive number", et.path),
+                        format!(
+                            "'{}.factor' must be a positive number up to {MAX_SLOW_FACTOR}, found {:?}",
+                            et.path, f.value
+                        ),
+                        Some("for an instance that stops answering, use fault = \"hold\"".into()),
                     );
                     return None;
                 }

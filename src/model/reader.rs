@@ -258,10 +258,12 @@ impl<'a, 'i> TableReader<'a, 'i> {
                 span: v.span(),
             }),
             Ok(r) => {
-                diags.error(
-                    v.span(),
-                    format!("'{}.{key}' must not be negative, found {r}", self.path),
-                );
+                let what = if r.is_finite() {
+                    "must not be negative"
+                } else {
+                    "must be a finite number"
+                };
+                diags.error(v.span(), format!("'{}.{key}' {what}, found {r}", self.path));
                 None
             }
             Err(e) => {
@@ -327,18 +329,65 @@ impl<'a, 'i> TableReader<'a, 'i> {
         );
     }
 
+    /// Reports a group of keys of which at most one may be given, at the
+    /// second one present; returns false when several are.
+    pub fn exclusive(&mut self, keys: &[&str], diags: &mut Diagnostics) -> bool {
+        let present: Vec<&str> = keys.iter().copied().filter(|k| self.has(k)).collect();
+        if present.len() < 2 {
+            return true;
+        }
+        let quoted = |ks: &[&str]| ks.iter().map(|k| format!("'{k}'")).collect::<Vec<_>>();
+        let others = if keys.len() > present.len() {
+            format!(" (give one of {})", quoted(keys).join(", "))
+        } else {
+            "; give one".to_string()
+        };
+        diags.error(
+            self.span_of(present[1]),
+            format!(
+                "'{}': {} are mutually exclusive{others}",
+                self.path,
+                quoted(&present).join(" and ")
+            ),
+        );
+        false
+    }
+
     /// Reports every key that was never asked for, with a hint from `known`.
+    ///
+    /// A known key left unread was skipped because of another problem in
+    /// the file (already reported) or because the keys around it make it
+    /// meaningless; only the latter is reported, and never as unknown.
     pub fn finish(self, known: &[&str], diags: &mut Diagnostics) {
+        let place = if self.path.is_empty() {
+            "at the top level".to_string()
+        } else {
+            format!("in [{}]", self.path)
+        };
+        let had_errors = !diags.is_empty();
         for (i, (k, _)) in self.table.iter().enumerate() {
-            if !self.used[i] {
-                let hint = suggest(k.get_ref(), known.iter().copied())
-                    .or_else(|| Some(format!("known keys here: {}", known.join(", "))));
-                diags.error_hint(
-                    k.span(),
-                    format!("unknown key '{}' in [{}]", k.get_ref(), self.path),
-                    hint,
-                );
+            if self.used[i] {
+                continue;
             }
+            if known.contains(&k.get_ref().as_ref()) {
+                if !had_errors {
+                    diags.error(
+                        k.span(),
+                        format!(
+                            "'{}' {place} does not apply with the other keys given",
+                            k.get_ref()
+                        ),
+                    );
+                }
+                continue;
+            }
+            let hint = suggest(k.get_ref(), known.iter().copied())
+                .or_else(|| Some(format!("known keys here: {}", known.join(", "))));
+            diags.error_hint(
+                k.span(),
+                format!("unknown key '{}' {place}", k.get_ref()),
+                hint,
+            );
         }
     }
 }

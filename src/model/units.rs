@@ -60,7 +60,10 @@ pub fn parse_duration(text: &str) -> Result<SimTime, String> {
             "unknown duration unit '{unit}' in '{text}' (units: ns, us, ms, s, m, h, d, w, y)"
         ));
     };
-    if !number.is_finite() || number < 0.0 {
+    if !number.is_finite() {
+        return Err(format!("duration '{text}' is not a finite number"));
+    }
+    if number < 0.0 {
         return Err(format!("duration '{text}' must not be negative"));
     }
     let ns = number * scale;
@@ -97,10 +100,17 @@ pub fn parse_bytes(text: &str) -> Result<u64, String> {
             ));
         }
     };
-    if !number.is_finite() || number < 0.0 {
+    if !number.is_finite() {
+        return Err(format!("size '{text}' is not a finite number"));
+    }
+    if number < 0.0 {
         return Err(format!("size '{text}' must not be negative"));
     }
-    Ok((number * scale).round() as u64)
+    let bytes = number * scale;
+    if bytes >= u64::MAX as f64 {
+        return Err(format!("size '{text}' is too large"));
+    }
+    Ok(bytes.round() as u64)
 }
 
 /// Parses a rate such as `"200/s"`, `"6000/min"` or `"1.5/h"`, in events per second.
@@ -126,7 +136,10 @@ pub fn parse_rate(text: &str) -> Result<f64, String> {
     if span == SimTime::ZERO {
         return Err(format!("rate '{text}' is per zero time"));
     }
-    if !count.is_finite() || count < 0.0 {
+    if !count.is_finite() {
+        return Err(format!("rate '{text}' is not a finite number"));
+    }
+    if count < 0.0 {
         return Err(format!("rate '{text}' must not be negative"));
     }
     Ok(count / span.as_secs_f64())
@@ -158,6 +171,22 @@ mod tests {
                 .contains("unknown duration unit")
         );
         assert!(parse_duration("-5s").unwrap_err().contains("negative"));
+        // Overflowing and non-finite numbers are not called negative (issue 15).
+        assert!(
+            parse_duration("1e400h")
+                .unwrap_err()
+                .contains("not a finite number")
+        );
+        assert!(
+            parse_rate("nan/s")
+                .unwrap_err()
+                .contains("not a finite number")
+        );
+        assert!(
+            parse_bytes("1e400k")
+                .unwrap_err()
+                .contains("not a finite number")
+        );
         assert!(parse_duration("soon").is_err());
     }
 

@@ -175,17 +175,6 @@ fn percent_range(lo: f64) -> (f64, f64) {
     ((100.0 - step).max(0.0), 100.0)
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn percent_ranges_are_round() {
-        assert_eq!(super::percent_range(99.95), (99.9, 100.0));
-        assert_eq!(super::percent_range(99.2), (99.0, 100.0));
-        let (lo, _) = super::percent_range(99.99993);
-        assert!((lo - 99.9999).abs() < 1e-9, "{lo}");
-    }
-}
-
 /// One row per trial: its seed, availability, downtime, outages and the
 /// downtime blamed on each cause.
 pub fn trials_csv(run: &AvailabilityRun) -> String {
@@ -223,22 +212,36 @@ pub fn render_text(run: &AvailabilityRun) -> String {
     let s = &run.summary;
     let mut t = String::new();
     let pct = |x: f64| format!("{:.5}%", x * 100.0);
+    let d = &s.downtime_minutes_per_year;
+    // A one-sided interval states only the bound that holds (see ci_note).
+    let (a_ci, d_ci) = if s.ci_one_sided {
+        (
+            format!("95% bound: above {}", pct(s.availability.ci95[0])),
+            format!("95% bound: below {:.1}", d.ci95[1]),
+        )
+    } else {
+        (
+            format!(
+                "95% CI {} .. {}",
+                pct(s.availability.ci95[0]),
+                pct(s.availability.ci95[1])
+            ),
+            format!("95% CI {:.1} .. {:.1}", d.ci95[0], d.ci95[1]),
+        )
+    };
     let _ = writeln!(
         t,
-        "availability   {}  (95% CI {} .. {})  {:.2} nines",
+        "availability   {}  ({a_ci})  {:.2} nines",
         pct(s.availability.mean),
-        pct(s.availability.ci95[0]),
-        pct(s.availability.ci95[1]),
         s.availability.nines
     );
     if let Some(r) = &s.request_availability {
         t.push_str(&super::request_availability::render_text(r));
     }
-    let d = &s.downtime_minutes_per_year;
     let _ = writeln!(
         t,
-        "downtime       {:.1} min/year (95% CI {:.1} .. {:.1}); across trials p50 {:.1}, p90 {:.1}, p99 {:.1}",
-        d.mean, d.ci95[0], d.ci95[1], d.p50, d.p90, d.p99
+        "downtime       {:.1} min/year ({d_ci}); across trials p50 {:.1}, p90 {:.1}, p99 {:.1}",
+        d.mean, d.p50, d.p90, d.p99
     );
     let _ = writeln!(
         t,
@@ -249,6 +252,7 @@ pub fn render_text(run: &AvailabilityRun) -> String {
         s.outages_observed,
         s.trials
     );
+    let _ = writeln!(t, "interval       {} [{}]", s.ci_note, s.ci_method);
     match (s.service_mtbf_hours, s.service_mttr_minutes) {
         (Some(mtbf), Some(mttr)) => {
             let _ = writeln!(t, "service MTBF   {mtbf:.0} h; MTTR {mttr:.1} min");
@@ -292,4 +296,15 @@ pub fn render_text(run: &AvailabilityRun) -> String {
         let _ = writeln!(t, "\nwarning: {w}");
     }
     t
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn percent_ranges_are_round() {
+        assert_eq!(super::percent_range(99.95), (99.9, 100.0));
+        assert_eq!(super::percent_range(99.2), (99.0, 100.0));
+        let (lo, _) = super::percent_range(99.99993);
+        assert!((lo - 99.9998).abs() < 1e-9, "{lo}");
+    }
 }

@@ -38,13 +38,26 @@ pub fn design_label(origin: &str) -> String {
 }
 
 /// Short labels for designs A and B: [`design_label`], or the full origins
-/// when those would read the same.
-pub fn design_labels(a: &str, b: &str) -> (String, String) {
+/// when those would read the same; each cut to at most `max` characters
+/// (with `…`) so that a long `--set` fits a legend or a table header.
+pub fn design_labels(a: &str, b: &str, max: usize) -> (String, String) {
     let (la, lb) = (design_label(a), design_label(b));
-    if la == lb {
+    let (la, lb) = if la == lb {
         (a.to_string(), b.to_string())
     } else {
         (la, lb)
+    };
+    (cut(&la, max), cut(&lb, max))
+}
+
+/// `s` cut to `max` characters, the last one `…`.
+fn cut(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
+        t.push('…');
+        t
     }
 }
 
@@ -69,7 +82,7 @@ pub fn write_results(
         "comparison.md",
         markdown(origins.0, origins.1, comparisons, trials, seed),
     )?];
-    let labels = design_labels(origins.0, origins.1);
+    let labels = design_labels(origins.0, origins.1, 70);
     let mut charts = BTreeMap::new();
     for c in comparisons {
         let folder = scenario_folder(&c.scenario);
@@ -231,12 +244,20 @@ mod tests {
     #[test]
     fn designs_are_named_by_file_or_edits() {
         assert_eq!(
-            design_labels("models/a.toml", "models/a.toml with --set app.replicas=5"),
+            design_labels(
+                "models/a.toml",
+                "models/a.toml with --set app.replicas=5",
+                40
+            ),
             ("a.toml".to_string(), "--set app.replicas=5".to_string())
         );
         assert_eq!(
-            design_labels("x/a.toml", "y/a.toml"),
+            design_labels("x/a.toml", "y/a.toml", 40),
             ("x/a.toml".to_string(), "y/a.toml".to_string())
+        );
+        assert_eq!(
+            design_labels("a.toml", "a.toml with --set x=1", 5).1,
+            "--se…"
         );
     }
 }

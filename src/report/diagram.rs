@@ -27,6 +27,10 @@ pub struct Node {
     /// Where its instances run: the groups of its placement, with the zone
     /// each is in (`node-1 (zone-a)`); empty when not placed.
     pub placement: Vec<String>,
+    /// The placement in a few words: `on node-1, node-2`, or for many
+    /// groups `on 6 nodes in zone-a, zone-b, zone-c`.
+    #[serde(default)]
+    pub placed: String,
     /// Its layer: 0 for entry points, else one more than its deepest caller.
     pub layer: usize,
 }
@@ -92,15 +96,30 @@ impl Diagram {
             .iter()
             .enumerate()
             .map(|(i, c)| {
-                let count = if c.failover.is_some() {
-                    format!("primary + {} replicas", c.instances.saturating_sub(1))
+                let replicas = c.instances.saturating_sub(1);
+                let count = if c.failover.is_some() && replicas == 0 {
+                    "primary, no replica".to_string()
+                } else if c.failover.is_some() {
+                    let s = if replicas == 1 { "" } else { "s" };
+                    format!("primary + {replicas} replica{s}")
                 } else if c.instances == 1 {
                     "1 instance".to_string()
                 } else {
                     format!("{} of {}", c.min_up, c.instances)
                 };
                 let mut placement: Vec<String> = Vec::new();
+                let mut zones: Vec<&str> = Vec::new();
+                let mut kinds: Vec<&str> = Vec::new();
                 for &g in &c.placement {
+                    let group = &model.groups[g];
+                    if let Some(w) = group.within
+                        && !zones.contains(&model.groups[w].id.as_str())
+                    {
+                        zones.push(&model.groups[w].id);
+                    }
+                    if !kinds.contains(&group.kind.name()) {
+                        kinds.push(group.kind.name());
+                    }
                     let group = &model.groups[g];
                     let name = match group.within {
                         Some(w) => format!("{} ({})", group.id, model.groups[w].id),
@@ -110,11 +129,19 @@ impl Diagram {
                         placement.push(name);
                     }
                 }
+                let placed = match (placement.len(), kinds.as_slice()) {
+                    (0, _) => String::new(),
+                    (1..=2, _) => format!("on {}", placement.join(", ")),
+                    (n, [kind]) if zones.is_empty() => format!("on {n} {kind}s"),
+                    (n, [kind]) => format!("on {n} {kind}s in {}", zones.join(", ")),
+                    (n, _) => format!("on {n} groups"),
+                };
                 Node {
                     id: c.id.clone(),
                     kind: c.kind.name().to_string(),
                     count,
                     placement,
+                    placed,
                     layer: layer[i],
                 }
             })
@@ -178,8 +205,8 @@ impl Diagram {
 
     fn label_lines(&self, n: &Node) -> Vec<String> {
         let mut lines = vec![n.id.clone(), format!("{}, {}", n.kind, n.count)];
-        if !n.placement.is_empty() {
-            lines.push(format!("on {}", n.placement.join(", ")));
+        if !n.placed.is_empty() {
+            lines.push(n.placed.clone());
         }
         lines
     }

@@ -61,9 +61,12 @@ pub fn write_results(
         written.extend(files);
         charts.insert(s.name.clone(), index);
     }
+    let info = info
+        .clone()
+        .with_scenarios(scenarios.iter().map(|s| s.name.as_str()));
     let json = augment(
         serde_json::to_value(&summary).expect("serialises"),
-        info,
+        &info,
         diagram,
         &charts,
     );
@@ -252,15 +255,17 @@ fn write_charts(
         title: format!("{}: failed requests by cause (mean per trial)", s.name),
         y_label: "failures per second".into(),
         x_label: x_label.clone(),
-        x: s.bins
-            .iter()
-            .map(|b| (b.t_s + s.bin_s / 2.0) / 60.0)
-            .collect(),
+        // Steps: each bin's rate held over the bin, as in the line charts.
+        x: starts.iter().flat_map(|&x| [x, x + w]).collect(),
         layers: (0..CAUSES)
             .filter(|&c| s.bins.iter().any(|b| b.failed[c] > 0.0))
             .map(|c| Layer {
                 label: Cause::ALL[c].name().replace('_', " "),
-                values: s.bins.iter().map(|b| b.failed[c] / s.bin_s).collect(),
+                values: s
+                    .bins
+                    .iter()
+                    .flat_map(|b| [b.failed[c] / s.bin_s; 2])
+                    .collect(),
             })
             .collect(),
         markers: markers(s),
@@ -376,13 +381,17 @@ fn write_charts(
                 );
             }
         }
+        let component = members[0].def.name.split('.').next().unwrap_or("");
+        let what = chart
+            .strip_prefix(component)
+            .and_then(|c| c.strip_prefix('-'))
+            .map_or_else(|| chart.to_string(), |w| format!("{component} {w}"));
         let title = format!(
-            "{}: {chart} (mean over {} trials, 95% interval{})",
+            "{}: {what} (mean over {} trials, 95% interval{})",
             s.name,
             s.trials,
             if with_max { ", max" } else { "" }
         );
-        let component = members[0].def.name.split('.').next().unwrap_or("");
         let key = s.timeline.iter().any(|e| names(&e.label, component));
         let c = LineChart {
             title,
@@ -428,11 +437,18 @@ pub fn render_text(s: &ScenarioSummary) -> String {
         s.worst_success * 100.0
     );
     let l = &s.latency_ms;
-    let _ = writeln!(
-        t,
-        "  latency       p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms",
-        l.p50, l.p90, l.p99, l.p999
-    );
+    if l.p50.is_nan() {
+        let _ = writeln!(
+            t,
+            "  latency       none: no request succeeded in the window"
+        );
+    } else {
+        let _ = writeln!(
+            t,
+            "  latency       p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms",
+            l.p50, l.p90, l.p99, l.p999
+        );
+    }
     let failed: Vec<String> = s
         .failed_per_trial
         .iter()

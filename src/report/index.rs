@@ -24,21 +24,51 @@ pub struct RunInfo {
     pub model_file: String,
     /// resim's version.
     pub resim_version: String,
+    /// The scenarios in the model's order (the summary's maps sort them).
+    #[serde(default)]
+    pub scenarios: Vec<String>,
 }
 
 impl RunInfo {
-    /// The info of this process's run in `mode` on `model_file`.
+    /// The info of this process's run in `mode` on `model_file`. The
+    /// command line leaves out `--threads` and `--out`, which change
+    /// neither the results nor their bytes.
     pub fn current(mode: &str, model_file: &str) -> RunInfo {
-        let args: Vec<String> = std::env::args().collect();
-        let mut command = vec!["resim".to_string()];
-        command.extend(args.into_iter().skip(1).map(|a| shell_word(&a)));
+        let args: Vec<String> = std::env::args().skip(1).collect();
         RunInfo {
             mode: mode.to_string(),
-            command: command.join(" "),
+            command: command_line(&args),
             model_file: model_file.to_string(),
             resim_version: env!("CARGO_PKG_VERSION").to_string(),
+            scenarios: Vec::new(),
         }
     }
+
+    /// The same info listing `names` as the scenarios in order.
+    pub fn with_scenarios<'a>(mut self, names: impl IntoIterator<Item = &'a str>) -> RunInfo {
+        self.scenarios = names.into_iter().map(str::to_string).collect();
+        self
+    }
+}
+
+/// `resim ARGS` as a shell would take it, without `--threads` and `--out`.
+fn command_line(args: &[String]) -> String {
+    let mut words = vec!["resim".to_string()];
+    let mut skip = false;
+    for a in args {
+        if std::mem::take(&mut skip) {
+            continue;
+        }
+        if a == "--threads" || a == "--out" {
+            skip = true;
+            continue;
+        }
+        if a.starts_with("--threads=") || a.starts_with("--out=") {
+            continue;
+        }
+        words.push(shell_word(a));
+    }
+    words.join(" ")
 }
 
 /// `a` quoted for a POSIX shell when it holds anything but plain characters.
@@ -108,14 +138,21 @@ fn flat_text(chart: &LineChart) -> Option<String> {
         .map_or(chart.title.as_str(), |t| t.1);
     let name = name.split(" (").next().unwrap_or(name);
     let unit = chart.y_label.as_str();
+    let one = values.len() == 1;
     let shown: Vec<String> = values
         .iter()
-        .map(|(label, v)| match v {
-            Some(v) => format!("{label} {} {unit}", short(*v)),
-            None => format!("{label} no data"),
+        .map(|(label, v)| {
+            let v = v.map_or_else(|| "no data".to_string(), short);
+            if one { v } else { format!("{label} {v}") }
         })
         .collect();
-    Some(format!("{name}: {}", shown.join(", ")))
+    // A short unit follows the values; a long one (a legend) is left out.
+    let unit = if unit.is_empty() || unit.len() > 12 {
+        String::new()
+    } else {
+        format!(" {unit}")
+    };
+    Some(format!("{name}: {}{unit}", shown.join(", ")))
 }
 
 /// `Some(value)` when every finite y of `s` is the same (`Some(None)` when
@@ -226,13 +263,22 @@ mod tests {
             ..Default::default()
         };
         assert!(!idx.file(&chart, "s/app-restarts", false));
-        assert_eq!(idx.flat, vec!["app restarts: restarts 0 restarts"]);
+        assert_eq!(idx.flat, vec!["app restarts: 0 restarts"]);
         let moving = LineChart {
             series: vec![Series::new("x", vec![(0.0, 0.0), (1.0, 2.0)])],
             ..chart
         };
         assert!(idx.file(&moving, "s/x", true));
         assert_eq!(idx.key.len(), 1);
+    }
+
+    #[test]
+    fn command_lines_leave_out_threads_and_output() {
+        let args: Vec<String> = ["run", "m.toml", "--threads", "2", "--out=x", "--set", "a b"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(command_line(&args), "resim run m.toml --set 'a b'");
     }
 
     #[test]

@@ -48,7 +48,7 @@ pub enum OutputError {
         name: String,
     },
     /// An I/O operation on `path` failed.
-    #[error("cannot {action} '{}'", path.display())]
+    #[error("cannot {action} '{}': {source}", path.display())]
     Io {
         /// What was being done, e.g. `create folder`.
         action: &'static str,
@@ -141,6 +141,10 @@ impl OutputDir {
             }
             Err(e) => return Err(OutputError::io("create folder", dir)(e)),
         }
+        // An existing folder may be read-only: find out now, not after the run.
+        let probe = dir.join(".resim-write-check");
+        fs::write(&probe, b"").map_err(OutputError::io("write into folder", dir))?;
+        let _ = fs::remove_file(&probe);
         Ok(OutputDir {
             root: dir.to_path_buf(),
         })

@@ -159,6 +159,15 @@ fn pct(x: Option<f64>, decimals: usize) -> String {
         .map_or_else(|| "n/a".into(), |x| format!("{:.decimals$}%", x * 100.0))
 }
 
+/// An availability in percent with enough decimals to show two
+/// significant digits of its unavailability (`99.99983%`).
+fn pct_avail(x: Option<f64>) -> String {
+    let decimals = x.filter(|x| x.is_finite() && *x < 1.0).map_or(3, |x| {
+        (-((1.0 - x) * 100.0).log10()).ceil().max(0.0) as usize + 1
+    });
+    pct(x, decimals.clamp(2, 8))
+}
+
 /// Seconds as `m:ss` (or `h:mm:ss`).
 fn clock(s: f64) -> String {
     let t = s.round().max(0.0) as u64;
@@ -173,11 +182,11 @@ impl Page {
     /// Builds the page of the output folder `dir`.
     pub fn read(dir: &Path) -> Result<Page, ReportError> {
         let path = dir.join("summary.json");
-        let text = fs::read_to_string(&path).map_err(|source| ReportError::Read {
+        let json = fs::read_to_string(&path).map_err(|source| ReportError::Read {
             path: path.clone(),
             source,
         })?;
-        let v: Value = serde_json::from_str(&text).map_err(|e| ReportError::Summary {
+        let v: Value = serde_json::from_str(&json).map_err(|e| ReportError::Summary {
             path: path.clone(),
             reason: e.to_string(),
         })?;
@@ -217,13 +226,13 @@ impl Page {
             "availability" => availability_page(&v, &mut page),
             _ => run_page(&v, &mut page),
         }
-        page.title = format!(
-            "resim {mode}: {}",
-            page.facts
-                .iter()
-                .find(|f| f.0 == "model")
-                .map_or("", |f| f.1.as_str())
-        );
+        order(&mut page, &info.scenarios);
+        page.title = if mode == "compare" {
+            let (la, lb) = super::compare::design_labels(&text(&v, "a"), &text(&v, "b"), 40);
+            format!("resim compare: {la} vs {lb}")
+        } else {
+            format!("resim {mode}: {}", text(&v, "model"))
+        };
         for s in &mut page.sections {
             let idx = charts
                 .get(&s.name)
@@ -236,6 +245,24 @@ impl Page {
         }
         page.warnings = strings(v.get("warnings"));
         Ok(page)
+    }
+}
+
+/// Puts the summary rows and sections of a run in the model's scenario
+/// order (`summary.json` maps sort them by name).
+fn order(page: &mut Page, names: &[String]) {
+    let rank = |n: &str| names.iter().position(|x| x == n).unwrap_or(usize::MAX);
+    if names.is_empty() || page.summary.rows.len() != page.sections.len() {
+        return;
+    }
+    let mut pairs: Vec<(Vec<Cell>, Section)> = std::mem::take(&mut page.summary.rows)
+        .into_iter()
+        .zip(std::mem::take(&mut page.sections))
+        .collect();
+    pairs.sort_by_key(|(_, s)| rank(&s.name));
+    for (row, s) in pairs {
+        page.summary.rows.push(row);
+        page.sections.push(s);
     }
 }
 
@@ -300,11 +327,12 @@ fn inline_svg(s: &str, title: &str) -> Option<String> {
 
 fn facts(v: &Value, info: &RunInfo, mode: &str) -> Vec<(String, String)> {
     let mut f = Vec::new();
-    let model = match mode {
-        "compare" => format!("A = {}, B = {}", text(v, "a"), text(v, "b")),
-        _ => text(v, "model"),
-    };
-    f.push(("model".to_string(), model));
+    if mode == "compare" {
+        f.push(("design A".to_string(), text(v, "a")));
+        f.push(("design B".to_string(), text(v, "b")));
+    } else {
+        f.push(("model".to_string(), text(v, "model")));
+    }
     if !info.model_file.is_empty() && mode != "compare" {
         f.push(("model file".into(), info.model_file.clone()));
     }
@@ -362,11 +390,17 @@ fn slo_cell(s: &Value) -> Cell {
             "undecided" if tone != "bad" => tone = "unsure",
             _ => {}
         }
-        let measured = o.get("measured").map(value_text).unwrap_or_default();
-        let target = o.get("target").map(value_text).unwrap_or_default();
+        let objective = text(o, "objective");
+        // Availability is a fraction, latencies are seconds.
+        let show = |key: &str| match o.get(key).and_then(Value::as_f64) {
+            Some(x) if objective == "availability" => pct_avail(Some(x)),
+            Some(x) => format!("{} ms", short(x * 1000.0)),
+            None => o.get(key).map(value_text).unwrap_or_default(),
+        };
         lines.push(format!(
-            "{}: {verdict} ({measured} vs {target})",
-            text(o, "objective")
+            "{objective} {verdict}: {} vs {}",
+            show("measured"),
+            show("target")
         ));
     }
     Cell {
@@ -472,7 +506,7 @@ fn run_page(v: &Value, page: &mut Page) {
 }
 
 fn compare_page(v: &Value, page: &mut Page) {
-    let (la, lb) = super::compare::design_labels(&text(v, "a"), &text(v, "b"));
+    let (la, lb) = super::compare::design_labels(&text(v, "a"), &text(v, "b"), 40);
     page.summary.head = [
         "scenario",
         "metric",
@@ -545,12 +579,10 @@ fn compare_page(v: &Value, page: &mut Page) {
             ..Section::default()
         });
     }
-    page.summary_note = format!(
-        "A = {}, B = {}; the same trial seeds for both (common random numbers); a winner \
-         is named only where the paired 95% interval of B − A excludes zero",
-        text(v, "a"),
-        text(v, "b")
-    );
+    page.summary_note = "A and B as in the list above; the same trial seeds for both \
+        (common random numbers); a winner is named only where the paired 95% interval of \
+        B − A excludes zero"
+        .into();
 }
 
 fn availability_page(v: &Value, page: &mut Page) {
@@ -560,9 +592,9 @@ fn availability_page(v: &Value, page: &mut Page) {
         "availability (95% CI)",
         format!(
             "{} ({} … {})",
-            pct(num(v, &["availability", "mean"]), 4),
-            pct(v.pointer("/availability/ci95/0").and_then(Value::as_f64), 4),
-            pct(v.pointer("/availability/ci95/1").and_then(Value::as_f64), 4)
+            pct_avail(num(v, &["availability", "mean"])),
+            pct_avail(v.pointer("/availability/ci95/0").and_then(Value::as_f64)),
+            pct_avail(v.pointer("/availability/ci95/1").and_then(Value::as_f64))
         ),
     );
     if let Some(n) = num(v, &["availability", "nines"]) {
@@ -573,10 +605,10 @@ fn availability_page(v: &Value, page: &mut Page) {
         let lo = r.pointer("/ci95/0").and_then(Value::as_f64);
         let hi = r.pointer("/ci95/1").and_then(Value::as_f64);
         let ci = match (lo, hi) {
-            (Some(_), Some(_)) => format!(" ({} … {})", pct(lo, 4), pct(hi, 4)),
+            (Some(_), Some(_)) => format!(" ({} … {})", pct_avail(lo), pct_avail(hi)),
             _ => String::new(),
         };
-        row("request availability", format!("{}{ci}", pct(mean, 4)));
+        row("request availability", format!("{}{ci}", pct_avail(mean)));
     }
     if let Some(d) = num(v, &["downtime_minutes_per_year", "mean"]) {
         let lo = v
@@ -663,6 +695,44 @@ mod tests {
         assert_eq!(inline_svg(handler, "x"), None);
         let words = "<svg width=\"1\" height=\"1\"><text>pods on node-1</text></svg>";
         assert!(inline_svg(words, "x").is_some());
+    }
+
+    #[test]
+    fn availability_shows_two_digits_of_its_unavailability() {
+        assert_eq!(pct_avail(Some(0.999998)), "99.99980%");
+        assert_eq!(pct_avail(Some(0.95)), "95.00%");
+        assert_eq!(pct_avail(Some(1.0)), "100.000%");
+        assert_eq!(pct_avail(None), "n/a");
+    }
+
+    /// `[slo]` verdicts (written by the drill's summary) show in the summary
+    /// table, coloured by the worst; a summary without them has no column.
+    #[test]
+    fn slo_verdicts_show_in_the_summary() {
+        let dir = std::env::temp_dir().join(format!("resim-page-slo-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let summary = r#"{"model": "m", "seed": 1, "trials": 2, "scenarios": {"s": {
+            "availability": {"mean": 0.9991, "ci95": [0.999, 0.9992]},
+            "latency_ms": {"p99": 40.0}, "worst_success": 0.5, "bin_s": 10,
+            "slo": [
+              {"objective": "availability", "target": 0.999, "measured": 0.9991,
+               "ci95": [0.999, 0.9992], "margin": 0.0001, "verdict": "met"},
+              {"objective": "p99", "target": 0.03, "measured": 0.04,
+               "ci95": [0.039, 0.041], "margin": -0.01, "verdict": "missed"}]}}}"#;
+        fs::write(dir.join("summary.json"), summary).unwrap();
+        let page = Page::read(&dir).unwrap();
+        assert!(page.summary.head.iter().any(|h| h == "SLO"));
+        let slo = &page.summary.rows[0][2];
+        assert_eq!(
+            slo.text,
+            "availability met: 99.910% vs 99.90%; p99 missed: 40 ms vs 30 ms"
+        );
+        assert_eq!(slo.tone, "bad");
+        let without = summary.replace("\"slo\"", "\"not_slo\"");
+        fs::write(dir.join("summary.json"), without).unwrap();
+        let page = Page::read(&dir).unwrap();
+        assert!(!page.summary.head.iter().any(|h| h == "SLO"));
+        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

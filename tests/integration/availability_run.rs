@@ -66,7 +66,10 @@ fn few_outages_give_a_warning() {
     let r = run(&model, &req, |_, _| {}).expect("runs");
     assert!(r.summary.trials_with_downtime < 30);
     assert!(
-        r.summary.warnings.iter().any(|w| w.contains("few outages")),
+        r.summary
+            .warnings
+            .iter()
+            .any(|w| w.contains("few outages") || w.contains("no outage")),
         "{:?}",
         r.summary.warnings
     );

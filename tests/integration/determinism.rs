@@ -125,7 +125,7 @@ fn drill_outputs_are_identical_at_1_and_2_threads() {
     run_drill(&dir, "2", "t2");
     assert_same_bytes(
         &dir,
-        &["summary.json", "timeseries.csv"],
+        &["summary.json", "timeseries.csv", "report.html"],
         "rerun `resim run web-app.toml --trials 4 --seed 7 --threads 2`",
     );
 }
@@ -149,7 +149,7 @@ fn incident_models_are_identical_at_1_and_2_threads() {
             &[
                 "summary.json",
                 "timeseries.csv",
-                &format!("{scenario}-snapshots.txt"),
+                &format!("{scenario}/snapshots.txt"),
             ],
             &format!(
                 "rerun `resim run models/{model}.toml --trials 2 --scenario {scenario} --at {at} --seed 7 --threads 2`"

@@ -63,7 +63,7 @@ fn table(t: &Table, s: &mut String) {
 pub fn render(page: &Page) -> String {
     let mut s = format!("# {}\n\n", esc(&page.title));
     for (k, v) in &page.facts {
-        let _ = writeln!(s, "- **{}**: `{}`", esc(k), v.replace('`', "'"));
+        let _ = writeln!(s, "- **{}**: {}", esc(k), esc(v));
     }
     s.push('\n');
     for w in &page.warnings {

@@ -26,6 +26,9 @@ pub struct LineChart {
     pub markers: Vec<Marker>,
     /// A logarithmic y axis. Values `<= 0` are then gaps.
     pub log_y: bool,
+    /// A logarithmic x axis (a load that spans decades). Points at `x <= 0`
+    /// are then gaps.
+    pub log_x: bool,
     /// A fixed y range `(low, high)`; automatic when `None`.
     pub y_range: Option<(f64, f64)>,
 }
@@ -156,11 +159,25 @@ impl LineChart {
             .iter()
             .flat_map(|s| s.points.iter().map(|p| p.0))
             .chain(self.markers.iter().map(|m| m.x))
-            .filter(|x| x.is_finite());
+            .filter(|&x| self.drawable_x(x));
         let (lo, hi) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| {
             (lo.min(x), hi.max(x))
         });
+        if self.log_x {
+            let (lo, hi) = log_range(lo, hi);
+            return Axis {
+                lo,
+                hi,
+                log: true,
+                ticks: 10,
+            };
+        }
         x_axis(lo, hi)
+    }
+
+    /// Can `x` be drawn on this chart's x axis?
+    fn drawable_x(&self, x: f64) -> bool {
+        x.is_finite() && (!self.log_x || x > 0.0)
     }
 }
 
@@ -256,7 +273,7 @@ impl Figure for LineChart {
             .series
             .iter()
             .flat_map(|s| &s.points)
-            .any(|p| p.0.is_finite() && self.drawable(p.1));
+            .any(|p| self.drawable_x(p.0) && self.drawable(p.1));
         let frame = XyFrame {
             title: &self.title,
             note: None,
@@ -283,7 +300,7 @@ impl LineChart {
             let color = series_color(i).mix(style::BAND_ALPHA).filled();
             let ok = |j: usize| {
                 let (x, (l, h)) = (s.points[j].0, band[j]);
-                x.is_finite() && self.drawable(l) && self.drawable(h)
+                self.drawable_x(x) && self.drawable(l) && self.drawable(h)
             };
             for run in runs(s.points.len(), ok) {
                 let upper = run
@@ -299,7 +316,7 @@ impl LineChart {
         for (i, s) in self.series.iter().enumerate() {
             let color = series_color(i);
             let width = if s.width == 0 { 2 } else { s.width };
-            let ok = |j: usize| s.points[j].0.is_finite() && self.drawable(s.points[j].1);
+            let ok = |j: usize| self.drawable_x(s.points[j].0) && self.drawable(s.points[j].1);
             for run in runs(s.points.len(), ok) {
                 if run.len() == 1 {
                     let p = s.points[run.start];

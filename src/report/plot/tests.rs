@@ -41,6 +41,7 @@ fn sample_line() -> LineChart {
             Marker::new(12.0, "failover", MarkerKind::Action),
         ],
         log_y: true,
+        log_x: false,
         y_range: None,
     }
 }
