@@ -269,19 +269,21 @@ fn margin_table(s: &SweepOutput) -> String {
     t
 }
 
-/// The grid's lines: one per value of the second path (one line with a
-/// single path), each with its points in order of the first path.
+/// The lines to draw: one per value of the second path (one line with a
+/// single path), each with its points, bisection ones included (they show
+/// the knee the grid only brackets), in order of the first path.
 fn lines<'p>(s: &SweepOutput<'p>) -> Vec<(String, Vec<&'p Point>)> {
-    let grid: Vec<&Point> = s.points.iter().filter(|p| p.stage == Stage::Grid).collect();
+    let mut all: Vec<&Point> = s.points.iter().collect();
+    all.sort_by(|a, b| a.values[0].total_cmp(&b.values[0]));
     if s.varies.len() == 1 {
-        return vec![(String::new(), grid)];
+        return vec![(String::new(), all)];
     }
     let second = &s.varies[1];
     second
         .values
         .iter()
         .map(|&y| {
-            let pts = grid.iter().copied().filter(|p| p.values[1] == y).collect();
+            let pts = all.iter().copied().filter(|p| p.values[1] == y).collect();
             (format!("{}={}", second.path, second.label(y)), pts)
         })
         .collect()
@@ -312,7 +314,10 @@ fn band_series(
 
 /// A labelled horizontal line across the x range: an SLO target.
 fn target_line(label: String, x: (f64, f64), y: f64) -> Series {
-    Series::new(label, vec![(x.0, y), (x.1, y)])
+    Series {
+        dashed: true,
+        ..Series::new(label, vec![(x.0, y), (x.1, y)])
+    }
 }
 
 fn charts(out: &OutputDir, s: &SweepOutput) -> Result<Vec<PathBuf>, PlotError> {
@@ -423,7 +428,8 @@ fn charts(out: &OutputDir, s: &SweepOutput) -> Result<Vec<PathBuf>, PlotError> {
         };
         written.extend(files(line_chart(out, &stem("success"), &success)?));
 
-        // Goodput against the offered load measured at each point.
+        // Goodput against the offered load measured at each point, on linear
+        // axes: the reference line goodput = offered is then straight.
         let mut series = Vec::new();
         let mut offered_max: f64 = 0.0;
         for (label, pts) in &lines {
@@ -454,7 +460,6 @@ fn charts(out: &OutputDir, s: &SweepOutput) -> Result<Vec<PathBuf>, PlotError> {
             x_label: "offered load [requests/s]".into(),
             y_label: "goodput [successful requests/s]".into(),
             series,
-            log_x: log_x && offered_min > 0.0 && offered_max / offered_min >= 10.0,
             ..Default::default()
         };
         written.extend(files(line_chart(out, &stem("goodput"), &goodput)?));
