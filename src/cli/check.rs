@@ -44,12 +44,15 @@ pub fn run(path: &Path, format: &str) -> Result<(), Failure> {
             outln!("    failover: {}", f.time.describe());
         }
         if !c.placement.is_empty() {
-            let groups: Vec<&str> = c
+            let groups: Vec<String> = c
                 .placement
                 .iter()
-                .map(|&g| model.groups[g].id.as_str())
+                .map(|&g| model.groups[g].id.clone())
                 .collect();
-            outln!("    placed on: {}", groups.join(", "));
+            outln!(
+                "    placed on: {}",
+                resim::analytic::abbreviate(&groups, 16)
+            );
         }
         if let Some(crew) = c.crew {
             outln!("    repaired by crew '{}'", model.crews[crew].id);

@@ -80,7 +80,10 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     let points = grid(&varies);
     // Check every point's model before running any.
     for p in &points {
-        design.model_at(&varies, p).map_err(|e| input(&e))?;
+        let m = design.model_at(&varies, p).map_err(|e| input(&e))?;
+        let chosen = (m.scenarios.iter())
+            .filter(|s| req.scenarios.is_empty() || req.scenarios.contains(&s.name));
+        args.drill.check_budget(&m, chosen)?;
     }
     let out = args.drill.output(&format!("sweep-{}", base.name))?;
     let n_scen = if req.scenarios.is_empty() {

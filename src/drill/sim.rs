@@ -165,6 +165,10 @@ pub(super) struct Inst {
     pub(super) queue: VecDeque<u32>,
     /// In the Service's endpoints (always, for components without a `pod` spec).
     pub(super) in_endpoints: bool,
+    /// Busy workers × ns since the current bin started, up to `busy_since`
+    /// (for the busiest instance's utilisation; see [`Inst::set_busy`]).
+    pub(super) busy_area: f64,
+    pub(super) busy_since: SimTime,
 }
 
 impl Inst {
@@ -176,7 +180,37 @@ impl Inst {
             busy: 0,
             queue: VecDeque::new(),
             in_endpoints: true,
+            busy_area: 0.0,
+            busy_since: SimTime::ZERO,
         }
+    }
+
+    /// Sets the busy workers to `busy` at `now`, adding the old level's
+    /// time since the last change (not before `start`, the measured
+    /// window's start) to the bin's area.
+    #[inline]
+    pub(super) fn set_busy(&mut self, busy: u32, now: SimTime, start: SimTime) {
+        let from = self.busy_since.max(start);
+        if now > from {
+            self.busy_area += f64::from(self.busy) * (now - from).0 as f64;
+        }
+        self.busy_since = now;
+        self.busy = busy;
+    }
+
+    /// The mean busy workers over the bin of `len` ending `now`, divided
+    /// by `workers`; starts the next bin.
+    fn take_utilisation(
+        &mut self,
+        now: SimTime,
+        start: SimTime,
+        len: SimTime,
+        workers: u32,
+    ) -> f64 {
+        self.set_busy(self.busy, now, start);
+        let u = self.busy_area / (len.0.max(1) as f64 * f64::from(workers.max(1)));
+        self.busy_area = 0.0;
+        u
     }
 }
 
@@ -607,8 +641,17 @@ impl<'m> DrillTrial<'m> {
         let k = self.gauges.first().map_or(0, Vec::len);
         let bin_start = self.start + SimTime(self.bin.0 * k as u64);
         let len = now - bin_start;
+        let start = self.start;
         for (c, g) in self.gauges.iter_mut().enumerate() {
-            g.push(self.comps[c].gauge.take(len));
+            let comp = &mut self.comps[c];
+            let mut bin = comp.gauge.take(len);
+            let workers = comp.workers;
+            let active = (comp.active as usize).min(comp.insts.len());
+            bin.peak = comp.insts[..active]
+                .iter_mut()
+                .map(|i| i.take_utilisation(now, start, len, workers))
+                .fold(0.0, f64::max);
+            g.push(bin);
         }
         let mut row = Vec::with_capacity(self.readings.first().map_or(0, Vec::len));
         self.sample_readings(now, &mut row);
