@@ -86,7 +86,12 @@ fn verdicts_with_margin_and_interval_land_in_the_summary() {
     // No request fails, but four trials cannot show 99.9% at the 95% level:
     // the availability interval with no failure seen is one-sided and wide.
     assert_ne!(verdicts[0], Verdict::Missed, "{:?}", s.availability);
-    assert_eq!(verdicts[1..], [Verdict::Met, Verdict::Missed], "{:?}", s.slo);
+    assert_eq!(
+        verdicts[1..],
+        [Verdict::Met, Verdict::Missed],
+        "{:?}",
+        s.slo
+    );
     let p99 = &s.slo[1];
     assert!(p99.ci95[0] <= p99.measured && p99.measured <= p99.ci95[1]);
     assert!((p99.margin - (1.0 - p99.measured)).abs() < 1e-12);
