@@ -17,6 +17,7 @@ mod drill_theory;
 mod drill_traffic;
 mod hardening;
 mod interval_coverage;
+mod precision_cli;
 mod redis_che;
 mod report;
 mod resilient_system;
