@@ -10,7 +10,7 @@ use super::summary::{Estimate, nines};
 use crate::cause::Cause;
 use crate::engine::SimTime;
 use crate::stats::LatencyHistogram;
-use crate::stats::ci::mean_ci95;
+use crate::stats::rare::{EventSizes, rare_mean_ci95};
 
 /// How request availability is estimated, printed in every report.
 pub const METHOD: &str = "each disturbance of the state trial (outages closer than the margins) \
@@ -135,7 +135,15 @@ impl RequestAvailability {
             .map(|t| t.quiet_offered / t.counts.offered.max(1.0))
             .sum::<f64>()
             / n;
-        let (mean, ci95) = interval(&shares, quiet_share * baseline.half_width);
+        let failed_shares: Vec<f64> = shares.iter().map(|s| 1.0 - s).collect();
+        let disturbances = trials.iter().map(|t| u64::from(t.windows)).sum();
+        let (failed_mean, failed_ci) = interval(
+            &failed_shares,
+            Some(disturbances),
+            1.0,
+            quiet_share * baseline.half_width,
+        );
+        let (mean, ci95) = (1.0 - failed_mean, [1.0 - failed_ci[1], 1.0 - failed_ci[0]]);
         let failed: Vec<f64> = trials
             .iter()
             .map(|t| (t.counts.offered - t.counts.succeeded) / years)
@@ -188,8 +196,8 @@ impl RequestAvailability {
             .iter()
             .map(|t| t.degraded_secs / 60.0 / years)
             .collect();
-        let (dm, dci) = interval(&degraded, 0.0);
-        let (fm, fci) = interval(&failed, 0.0);
+        let (dm, dci) = interval(&degraded, None, f64::INFINITY, 0.0);
+        let (fm, fci) = interval(&failed, None, f64::INFINITY, 0.0);
         RequestAvailability {
             mean,
             ci95,
@@ -231,14 +239,19 @@ impl RequestAvailability {
     }
 }
 
-/// Mean and 95% interval of per-trial `samples`, widened in quadrature by
-/// `extra` (a shared input's own half-width). The one place request
-/// availability's interval is computed.
-fn interval(samples: &[f64], extra: f64) -> (f64, [f64; 2]) {
-    let single = samples.first().copied().unwrap_or(f64::NAN);
-    let (mean, lo, hi) = mean_ci95(samples).unwrap_or((single, single, single));
-    let half = ((hi - lo) / 2.0).hypot(extra);
-    (mean, [mean - half, mean + half])
+/// Mean and 95% interval of non-negative per-trial `samples` (at most
+/// `cap`): the compound Poisson interval of `stats::rare` with `events`
+/// the disturbances behind them (failed requests come in bursts, so the
+/// bursts are the events), widened in quadrature by `extra` (a shared
+/// input's own half-width) and kept within `[0, cap]`. The one place
+/// request availability's intervals are computed.
+fn interval(samples: &[f64], events: Option<u64>, cap: f64, extra: f64) -> (f64, [f64; 2]) {
+    let Some(r) = rare_mean_ci95(samples, events, EventSizes::Vary, cap) else {
+        return (f64::NAN, [f64::NAN, f64::NAN]);
+    };
+    let widen =
+        |x: f64, sign: f64| (r.mean + sign * (x - r.mean).abs().hypot(extra)).clamp(0.0, cap);
+    (r.mean, [widen(r.low, -1.0), widen(r.high, 1.0)])
 }
 
 /// p50 and p99 of the year's successes: the windows' simulated ones, and
