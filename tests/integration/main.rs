@@ -17,6 +17,7 @@ mod drill_theory;
 mod drill_traffic;
 mod hardening;
 mod interval_coverage;
+mod precision_cli;
 mod random_failures;
 mod redis_che;
 mod report;
