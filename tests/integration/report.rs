@@ -184,6 +184,10 @@ fn availability_report_is_self_contained() {
             model.to_str().unwrap(),
             "--trials",
             "200",
+            // Two trial-years at request level keep the test quick and
+            // still put request availability in the summary.
+            "--request-trials",
+            "2",
             "--out",
             "a",
         ],
