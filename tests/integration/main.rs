@@ -18,6 +18,7 @@ mod drill_traffic;
 mod hardening;
 mod interval_coverage;
 mod redis_che;
+mod redis_real;
 mod report;
 mod resilient_system;
 mod slo;
