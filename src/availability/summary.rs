@@ -103,6 +103,9 @@ pub struct AvailabilitySummary {
     pub year_hours: f64,
     /// Service availability.
     pub availability: AvailabilityFigure,
+    /// The share of requests that succeed, when run at request level.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_availability: Option<super::request_summary::RequestAvailability>,
     /// Service unavailability (1 - availability).
     pub unavailability: Estimate,
     /// Downtime [min/year].
@@ -246,6 +249,7 @@ impl AvailabilitySummary {
                 mean: interval.mean,
                 ci95: [interval.low, interval.high],
             },
+            request_availability: None,
             downtime_minutes_per_year: DowntimeFigure {
                 mean: interval.mean * to_minutes,
                 ci95: [interval.low * to_minutes, interval.high * to_minutes],

@@ -323,6 +323,8 @@ pub struct DrillSetup<'m> {
     pub readings: Vec<ReadingDef>,
     /// Times (after the warm-up) of the text snapshots, and the trial that takes them.
     snapshots: (Vec<SimTime>, u64),
+    /// The scenario's random failures (`random_failures = true`).
+    random: Option<super::random_failures::RandomFailures<'m>>,
 }
 
 impl<'m> DrillSetup<'m> {
@@ -344,6 +346,9 @@ impl<'m> DrillSetup<'m> {
             edges: edge_policies(model),
             readings: reading_defs(model),
             snapshots: (Vec::new(), 0),
+            random: scenario
+                .random_failures
+                .then(|| super::random_failures::RandomFailures::new(model, scenario.duration)),
         }
     }
 
@@ -355,24 +360,57 @@ impl<'m> DrillSetup<'m> {
 
     /// Number of time bins in the measured window.
     pub fn bins(&self) -> usize {
-        self.scenario.duration.0.div_ceil(self.bin.0.max(1)) as usize
+        bins_of(self.scenario, self.bin)
     }
 
     /// Runs trial `trial` with `seed`.
     pub fn run(&self, trial: u64, seed: u64) -> TrialResult {
-        let mut t = DrillTrial::new(self, seed);
+        let drawn;
+        let sc = match &self.random {
+            Some(r) => {
+                drawn = r.scenario(self.scenario, seed);
+                &drawn
+            }
+            None => self.scenario,
+        };
+        let mut t = DrillTrial::new(self, sc, seed);
         if trial == self.snapshots.1 {
             t.snapshot_at = &self.snapshots.0;
         }
         t.run();
         t.finish(trial, seed)
     }
+
+    /// Runs trial `trial` with `seed` of another scenario `sc` on the same
+    /// model and traffic (no snapshots, no random failures of its own),
+    /// with the databases in `primaries` (component, instance) starting
+    /// with that instance as primary.
+    pub fn run_with(
+        &self,
+        sc: &Scenario,
+        primaries: &[(usize, u32)],
+        trial: u64,
+        seed: u64,
+    ) -> TrialResult {
+        let mut t = DrillTrial::new(self, sc, seed);
+        for &(c, p) in primaries {
+            if let Some(comp) = t.comps.get_mut(c).filter(|x| p < x.active) {
+                comp.primary = p;
+            }
+        }
+        t.run();
+        t.finish(trial, seed)
+    }
+}
+
+/// Number of time bins of width `bin` in `sc`'s measured window.
+fn bins_of(sc: &Scenario, bin: SimTime) -> usize {
+    sc.duration.0.div_ceil(bin.0.max(1)) as usize
 }
 
 impl<'m> DrillTrial<'m> {
-    fn new(setup: &'m DrillSetup<'m>, seed: u64) -> Self {
+    fn new(setup: &'m DrillSetup<'m>, sc: &'m Scenario, seed: u64) -> Self {
         let model = setup.model;
-        let sc = setup.scenario;
         let comps = model
             .components
             .iter()
@@ -411,7 +449,7 @@ impl<'m> DrillTrial<'m> {
             .collect();
         let start = sc.warmup;
         let end = sc.warmup + sc.duration;
-        let bins = setup.bins();
+        let bins = bins_of(sc, setup.bin);
         let traffic_key = named_key("traffic", 0);
         DrillTrial {
             model,

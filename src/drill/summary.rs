@@ -83,7 +83,15 @@ pub fn failure_interval(trials: &[TrialResult]) -> Option<RareInterval> {
         .iter()
         .map(|t| t.offered().saturating_sub(t.succeeded()))
         .sum();
-    rare_mean_ci95(&shares, Some(failed), EventSizes::Equal, 1.0)
+    // One failed request in trial i adds 1/(n·offered_i) to the mean of
+    // shares; on average over the trials, this much.
+    let n = trials.len().max(1) as f64;
+    let per_event = trials
+        .iter()
+        .map(|t| 1.0 / t.offered().max(1) as f64)
+        .sum::<f64>()
+        / (n * n);
+    rare_mean_ci95(&shares, Some(failed), EventSizes::Equal { per_event }, 1.0)
 }
 
 /// Latency of successful requests over all trials \[ms\].

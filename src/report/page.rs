@@ -224,6 +224,7 @@ impl Page {
         match mode.as_str() {
             "compare" => compare_page(&v, &mut page),
             "availability" => availability_page(&v, &mut page),
+            "sweep" => super::sweep::page(&v, &mut page),
             _ => run_page(&v, &mut page),
         }
         order(&mut page, &info.scenarios);
@@ -377,7 +378,7 @@ fn timeline(s: &Value) -> Vec<(String, String, String)> {
 
 /// The SLO verdicts of a scenario (`slo`: objective, target, measured,
 /// verdict), one line each, with the worst verdict's tone.
-fn slo_cell(s: &Value) -> Cell {
+pub(super) fn slo_cell(s: &Value) -> Cell {
     let Some(slos) = s.get("slo").and_then(Value::as_array) else {
         return Cell::from("");
     };

@@ -25,8 +25,10 @@
 //! - `N ≥` [`TWO_SIDED_MIN_EVENTS`]: two-sided 95% interval.
 //! - `1 ≤ N <` [`TWO_SIDED_MIN_EVENTS`]: too few for a lower limit; a
 //!   one-sided 95% upper bound, low = 0.
-//! - `N = 0`: nothing says how large an event is, so the bound is the
-//!   distribution-free one: each value is at most `cap`, and with no event in
+//! - `N = 0` with events of a known equal size (a failed request among all
+//!   offered): the rule of three on the events, below 3.0 events' worth.
+//! - `N = 0` otherwise: nothing says how large an event is, so the bound is
+//!   the distribution-free one: each value is at most `cap`, and with no event in
 //!   `n` trials the chance of one in a trial is below `1 − 0.05^{1/n} ≈ 3/n`
 //!   (the rule of three), so `μ < cap · (1 − 0.05^{1/n})`.
 //!
@@ -51,12 +53,18 @@ pub const SPREAD_TRUSTED_EVENTS: u64 = 100;
 
 /// How much the events' sizes vary, for the few-events case where the
 /// trials' spread cannot tell.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum EventSizes {
     /// At least as much as exponential sizes (outage lengths).
     Vary,
-    /// All alike (failed requests, each one request's share).
-    Equal,
+    /// All alike (failed requests, each one request's share), each adding
+    /// `per_event` to the mean of the values (1 / all requests offered):
+    /// with no event, the bound is the rule of three on the events, below
+    /// 3.0 · `per_event`.
+    Equal {
+        /// What one event adds to the mean.
+        per_event: f64,
+    },
 }
 
 /// How a [`RareInterval`] was computed.
@@ -200,7 +208,14 @@ pub fn rare_mean_ci95(
     };
     if events == 0 || sum <= 0.0 {
         // -expm1(ln(0.05)/n) = 1 − 0.05^{1/n}, accurate for large n.
-        let high = (cap * -(0.05_f64.ln() / n).exp_m1()).max(mean);
+        let per_trial = cap * -(0.05_f64.ln() / n).exp_m1();
+        let high = match sizes {
+            EventSizes::Equal { per_event } if per_event > 0.0 => {
+                (-(0.05_f64.ln()) * per_event).min(per_trial)
+            }
+            _ => per_trial,
+        }
+        .max(mean);
         return Some(RareInterval { high, ..base });
     }
     let var = if trials > 1 {
@@ -213,7 +228,7 @@ pub fn rare_mean_ci95(
     // exponential sizes, 0 for equal ones) matches the observed spread.
     let size_factor = match sizes {
         EventSizes::Vary => 2.0,
-        EventSizes::Equal => 1.0,
+        EventSizes::Equal { .. } => 1.0,
     };
     let from_spread = if var > 0.0 {
         size_factor * sum * sum / (n * var) * small_sample
@@ -235,7 +250,7 @@ pub fn rare_mean_ci95(
     // for sizes that vary; exactly Nₑ for equal ones).
     let ratio = |count_shape: f64, p: f64| match sizes {
         EventSizes::Vary => gamma_ratio_quantile(count_shape, ne, p),
-        EventSizes::Equal => gamma_quantile(count_shape, p) / ne,
+        EventSizes::Equal { .. } => gamma_quantile(count_shape, p) / ne,
     };
     if events < TWO_SIDED_MIN_EVENTS || trials < 2 {
         let high = clip(mean * ratio(ne + 1.0, 0.95));
