@@ -299,3 +299,48 @@ fn the_window_method_agrees_with_a_brute_force_drill_of_the_whole_day() {
         windows.mean
     );
 }
+
+#[test]
+fn the_cli_prints_both_availabilities_and_writes_them_to_summary_json() {
+    let dir = super::util::scratch("request-availability-cli");
+    std::fs::write(dir.join("m.toml"), zero_time("")).expect("write model");
+    let o = super::util::resim(
+        &dir,
+        &[
+            "availability",
+            "m.toml",
+            "--trials",
+            "4",
+            "--horizon",
+            "6h",
+            "--request-trials",
+            "2",
+            "--out",
+            "out",
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let starts = |p: &str| stdout.lines().any(|l| l.starts_with(p));
+    assert!(
+        starts("availability ") && starts("requests ok "),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("failed requests per year by cause:\n  refused"),
+        "{stdout}"
+    );
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("out/summary.json")).expect("summary.json"),
+    )
+    .expect("json");
+    let r = &json["request_availability"];
+    let mean = r["mean"].as_f64().expect("mean");
+    let ci = r["ci95"].as_array().expect("ci95");
+    assert!(
+        ci[0].as_f64().unwrap() <= mean && mean <= ci[1].as_f64().unwrap(),
+        "{r}"
+    );
+    assert_eq!(r["trials"], 2);
+    assert!(json["availability"]["mean"].as_f64().is_some());
+}
