@@ -89,6 +89,18 @@ pub fn run(path: &Path, format: &str) -> Result<(), Failure> {
             outln!("  {w}");
         }
     }
+    let caches: Vec<_> = model
+        .components
+        .iter()
+        .filter_map(|c| c.serving.keyspace.as_ref().map(|k| (c, k)))
+        .collect();
+    if !caches.is_empty() {
+        outln!("\ncache key spaces (expected before any simulation):");
+        for (c, spec) in caches {
+            let line = resim::redis::che::describe(spec, c.instances);
+            outln!("  {}: {line}", c.id);
+        }
+    }
     outln!("\n{}", resim::analytic::analyze(&model).render().trim_end());
     if !model.defaults_applied.is_empty() {
         outln!("\ndefaults applied:");
