@@ -12,7 +12,7 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use rand::SeedableRng;
 use resim::engine::SimTime;
 use resim::engine::rng::SimRng;
-use resim::redis::keyspace::KEY_OVERHEAD;
+use resim::redis::memory;
 use resim::redis::{EvictionPolicy, KeyPopularity, Keyspace, RedisConfig};
 
 /// Commands per measured iteration.
@@ -27,7 +27,7 @@ fn keyspace(c: &mut Criterion) {
             let pop = KeyPopularity::zipf(n, 0.9).expect("valid");
             // A tenth of the keys fit: misses evict.
             let cfg = RedisConfig {
-                maxmemory: (n as u64 / 10) * (100 + KEY_OVERHEAD) as u64,
+                maxmemory: memory::used_by(n as u64 / 10, 100, false),
                 policy,
                 ..RedisConfig::default()
             };

@@ -1,7 +1,10 @@
 //! Long-run availability by Monte Carlo: many state-only trials over a
 //! horizon (a year by default), summarised with confidence intervals.
 
+pub mod request_summary;
+pub mod requests;
 pub mod summary;
+pub mod timeline;
 pub mod trial;
 
 pub use summary::AvailabilitySummary;
@@ -31,6 +34,11 @@ pub struct AvailabilityRequest {
     pub max_trials: u64,
     /// Points at which A(t) is sampled.
     pub grid_points: usize,
+    /// Trial-years (the first ones) also replayed at request level for
+    /// request availability ([`requests`]); 0 = none.
+    pub request_trials: u64,
+    /// The window method's margins.
+    pub windows: requests::WindowSettings,
 }
 
 impl Default for AvailabilityRequest {
@@ -44,6 +52,8 @@ impl Default for AvailabilityRequest {
             batch: 1000,
             max_trials: 1_000_000,
             grid_points: 200,
+            request_trials: 0,
+            windows: requests::WindowSettings::default(),
         }
     }
 }
@@ -57,6 +67,19 @@ pub struct AvailabilityRun {
     pub causes: Vec<(String, bool)>,
     /// The figures.
     pub summary: AvailabilitySummary,
+    /// The trial-years replayed at request level, in trial order.
+    pub request_trials: Vec<requests::RequestTrial>,
+}
+
+/// Errors that stop an availability run.
+#[derive(Debug, thiserror::Error)]
+pub enum AvailabilityError {
+    /// The runner failed.
+    #[error(transparent)]
+    Runner(#[from] RunnerError),
+    /// Request availability could not run.
+    #[error(transparent)]
+    Requests(#[from] requests::RequestError),
 }
 
 /// Runs availability trials for `model`.
@@ -64,7 +87,7 @@ pub fn run(
     model: &Model,
     req: &AvailabilityRequest,
     mut progress: impl FnMut(u64, u64),
-) -> Result<AvailabilityRun, RunnerError> {
+) -> Result<AvailabilityRun, AvailabilityError> {
     let sim = AvailabilitySim::new(
         model,
         AvailabilityConfig {
@@ -108,10 +131,26 @@ pub fn run(
         target = (target + req.batch.max(1)).min(req.max_trials);
     }
     let causes = sim.causes();
-    let summary = AvailabilitySummary::from_outcomes(model, req, &causes, &outcomes);
+    let mut summary = AvailabilitySummary::from_outcomes(model, req, &causes, &outcomes);
+    let n_req = req.request_trials.min(outcomes.len() as u64);
+    let mut request_trials = Vec::new();
+    if n_req > 0 {
+        let base = requests::window_scenario();
+        let rs =
+            requests::RequestSim::new(&sim, &base, req.windows.clone(), req.seed, req.threads)?;
+        request_trials = run_trials(req.seed, 0..n_req, req.threads, |i, s| rs.run_trial(i, s))?;
+        summary.request_availability = Some(request_summary::RequestAvailability::from_trials(
+            &request_trials,
+            &causes,
+            rs.baseline(),
+            rs.settings(),
+            req.horizon,
+        ));
+    }
     Ok(AvailabilityRun {
         outcomes,
         causes,
         summary,
+        request_trials,
     })
 }

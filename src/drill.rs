@@ -14,6 +14,7 @@ pub mod metrics;
 mod partition;
 pub mod plan;
 mod pods;
+pub mod random_failures;
 pub mod readings;
 pub mod sim;
 

@@ -24,6 +24,7 @@ mod read;
 mod read_cache;
 mod read_drill;
 pub mod reader;
+mod request_lint;
 pub mod resilience;
 pub mod serving;
 pub mod units;

@@ -7,11 +7,13 @@
 //! - [`policy`]: `maxmemory-policy` names and the configuration defaults.
 //! - [`popularity`]: which key a request asks for (Zipf or uniform) and how
 //!   large its value is.
+//! - [`memory`]: the bytes a key costs, as Redis 7 on jemalloc counts them.
 //! - [`keyspace`]: the keys, their memory, eviction and expiry, the counters.
 //! - [`che`]: Che's approximation of LRU hit ratios, to check the model.
 
 pub mod che;
 pub mod keyspace;
+pub mod memory;
 pub mod policy;
 pub mod popularity;
 pub mod spec;

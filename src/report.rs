@@ -19,4 +19,5 @@ pub mod diagram;
 pub mod drill;
 pub mod index;
 pub mod page;
+pub mod request_availability;
 pub mod sweep;

@@ -24,6 +24,9 @@ pub struct Scenario {
     pub warmup: SimTime,
     /// Faults and actions, sorted by time.
     pub events: Vec<TimedEvent>,
+    /// Every instance and group also fails and is repaired by its model
+    /// distributions during the drill (`random_failures = true`).
+    pub random_failures: bool,
     /// The scenario's own traffic, when it overrides the model's `[traffic]`.
     pub traffic: Option<crate::model::Traffic>,
 }

@@ -486,6 +486,8 @@ mod tests {
         let a = Availability {
             mean: measured,
             ci95: [lo, hi],
+            ci_method: "compound_poisson",
+            ci_one_sided: false,
         };
         evaluate(&slo, &a, &[])[0].verdict
     }

@@ -9,4 +9,4 @@ pub mod special;
 
 pub use ci::{Summary, mean_ci95, proportion_ci95, quantile_sorted, t_critical_95};
 pub use histogram::LatencyHistogram;
-pub use rare::{RareInterval, RareMethod, rare_mean_ci95};
+pub use rare::{EventSizes, RareInterval, RareMethod, rare_mean_ci95};

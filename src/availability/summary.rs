@@ -7,7 +7,7 @@ use super::{AvailabilityRequest, TrialOutcome};
 use crate::engine::SimTime;
 use crate::model::Model;
 use crate::stats::ci::quantile_sorted;
-use crate::stats::rare::{RareInterval, rare_mean_ci95};
+use crate::stats::rare::{EventSizes, RareInterval, rare_mean_ci95};
 use crate::stats::special::gamma_quantile;
 
 /// Below this many outages a warning says how many trials would give a
@@ -103,6 +103,9 @@ pub struct AvailabilitySummary {
     pub year_hours: f64,
     /// Service availability.
     pub availability: AvailabilityFigure,
+    /// The share of requests that succeed, when run at request level.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_availability: Option<super::request_summary::RequestAvailability>,
     /// Service unavailability (1 - availability).
     pub unavailability: Estimate,
     /// Downtime [min/year].
@@ -246,6 +249,7 @@ impl AvailabilitySummary {
                 mean: interval.mean,
                 ci95: [interval.low, interval.high],
             },
+            request_availability: None,
             downtime_minutes_per_year: DowntimeFigure {
                 mean: interval.mean * to_minutes,
                 ci95: [interval.low * to_minutes, interval.high * to_minutes],
@@ -304,7 +308,7 @@ impl AvailabilitySummary {
 /// the compound Poisson interval of `stats::rare` (one-sided with fewer
 /// than 5 outages). Scale it by a constant for downtime in other units.
 pub fn downtime_interval(downtime_shares: &[f64], outages: u64) -> RareInterval {
-    rare_mean_ci95(downtime_shares, Some(outages), 1.0).unwrap_or(RareInterval {
+    rare_mean_ci95(downtime_shares, Some(outages), EventSizes::Vary, 1.0).unwrap_or(RareInterval {
         mean: f64::NAN,
         low: f64::NAN,
         high: f64::NAN,

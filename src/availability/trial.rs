@@ -48,9 +48,13 @@ pub struct TrialOutcome {
     pub down_in_cell: Vec<f64>,
 }
 
-#[derive(Clone, Copy, Debug)]
-enum Entity {
+/// Something that fails and is repaired: a flat instance (components'
+/// instances in file order) or a common-cause group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Entity {
+    /// The flat index of a component's instance.
     Instance(u32),
+    /// A group's index.
     Group(u32),
 }
 
@@ -103,6 +107,35 @@ struct State {
     effectively_up: Vec<usize>,
     /// Per component: instances down themselves.
     own_down: Vec<usize>,
+    /// Every failure and repair, when the caller wants the timeline.
+    trace: Option<Vec<Transition>>,
+    /// With the timeline: each change of a database's primary.
+    primaries: Vec<PrimaryChange>,
+}
+
+/// A database's primary role moved (`None`: no instance serves as primary).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PrimaryChange {
+    /// When.
+    pub at: SimTime,
+    /// The component index.
+    pub comp: usize,
+    /// The instance serving as primary from then on.
+    pub primary: Option<u32>,
+}
+
+/// A traced trial: its outcome, failures and repairs, and primary changes.
+pub type Traced = (TrialOutcome, Vec<Transition>, Vec<PrimaryChange>);
+
+/// One failure (`up == false`) or repair of an entity.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Transition {
+    /// When.
+    pub at: SimTime,
+    /// What failed or came back.
+    pub entity: Entity,
+    /// Whether it came back up.
+    pub up: bool,
 }
 
 impl<'m> AvailabilitySim<'m> {
@@ -235,6 +268,37 @@ impl<'m> AvailabilitySim<'m> {
 
     /// Runs one trial with the given seed.
     pub fn run_trial(&self, trial: u64, seed: u64) -> TrialOutcome {
+        self.run(trial, seed, false).0
+    }
+
+    /// Runs one trial and also returns its failures and repairs, and the
+    /// changes of databases' primaries, in time order.
+    pub fn run_trial_traced(&self, trial: u64, seed: u64) -> Traced {
+        let (out, st) = self.run(trial, seed, true);
+        (out, st.trace.unwrap_or_default(), st.primaries)
+    }
+
+    /// The simulated time of each trial.
+    pub fn horizon(&self) -> SimTime {
+        self.config.horizon
+    }
+
+    /// The model.
+    pub fn model(&self) -> &'m Model {
+        self.model
+    }
+
+    /// The component of each flat instance, and its index within it.
+    pub fn instances(&self) -> &[(usize, u32)] {
+        &self.instances
+    }
+
+    /// The flat instances each group holds, directly or through groups within it.
+    pub fn group_instances(&self) -> &[Vec<usize>] {
+        &self.group_instances
+    }
+
+    fn run(&self, trial: u64, seed: u64, traced: bool) -> (TrialOutcome, State) {
         let m = self.model;
         let n_causes = m.components.len() + m.groups.len();
         let mut st = State {
@@ -287,6 +351,8 @@ impl<'m> AvailabilitySim<'m> {
             down_reasons: vec![0; self.instances.len()],
             effectively_up: m.components.iter().map(|c| c.instances as usize).collect(),
             own_down: vec![0; m.components.len()],
+            trace: traced.then(Vec::new),
+            primaries: Vec::new(),
         };
         let mut queue = EventQueue::new();
         let horizon = self.config.horizon;
@@ -337,20 +403,39 @@ impl<'m> AvailabilitySim<'m> {
             }
             last = now;
             let Some(ev) = ev else { break };
+            let before = st.trace.is_some().then(|| st.primary.clone());
             self.handle(&mut st, &mut queue, now, ev);
             self.update_databases(&mut st, &mut queue, now);
+            if let Some(before) = before {
+                for (c, (&b, &a)) in before.iter().zip(&st.primary).enumerate() {
+                    if a != b {
+                        st.primaries.push(PrimaryChange {
+                            at: now,
+                            comp: c,
+                            primary: a,
+                        });
+                    }
+                }
+            }
             let was_up = up;
             up = self.evaluate(&mut st);
             if was_up && !up {
                 out.outages += 1;
             }
         }
-        out
+        (out, st)
     }
 
     fn handle(&self, st: &mut State, queue: &mut EventQueue<Event>, now: SimTime, ev: Event) {
         match ev {
             Event::Fail(e) => {
+                if let Some(t) = &mut st.trace {
+                    t.push(Transition {
+                        at: now,
+                        entity: e,
+                        up: false,
+                    });
+                }
                 self.set_up(st, e, false);
                 match self.crew(e) {
                     Some(c) if st.crews[c].busy >= self.model.crews[c].size => {
@@ -364,6 +449,13 @@ impl<'m> AvailabilitySim<'m> {
                 }
             }
             Event::RepairDone(e) => {
+                if let Some(t) = &mut st.trace {
+                    t.push(Transition {
+                        at: now,
+                        entity: e,
+                        up: true,
+                    });
+                }
                 self.set_up(st, e, true);
                 let rel = self
                     .reliability(e)

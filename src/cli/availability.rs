@@ -43,6 +43,21 @@ pub struct Args {
     /// Trial limit with --precision.
     #[arg(long, default_value_t = 1_000_000)]
     max_trials: u64,
+    /// Trial-years (the first ones) also replayed at request level for the
+    /// share of requests that succeed (models with [traffic]); 0 = none.
+    #[arg(long, default_value_t = 100)]
+    request_trials: u64,
+    /// Request level: measured margin before a disturbance's first failure.
+    #[arg(long, default_value = "5s", value_parser = parse_duration_arg)]
+    window_before: SimTime,
+    /// Request level: margin after its last repair, doubled until the
+    /// success ratio is back.
+    #[arg(long, default_value = "15s", value_parser = parse_duration_arg)]
+    window_after: SimTime,
+    /// Request level: a degraded state held longer than this plus the
+    /// client's timeout is simulated that long, the rest charged at its rates.
+    #[arg(long, default_value = "20s", value_parser = parse_duration_arg)]
+    window_settle: SimTime,
     /// Refuse a run that would process more failure and repair events than
     /// this, all trials together (estimated from the mean times before the
     /// run starts).
@@ -116,10 +131,21 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         threads: args.threads,
         precision: args.precision,
         max_trials: args.max_trials.max(args.trials),
+        request_trials: if model.traffic.is_some() {
+            args.request_trials
+        } else {
+            0
+        },
+        windows: availability::requests::WindowSettings {
+            before: args.window_before,
+            after: args.window_after.max(SimTime(10 * SimTime::SECOND.0)),
+            settle: args.window_settle,
+            ..Default::default()
+        },
         ..AvailabilityRequest::default()
     };
     eprintln!(
-        "resim availability: {} ({}), seed {}, {} trials of {}{}",
+        "resim availability: {} ({}), seed {}, {} trials of {}{}{}",
         model.name,
         args.model.display(),
         args.seed,
@@ -127,7 +153,11 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         args.horizon,
         args.precision
             .map(|p| format!(", until ±{:.1}% on unavailability", p * 100.0))
-            .unwrap_or_default()
+            .unwrap_or_default(),
+        match req.request_trials.min(args.trials) {
+            0 => String::new(),
+            n => format!(", the first {n} also at request level"),
+        }
     );
     let tty = std::io::stderr().is_terminal();
     let run = availability::run(&model, &req, |done, total| {

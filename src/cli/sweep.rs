@@ -120,8 +120,11 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         None => Vec::new(),
     };
     let components: Vec<String> = base.components.iter().map(|c| c.id.clone()).collect();
+    let model_file = args.model.display().to_string();
     let output = SweepOutput {
         model: &base.name,
+        base: &base,
+        model_file: &model_file,
         seed: args.drill.seed,
         trials: args.drill.trials,
         sets: &args.sets,
@@ -133,7 +136,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     out!("{}", render_text(&output));
     let written = write_results(&out, &output).map_err(|e| Failure::Run(e.to_string()))?;
     outln!(
-        "\nwrote {} ({} files: summary.json, sweep.csv, charts)",
+        "\nwrote {} ({} files: report.html, summary.json, sweep.csv, charts)",
         out.root().display(),
         written.len()
     );

@@ -89,6 +89,18 @@ impl CacheState {
     }
 }
 
+impl CacheState {
+    /// Starts the readings' counts at the warm-up's end (`start`): at the
+    /// first command or reading at or after it (`now`), before it runs, the
+    /// counters still hold their values at `start`.
+    fn mark_warmup_end(&mut self, start: SimTime, now: SimTime) {
+        if now >= start && self.last_at < start {
+            self.last = self.ks.stats();
+            self.last_at = start;
+        }
+    }
+}
+
 fn spec_of(model: &Model, comp: usize) -> &CacheSpec {
     model.components[comp]
         .serving
@@ -131,6 +143,7 @@ impl DrillTrial<'_> {
         }
         let spec = spec_of(self.model, comp);
         let st = self.comps[comp].cache.as_mut().expect("a cache");
+        st.mark_warmup_end(self.start, now);
         match key.op {
             CacheOp::Get => {
                 let hit = st.ks.get(key.id, now, &mut st.rng_ops);
@@ -196,10 +209,12 @@ impl DrillTrial<'_> {
     /// [`cache_reading_defs`]): hit ratio, used and max memory \[MB\],
     /// evicted and expired keys \[/s\].
     pub(super) fn sample_cache_readings(&mut self, now: SimTime, out: &mut Vec<f64>) {
+        let start = self.start;
         for comp in &mut self.comps {
             let Some(st) = comp.cache.as_mut() else {
                 continue;
             };
+            st.mark_warmup_end(start, now);
             st.ks.tick(now, &mut st.rng_ops);
             let s = st.ks.stats();
             let (hits, misses) = (s.hits - st.last.hits, s.misses - st.last.misses);

@@ -461,7 +461,8 @@ impl<'m> DrillTrial<'m> {
                 cs.totals.wait_ns += (now - arrived).0 as u128;
             }
         }
-        cs.insts[inst].busy += 1;
+        let b = cs.insts[inst].busy + 1;
+        cs.insts[inst].set_busy(b, now, self.start);
         cs.busy_total += 1;
         let factor = cs.slow * cs.insts[inst].slow;
         let base = self.model.components[comp]
@@ -522,7 +523,8 @@ impl<'m> DrillTrial<'m> {
         let (comp, inst) = (c.comp as usize, c.inst as usize);
         self.touch(comp, now);
         let cs = &mut self.comps[comp];
-        cs.insts[inst].busy -= 1;
+        let b = cs.insts[inst].busy - 1;
+        cs.insts[inst].set_busy(b, now, self.start);
         cs.busy_total -= 1;
         self.start_queued(comp, inst, now);
     }
@@ -765,7 +767,7 @@ impl<'m> DrillTrial<'m> {
         let x = &mut cs.insts[inst];
         cs.busy_total -= x.busy;
         cs.queued_total -= x.queue.len() as u32;
-        x.busy = 0;
+        x.set_busy(0, now, self.start);
         x.queue.clear();
         for id in victims {
             let c = self.calls.get_mut(id).expect("live");

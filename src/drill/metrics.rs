@@ -38,6 +38,9 @@ pub struct GaugeBin {
     pub capacity: f64,
     /// Mean instances up.
     pub up: f64,
+    /// The busiest instance's utilisation (mean busy workers over its
+    /// workers, in [0, 1]): a saturated replica beside idle ones.
+    pub peak: f64,
 }
 
 impl GaugeBin {
@@ -295,6 +298,7 @@ impl GaugeArea {
             queued: self.queued / d,
             capacity: self.capacity / d,
             up: self.up / d,
+            peak: 0.0,
         };
         self.busy = 0.0;
         self.queued = 0.0;

@@ -217,6 +217,10 @@ pub(super) struct PodSet {
     pub(super) rng: SimRng,
     /// A Deployment sync is running (see `reconcile`).
     pub(super) reconciling: bool,
+    /// The memory of the containers OOM-killed since the last bin ended,
+    /// the highest [bytes] (0 when none): the peak a reading at the bin's
+    /// end would miss.
+    pub(super) oom_peak: u64,
 }
 
 impl PodSet {
@@ -238,6 +242,7 @@ impl PodSet {
             restarts: 0,
             rng: stream(seed, named_key(&format!("{}.pods", c.id), 0), Purpose::Misc),
             reconciling: false,
+            oom_peak: 0,
         }))
     }
 
@@ -530,6 +535,11 @@ impl<'m> DrillTrial<'m> {
     /// The container exits: its calls fail, and the kubelet restarts it
     /// after the CrashLoopBackOff wait (or the pod ends if it was deleted).
     pub(super) fn container_exit(&mut self, c: usize, s: usize, why: ExitReason, now: SimTime) {
+        if why == ExitReason::OomKilled {
+            let m = self.pods_ref(c).pods[s].memory(&self.comps[c].insts[s], now);
+            let ps = self.pod_set(c);
+            ps.oom_peak = ps.oom_peak.max(m.unwrap_or(0));
+        }
         if self.comps[c].insts[s].up {
             self.fail_instance_calls(c, s, now);
         }

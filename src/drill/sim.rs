@@ -165,6 +165,10 @@ pub(super) struct Inst {
     pub(super) queue: VecDeque<u32>,
     /// In the Service's endpoints (always, for components without a `pod` spec).
     pub(super) in_endpoints: bool,
+    /// Busy workers × ns since the current bin started, up to `busy_since`
+    /// (for the busiest instance's utilisation; see [`Inst::set_busy`]).
+    pub(super) busy_area: f64,
+    pub(super) busy_since: SimTime,
 }
 
 impl Inst {
@@ -176,7 +180,37 @@ impl Inst {
             busy: 0,
             queue: VecDeque::new(),
             in_endpoints: true,
+            busy_area: 0.0,
+            busy_since: SimTime::ZERO,
         }
+    }
+
+    /// Sets the busy workers to `busy` at `now`, adding the old level's
+    /// time since the last change (not before `start`, the measured
+    /// window's start) to the bin's area.
+    #[inline]
+    pub(super) fn set_busy(&mut self, busy: u32, now: SimTime, start: SimTime) {
+        let from = self.busy_since.max(start);
+        if now > from {
+            self.busy_area += f64::from(self.busy) * (now - from).0 as f64;
+        }
+        self.busy_since = now;
+        self.busy = busy;
+    }
+
+    /// The mean busy workers over the bin of `len` ending `now`, divided
+    /// by `workers`; starts the next bin.
+    fn take_utilisation(
+        &mut self,
+        now: SimTime,
+        start: SimTime,
+        len: SimTime,
+        workers: u32,
+    ) -> f64 {
+        self.set_busy(self.busy, now, start);
+        let u = self.busy_area / (len.0.max(1) as f64 * f64::from(workers.max(1)));
+        self.busy_area = 0.0;
+        u
     }
 }
 
@@ -289,6 +323,8 @@ pub struct DrillSetup<'m> {
     pub readings: Vec<ReadingDef>,
     /// Times (after the warm-up) of the text snapshots, and the trial that takes them.
     snapshots: (Vec<SimTime>, u64),
+    /// The scenario's random failures (`random_failures = true`).
+    random: Option<super::random_failures::RandomFailures<'m>>,
 }
 
 impl<'m> DrillSetup<'m> {
@@ -310,6 +346,9 @@ impl<'m> DrillSetup<'m> {
             edges: edge_policies(model),
             readings: reading_defs(model),
             snapshots: (Vec::new(), 0),
+            random: scenario
+                .random_failures
+                .then(|| super::random_failures::RandomFailures::new(model, scenario.duration)),
         }
     }
 
@@ -321,24 +360,57 @@ impl<'m> DrillSetup<'m> {
 
     /// Number of time bins in the measured window.
     pub fn bins(&self) -> usize {
-        self.scenario.duration.0.div_ceil(self.bin.0.max(1)) as usize
+        bins_of(self.scenario, self.bin)
     }
 
     /// Runs trial `trial` with `seed`.
     pub fn run(&self, trial: u64, seed: u64) -> TrialResult {
-        let mut t = DrillTrial::new(self, seed);
+        let drawn;
+        let sc = match &self.random {
+            Some(r) => {
+                drawn = r.scenario(self.scenario, seed);
+                &drawn
+            }
+            None => self.scenario,
+        };
+        let mut t = DrillTrial::new(self, sc, seed);
         if trial == self.snapshots.1 {
             t.snapshot_at = &self.snapshots.0;
         }
         t.run();
         t.finish(trial, seed)
     }
+
+    /// Runs trial `trial` with `seed` of another scenario `sc` on the same
+    /// model and traffic (no snapshots, no random failures of its own),
+    /// with the databases in `primaries` (component, instance) starting
+    /// with that instance as primary.
+    pub fn run_with(
+        &self,
+        sc: &Scenario,
+        primaries: &[(usize, u32)],
+        trial: u64,
+        seed: u64,
+    ) -> TrialResult {
+        let mut t = DrillTrial::new(self, sc, seed);
+        for &(c, p) in primaries {
+            if let Some(comp) = t.comps.get_mut(c).filter(|x| p < x.active) {
+                comp.primary = p;
+            }
+        }
+        t.run();
+        t.finish(trial, seed)
+    }
+}
+
+/// Number of time bins of width `bin` in `sc`'s measured window.
+fn bins_of(sc: &Scenario, bin: SimTime) -> usize {
+    sc.duration.0.div_ceil(bin.0.max(1)) as usize
 }
 
 impl<'m> DrillTrial<'m> {
-    fn new(setup: &'m DrillSetup<'m>, seed: u64) -> Self {
+    fn new(setup: &'m DrillSetup<'m>, sc: &'m Scenario, seed: u64) -> Self {
         let model = setup.model;
-        let sc = setup.scenario;
         let comps = model
             .components
             .iter()
@@ -377,7 +449,7 @@ impl<'m> DrillTrial<'m> {
             .collect();
         let start = sc.warmup;
         let end = sc.warmup + sc.duration;
-        let bins = setup.bins();
+        let bins = bins_of(sc, setup.bin);
         let traffic_key = named_key("traffic", 0);
         DrillTrial {
             model,
@@ -607,8 +679,17 @@ impl<'m> DrillTrial<'m> {
         let k = self.gauges.first().map_or(0, Vec::len);
         let bin_start = self.start + SimTime(self.bin.0 * k as u64);
         let len = now - bin_start;
+        let start = self.start;
         for (c, g) in self.gauges.iter_mut().enumerate() {
-            g.push(self.comps[c].gauge.take(len));
+            let comp = &mut self.comps[c];
+            let mut bin = comp.gauge.take(len);
+            let workers = comp.workers;
+            let active = (comp.active as usize).min(comp.insts.len());
+            bin.peak = comp.insts[..active]
+                .iter_mut()
+                .map(|i| i.take_utilisation(now, start, len, workers))
+                .fold(0.0, f64::max);
+            g.push(bin);
         }
         let mut row = Vec::with_capacity(self.readings.first().map_or(0, Vec::len));
         self.sample_readings(now, &mut row);

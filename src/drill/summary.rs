@@ -9,7 +9,7 @@ use super::metrics::{CAUSES, Cause, TrialResult};
 use super::readings::{ReadingDef, Snapshot, reading_defs};
 use crate::model::Model;
 use crate::scenario::{EventKind, Scenario};
-use crate::stats::{LatencyHistogram, mean_ci95};
+use crate::stats::{EventSizes, LatencyHistogram, RareInterval, mean_ci95, rare_mean_ci95};
 
 /// A mean with its 95% interval (NaN when no trial had a value).
 #[derive(Clone, Copy, Debug, Serialize, PartialEq)]
@@ -62,8 +62,36 @@ impl Band {
 pub struct Availability {
     /// Mean over trials of succeeded / offered in the measured window.
     pub mean: f64,
-    /// 95% interval `[low, high]`.
+    /// 95% interval `[low, high]` (with `ci_one_sided`, only `low` is a 95%
+    /// statement and `high` is 1).
     pub ci95: [f64; 2],
+    /// How the interval was computed (`stats::rare`): `compound_poisson`,
+    /// `compound_poisson_upper` or `no_event_bound`.
+    pub ci_method: &'static str,
+    /// Whether only the lower end is a 95% bound (fewer than 5 failed
+    /// requests in all trials).
+    pub ci_one_sided: bool,
+}
+
+/// The 95% interval of the mean share of failed requests across `trials`
+/// (failed / offered per trial, a trial with no request counting as 0):
+/// the compound Poisson interval of `stats::rare`, with the failed requests
+/// as events. Availability is one minus it.
+pub fn failure_interval(trials: &[TrialResult]) -> Option<RareInterval> {
+    let shares: Vec<f64> = trials.iter().map(|t| 1.0 - t.availability()).collect();
+    let failed = trials
+        .iter()
+        .map(|t| t.offered().saturating_sub(t.succeeded()))
+        .sum();
+    // One failed request in trial i adds 1/(n·offered_i) to the mean of
+    // shares; on average over the trials, this much.
+    let n = trials.len().max(1) as f64;
+    let per_event = trials
+        .iter()
+        .map(|t| 1.0 / t.offered().max(1) as f64)
+        .sum::<f64>()
+        / (n * n);
+    rare_mean_ci95(&shares, Some(failed), EventSizes::Equal { per_event }, 1.0)
 }
 
 /// Latency of successful requests over all trials \[ms\].
@@ -111,6 +139,9 @@ pub struct BinSummary {
     pub failed: [f64; CAUSES],
     /// Per component: mean busy workers, queued requests, utilisation, instances up.
     pub gauges: Vec<[f64; 4]>,
+    /// Per component: its busiest instance's utilisation, the largest
+    /// across trials.
+    pub peak_max: Vec<f64>,
 }
 
 /// Everything reported for one scenario.
@@ -184,7 +215,7 @@ impl ScenarioSummary {
         trials: &[TrialResult],
     ) -> ScenarioSummary {
         let n = trials.len().max(1) as f64;
-        let a = Band::of_share(trials.iter().map(|t| t.availability()));
+        let fail = failure_interval(trials);
         let mut all = LatencyHistogram::new();
         for t in trials {
             all.merge(&t.latency);
@@ -225,7 +256,16 @@ impl ScenarioSummary {
                         ]
                     })
                     .collect();
+                let peak_max = (0..ncomp)
+                    .map(|c| {
+                        trials
+                            .iter()
+                            .map(|t| t.gauges[c][b].peak)
+                            .fold(0.0, f64::max)
+                    })
+                    .collect();
                 BinSummary {
+                    peak_max,
                     t_s: b as f64 * bin_s,
                     offered: stats().map(|s| s.offered as f64).sum::<f64>() / n,
                     succeeded: stats().map(|s| s.succeeded as f64).sum::<f64>() / n,
@@ -283,10 +323,20 @@ impl ScenarioSummary {
             .map(|b| b.success.mean)
             .filter(|x| x.is_finite())
             .fold(1.0, f64::min);
-        let availability = Availability {
-            mean: a.mean,
-            ci95: [a.low, a.high],
-        };
+        let availability = fail.map_or(
+            Availability {
+                mean: f64::NAN,
+                ci95: [f64::NAN, f64::NAN],
+                ci_method: "none",
+                ci_one_sided: false,
+            },
+            |f| Availability {
+                mean: 1.0 - f.mean,
+                ci95: [1.0 - f.high, 1.0 - f.low],
+                ci_method: f.method.id(),
+                ci_one_sided: f.one_sided,
+            },
+        );
         let slo = (model.slo.as_ref())
             .map(|slo| crate::slo::evaluate(slo, &availability, trials))
             .unwrap_or_default();

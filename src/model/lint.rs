@@ -43,6 +43,7 @@ impl Model {
                 }
             }
         }
+        warnings.extend(self.request_warnings());
         for sc in &self.scenarios {
             warnings.extend(Model::scenario_warnings(sc));
         }

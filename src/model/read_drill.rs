@@ -31,6 +31,7 @@ const SCENARIO_KEYS: &[&str] = &[
     "duration",
     "warmup",
     "events",
+    "random_failures",
     "traffic",
 ];
 const EVENT_KEYS: &[&str] = &[
@@ -515,6 +516,7 @@ pub(super) fn read_scenarios(
         let warmup = tr
             .duration("warmup", diags)
             .map_or(SimTime::MINUTE, |w| w.value);
+        let random_failures = read_random_failures(&mut tr, components, groups, diags);
         // The scenario's own traffic (a spike, a daily peak) over the model's.
         let traffic = tr.table("traffic", diags).and_then(|mut t| {
             t.path = format!("{}.traffic", tr.path);
@@ -556,11 +558,35 @@ pub(super) fn read_scenarios(
                 duration: duration.value,
                 warmup,
                 events,
+                random_failures,
                 traffic,
             });
         }
     }
     out
+}
+
+/// `random_failures = true`: the drill draws failures from the model's own
+/// failure and repair distributions, so some component or group must have them.
+fn read_random_failures(
+    tr: &mut TableReader,
+    components: &[Component],
+    groups: &[Group],
+    diags: &mut Diagnostics,
+) -> bool {
+    let Some(flag) = tr.bool("random_failures", diags) else {
+        return false;
+    };
+    let any = components.iter().any(|c| c.reliability.is_some())
+        || groups.iter().any(|g| g.reliability.is_some());
+    if flag.value && !any {
+        diags.error_hint(
+            flag.span,
+            "'random_failures' needs failure distributions, but no component or group has one",
+            Some("give a component failure = {...} and repair = {...}".into()),
+        );
+    }
+    flag.value
 }
 
 fn read_event(

@@ -28,12 +28,15 @@
 //!
 //! Simplifications, stated: sampling draws uniformly with replacement (Redis's
 //! dictGetSomeKeys walks consecutive buckets); the eviction time limit
-//! (tenacity) and the active cycle's CPU budget are iteration caps, not time;
-//! a key is charged [`KEY_OVERHEAD`] plus its value; the allocator's
-//! baseline on an empty node (about 1 MB) is left out of `used_memory`.
+//! (tenacity) and the active cycle's CPU budget are iteration caps, not time.
+//! Memory is charged as Redis 7 on jemalloc counts it ([`super::memory`]):
+//! per key its value, name and dict entry, an expires entry while it has a
+//! TTL, and the two dicts' bucket arrays; the node's baseline (about
+//! 0.9 MB empty) is left out of `used_memory`.
 
 use rand::{Rng, RngExt};
 
+use super::memory;
 use super::policy::{
     EVPOOL_SIZE, EXPIRE_ACCEPTABLE_STALE, EXPIRE_KEYS_PER_LOOP, EvictionPolicy, HZ, LFU_INIT_VAL,
     Rank, RedisConfig,
@@ -42,13 +45,6 @@ use crate::engine::SimTime;
 
 /// The largest key space a model may declare (200 MB of per-key state).
 pub const MAX_KEYS: u32 = 10_000_000;
-
-/// Bytes charged per key on top of its value: a dict entry (24 B), the
-/// value's robj header (16 B), the key's SDS (about 20 B for a short key)
-/// and allocator rounding. Our estimate from redis src/dict.c and
-/// src/server.h for a 64-bit build (unverified; `MEMORY USAGE` of a small
-/// string key reports 50-70 B).
-pub const KEY_OVERHEAD: u32 = 64;
 
 /// The 24-bit LRU clock's largest value (LRU_CLOCK_MAX, src/server.h).
 const LRU_CLOCK_MAX: u32 = (1 << 24) - 1;
@@ -124,7 +120,7 @@ pub struct Keyspace {
     slot: Vec<u32>,
     /// Present keys, dense (the dict that eviction samples).
     present: Vec<u32>,
-    /// Per key: bytes charged while present.
+    /// Per key: bytes charged while present (value, name, dict entry).
     size: Vec<u32>,
     /// Per key: LRU clock \[s, 24 bits\] or LFU (minutes << 8 | counter).
     meta: Vec<u32>,
@@ -135,7 +131,11 @@ pub struct Keyspace {
     /// Present keys with a TTL, dense (the expires dict).
     volatile: Vec<u32>,
     pool: Pool,
+    /// Sum of `size` over the present keys.
     used: u64,
+    /// Buckets of the main dict and of the expires dict.
+    buckets: u64,
+    expires_buckets: u64,
     next_expire_cycle: SimTime,
     stats: Stats,
 }
@@ -155,6 +155,8 @@ impl Keyspace {
             volatile: Vec::new(),
             pool: Pool::default(),
             used: 0,
+            buckets: 0,
+            expires_buckets: 0,
             next_expire_cycle: SimTime::ZERO,
             stats: Stats::default(),
         }
@@ -185,9 +187,19 @@ impl Keyspace {
         }
     }
 
-    /// `used_memory` \[bytes\].
+    /// `used_memory` \[bytes\]: the keys, their expires entries and the
+    /// two dicts' tables.
     pub fn used_memory(&self) -> u64 {
         self.used
+            + self.volatile.len() as u64 * memory::DICT_ENTRY
+            + memory::table_bytes(self.buckets + self.expires_buckets)
+    }
+
+    /// Resizes the dicts' tables to their key counts, as Redis does.
+    fn fit_tables(&mut self) {
+        self.buckets = memory::buckets_for(self.buckets, self.present.len() as u64);
+        self.expires_buckets =
+            memory::buckets_for(self.expires_buckets, self.volatile.len() as u64);
     }
 
     /// Keys present (`DBSIZE`).
@@ -242,7 +254,7 @@ impl Keyspace {
             return Err(Oom);
         }
         let k = key as usize;
-        let charge = bytes.saturating_add(KEY_OVERHEAD);
+        let charge = memory::entry_bytes(bytes).min(u32::MAX as u64) as u32;
         if self.contains(key) && !self.expire_if_due(key, now) {
             self.used = self.used - self.size[k] as u64 + charge as u64;
             self.size[k] = charge;
@@ -269,6 +281,7 @@ impl Keyspace {
             }
             None => self.persist(key),
         }
+        self.fit_tables();
         Ok(())
     }
 
@@ -295,6 +308,8 @@ impl Keyspace {
         self.volatile.clear();
         self.pool = Pool::default();
         self.used = 0;
+        self.buckets = 0;
+        self.expires_buckets = 0;
     }
 
     /// Removes every key for which `lost` holds (a shard of a cluster that
@@ -392,19 +407,20 @@ impl Keyspace {
         self.slot[k] = ABSENT;
         self.used -= self.size[k] as u64;
         self.persist(key);
+        self.fit_tables();
     }
 
     /// performEvictions: evicts until used memory is within `maxmemory`;
     /// false when over it with nothing evictable.
     fn perform_evictions<R: Rng + ?Sized>(&mut self, now: SimTime, rng: &mut R) -> bool {
         let max = self.cfg.maxmemory;
-        if max == 0 || self.used <= max {
+        if max == 0 || self.used_memory() <= max {
             return true;
         }
         let Some(rank) = self.cfg.policy.rank() else {
             return false;
         };
-        while self.used > max {
+        while self.used_memory() > max {
             match self.pick_victim(rank, now, rng) {
                 Some(k) => {
                     self.remove(k);

@@ -110,6 +110,11 @@ fn write_charts(
     let f = bar_chart(out, "downtime-by-cause", &bars)?;
     files.extend([f.png, f.svg]);
     add("downtime-by-cause", &bars.title, true);
+    if let Some(r) = &s.request_availability {
+        let (f, title) = super::request_availability::write_chart(out, &s.model, r)?;
+        files.extend(f);
+        add(super::request_availability::CHART, &title, true);
+    }
 
     // In percent with a range of whole ticks: the cells' noise is not
     // printed to seven decimals.
@@ -230,6 +235,9 @@ pub fn render_text(run: &AvailabilityRun) -> String {
         pct(s.availability.mean),
         s.availability.nines
     );
+    if let Some(r) = &s.request_availability {
+        t.push_str(&super::request_availability::render_text(r));
+    }
     let _ = writeln!(
         t,
         "downtime       {:.1} min/year ({d_ci}); across trials p50 {:.1}, p90 {:.1}, p99 {:.1}",

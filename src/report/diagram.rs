@@ -216,7 +216,7 @@ impl Diagram {
         let layers = self.nodes.iter().map(|n| n.layer + 1).max().unwrap_or(0);
         let width = 960.0;
         let (box_h, gap_y) = (70.0, 56.0);
-        let height = layers as f64 * (box_h + gap_y) + 10.0;
+        let height = (layers as f64 * (box_h + gap_y) - gap_y + 10.0).max(10.0);
         // Each node's box: (x, y, w).
         let mut boxes = vec![(0.0, 0.0, 0.0); self.nodes.len()];
         for l in 0..layers {

@@ -321,19 +321,7 @@ fn write_charts(
         ),
         x_label: x_label.clone(),
         y_label: "busy workers / workers up".into(),
-        series: s
-            .components
-            .iter()
-            .enumerate()
-            .map(|(c, id)| {
-                Series::steps(
-                    id.as_str(),
-                    &starts,
-                    w,
-                    &s.bins.iter().map(|b| b.gauges[c][2]).collect::<Vec<_>>(),
-                )
-            })
-            .collect(),
+        series: utilisation_series(s, &starts, w),
         markers: markers(s),
         y_range: Some((0.0, 1.05)),
         ..Default::default()
@@ -409,6 +397,36 @@ fn write_charts(
         files.push(dir.write("snapshots.txt", text)?);
     }
     Ok((files, index))
+}
+
+/// Each component's mean utilisation; beside it, dashed, its busiest
+/// instance's (the largest across trials) where that tells another story:
+/// a replica saturated while the component's mean reads half.
+fn utilisation_series(s: &ScenarioSummary, starts: &[f64], w: f64) -> Vec<Series> {
+    let mut out = Vec::new();
+    for (c, id) in s.components.iter().enumerate() {
+        let mean: Vec<f64> = s.bins.iter().map(|b| b.gauges[c][2]).collect();
+        out.push(Series::steps(id.as_str(), starts, w, &mean));
+        let peak: Vec<f64> = s
+            .bins
+            .iter()
+            .map(|b| b.peak_max.get(c).copied().unwrap_or(f64::NAN))
+            .collect();
+        let several = s.bins.iter().any(|b| b.gauges[c][3] > 1.5);
+        let apart = peak.iter().zip(&mean).any(|(p, m)| p - m > 0.15);
+        if several && apart {
+            out.push(
+                Series::steps(
+                    format!("{id}, busiest instance (max over trials)"),
+                    starts,
+                    w,
+                    &peak,
+                )
+                .dashed(),
+            );
+        }
+    }
+    out
 }
 
 /// Whether `label` names `component` as a word (`scale web-app to 0`).

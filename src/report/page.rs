@@ -224,6 +224,7 @@ impl Page {
         match mode.as_str() {
             "compare" => compare_page(&v, &mut page),
             "availability" => availability_page(&v, &mut page),
+            "sweep" => super::sweep::page(&v, &mut page),
             _ => run_page(&v, &mut page),
         }
         order(&mut page, &info.scenarios);
@@ -377,7 +378,7 @@ fn timeline(s: &Value) -> Vec<(String, String, String)> {
 
 /// The SLO verdicts of a scenario (`slo`: objective, target, measured,
 /// verdict), one line each, with the worst verdict's tone.
-fn slo_cell(s: &Value) -> Cell {
+pub(super) fn slo_cell(s: &Value) -> Cell {
     let Some(slos) = s.get("slo").and_then(Value::as_array) else {
         return Cell::from("");
     };
@@ -588,15 +589,22 @@ fn compare_page(v: &Value, page: &mut Page) {
 fn availability_page(v: &Value, page: &mut Page) {
     page.summary.head = vec!["figure".into(), "value".into()];
     let mut row = |k: &str, val: String| page.summary.rows.push(vec![k.into(), val.into()]);
-    row(
-        "availability (95% CI)",
-        format!(
-            "{} ({} … {})",
-            pct_avail(num(v, &["availability", "mean"])),
-            pct_avail(v.pointer("/availability/ci95/0").and_then(Value::as_f64)),
-            pct_avail(v.pointer("/availability/ci95/1").and_then(Value::as_f64))
-        ),
-    );
+    // A one-sided interval states only the bound that holds.
+    let one_sided = v.get("ci_one_sided").and_then(Value::as_bool) == Some(true);
+    let lo = v.pointer("/availability/ci95/0").and_then(Value::as_f64);
+    let hi = v.pointer("/availability/ci95/1").and_then(Value::as_f64);
+    let mean = pct_avail(num(v, &["availability", "mean"]));
+    if one_sided {
+        row(
+            "availability (95% bound)",
+            format!("{mean} (above {})", pct_avail(lo)),
+        );
+    } else {
+        row(
+            "availability (95% CI)",
+            format!("{mean} ({} … {})", pct_avail(lo), pct_avail(hi)),
+        );
+    }
     if let Some(n) = num(v, &["availability", "nines"]) {
         row("nines", format!("{n:.2}"));
     }
@@ -618,6 +626,7 @@ fn availability_page(v: &Value, page: &mut Page) {
             .pointer("/downtime_minutes_per_year/ci95/1")
             .and_then(Value::as_f64);
         let ci = match (lo, hi) {
+            (_, Some(h)) if one_sided => format!(" (below {})", short(h)),
             (Some(l), Some(h)) => format!(" ({} … {})", short(l), short(h)),
             _ => String::new(),
         };
@@ -671,10 +680,14 @@ fn availability_page(v: &Value, page: &mut Page) {
             .push(("downtime by cause".to_string(), causes));
     }
     page.sections.push(section);
-    page.summary_note =
-        "Monte Carlo over component up/down states; availability is the share of time the \
-         service was up, with its 95% interval"
-            .into();
+    page.summary_note = "Monte Carlo over component up/down states; availability is the \
+        share of time the service was up, with its 95% interval"
+        .into();
+    let note = text(v, "ci_note");
+    if !note.is_empty() {
+        let method = text(v, "ci_method");
+        page.summary_note = format!("{}; interval: {note} [{method}]", page.summary_note);
+    }
 }
 
 #[cfg(test)]

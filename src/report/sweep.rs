@@ -7,11 +7,14 @@
 //! `slo_margin.csv` holds the SLO margin as a table (rows: the first path,
 //! columns: the second).
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use serde::Serialize;
 
+use super::diagram::Diagram;
+use super::index::{ChartIndex, RunInfo, augment};
 use super::plot::{LineChart, Series, line_chart};
 use super::{Marker, MarkerKind, OutputDir, PlotError};
 use crate::drill::summary::Band;
@@ -121,6 +124,11 @@ impl<'a> PointEntry<'a> {
 pub struct SweepOutput<'a> {
     /// The model's name.
     pub model: &'a str,
+    /// The model as given (with the `--set` edits), for the report's
+    /// system diagram.
+    pub base: &'a crate::model::Model,
+    /// The model file, for the report.
+    pub model_file: &'a str,
     /// Master seed.
     pub seed: u64,
     /// Trials per point and scenario.
@@ -157,17 +165,29 @@ pub fn write_results(out: &OutputDir, s: &SweepOutput) -> Result<Vec<PathBuf>, P
         points: s.points.iter().map(PointEntry::of).collect(),
         find: s.findings.to_vec(),
     };
-    let mut written = vec![out.write(
-        "summary.json",
-        serde_json::to_string_pretty(&summary).expect("serialises") + "\n",
-    )?];
-    written.push(out.write("sweep.csv", csv(s))?);
+    let mut written = vec![out.write("sweep.csv", csv(s))?];
     if s.varies.len() == 2 {
         written.push(out.write("slo_margin.csv", margin_table(s))?);
     }
+    let mut index = BTreeMap::new();
     if !s.varies.is_empty() && s.varies.len() <= 2 {
-        written.extend(charts(out, s)?);
+        written.extend(charts(out, s, &mut index)?);
     }
+    let names = s.points.first().map_or_else(Vec::new, |p| {
+        p.cells.iter().map(|c| c.scenario.as_str()).collect()
+    });
+    let info = RunInfo::current("sweep", s.model_file).with_scenarios(names);
+    let json = augment(
+        serde_json::to_value(&summary).expect("serialises"),
+        &info,
+        &Diagram::of(s.base),
+        &index,
+    );
+    written.push(out.write(
+        "summary.json",
+        serde_json::to_string_pretty(&json).expect("serialises") + "\n",
+    )?);
+    written.extend(super::page::write_report(out)?);
     Ok(written)
 }
 
@@ -269,19 +289,21 @@ fn margin_table(s: &SweepOutput) -> String {
     t
 }
 
-/// The grid's lines: one per value of the second path (one line with a
-/// single path), each with its points in order of the first path.
+/// The lines to draw: one per value of the second path (one line with a
+/// single path), each with its points, bisection ones included (they show
+/// the knee the grid only brackets), in order of the first path.
 fn lines<'p>(s: &SweepOutput<'p>) -> Vec<(String, Vec<&'p Point>)> {
-    let grid: Vec<&Point> = s.points.iter().filter(|p| p.stage == Stage::Grid).collect();
+    let mut all: Vec<&Point> = s.points.iter().collect();
+    all.sort_by(|a, b| a.values[0].total_cmp(&b.values[0]));
     if s.varies.len() == 1 {
-        return vec![(String::new(), grid)];
+        return vec![(String::new(), all)];
     }
     let second = &s.varies[1];
     second
         .values
         .iter()
         .map(|&y| {
-            let pts = grid.iter().copied().filter(|p| p.values[1] == y).collect();
+            let pts = all.iter().copied().filter(|p| p.values[1] == y).collect();
             (format!("{}={}", second.path, second.label(y)), pts)
         })
         .collect()
@@ -312,10 +334,17 @@ fn band_series(
 
 /// A labelled horizontal line across the x range: an SLO target.
 fn target_line(label: String, x: (f64, f64), y: f64) -> Series {
-    Series::new(label, vec![(x.0, y), (x.1, y)])
+    Series {
+        dashed: true,
+        ..Series::new(label, vec![(x.0, y), (x.1, y)])
+    }
 }
 
-fn charts(out: &OutputDir, s: &SweepOutput) -> Result<Vec<PathBuf>, PlotError> {
+fn charts(
+    out: &OutputDir,
+    s: &SweepOutput,
+    index: &mut BTreeMap<String, ChartIndex>,
+) -> Result<Vec<PathBuf>, PlotError> {
     let x = &s.varies[0];
     let lines = lines(s);
     let xs: Vec<f64> = x.values.clone();
@@ -345,6 +374,16 @@ fn charts(out: &OutputDir, s: &SweepOutput) -> Result<Vec<PathBuf>, PlotError> {
     let mut written = Vec::new();
     for (sc, cell0) in first.cells.iter().enumerate() {
         let name = &cell0.scenario;
+        let idx = index.entry(name.clone()).or_default();
+        // Files a chart for the report and draws it, unless it is flat.
+        let mut draw =
+            |stem: String, chart: &LineChart, key: bool| -> Result<Vec<PathBuf>, PlotError> {
+                if idx.file(chart, &stem, key) {
+                    Ok(files(line_chart(out, &stem, chart)?).to_vec())
+                } else {
+                    Ok(Vec::new())
+                }
+            };
         let stem = |what: &str| format!("sweep_{}_{what}", file_stem(name));
         let multi = |base: &str, line: &str| {
             if line.is_empty() {
@@ -397,7 +436,7 @@ fn charts(out: &OutputDir, s: &SweepOutput) -> Result<Vec<PathBuf>, PlotError> {
             log_x,
             ..Default::default()
         };
-        written.extend(files(line_chart(out, &stem("latency"), &latency)?));
+        written.extend(draw(stem("latency"), &latency, true)?);
 
         let mut series: Vec<Series> = lines
             .iter()
@@ -421,9 +460,10 @@ fn charts(out: &OutputDir, s: &SweepOutput) -> Result<Vec<PathBuf>, PlotError> {
             log_x,
             ..Default::default()
         };
-        written.extend(files(line_chart(out, &stem("success"), &success)?));
+        written.extend(draw(stem("success"), &success, true)?);
 
-        // Goodput against the offered load measured at each point.
+        // Goodput against the offered load measured at each point, on linear
+        // axes: the reference line goodput = offered is then straight.
         let mut series = Vec::new();
         let mut offered_max: f64 = 0.0;
         for (label, pts) in &lines {
@@ -454,10 +494,9 @@ fn charts(out: &OutputDir, s: &SweepOutput) -> Result<Vec<PathBuf>, PlotError> {
             x_label: "offered load [requests/s]".into(),
             y_label: "goodput [successful requests/s]".into(),
             series,
-            log_x: log_x && offered_min > 0.0 && offered_max / offered_min >= 10.0,
             ..Default::default()
         };
-        written.extend(files(line_chart(out, &stem("goodput"), &goodput)?));
+        written.extend(draw(stem("goodput"), &goodput, true)?);
 
         // Utilisation of every component (first line only with two paths).
         let (label, pts) = &lines[0];
@@ -485,7 +524,7 @@ fn charts(out: &OutputDir, s: &SweepOutput) -> Result<Vec<PathBuf>, PlotError> {
             y_range: Some((0.0, 1.05)),
             ..Default::default()
         };
-        written.extend(files(line_chart(out, &stem("utilisation"), &util)?));
+        written.extend(draw(stem("utilisation"), &util, false)?);
     }
     Ok(written)
 }
@@ -628,4 +667,142 @@ fn finding_text(f: &Finding, s: &SweepOutput) -> String {
     };
     let _ = writeln!(t, "\n  {}", f.note);
     t
+}
+
+/// The report page of a sweep (`report.html`, `report.md`), read back from
+/// its `summary.json`: a row per point and scenario with the SLO verdict,
+/// the `--find` answers under it, and a section per scenario with its charts.
+pub(super) fn page(v: &serde_json::Value, page: &mut super::page::Page) {
+    use super::index::short;
+    use super::page::{Cell as PageCell, Section, slo_cell};
+    use serde_json::Value;
+    let list = |v: Option<&Value>| v.and_then(Value::as_array).cloned().unwrap_or_default();
+    let f = |v: &Value, p: &str| v.pointer(p).and_then(Value::as_f64);
+    let varies = list(v.get("vary"));
+    let mut head: Vec<String> = (varies.iter())
+        .map(|x| {
+            x.get("path")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect();
+    head.extend(
+        [
+            "scenario",
+            "success (95% CI)",
+            "p99 (95% CI)",
+            "goodput/s",
+            "cost/h",
+            "SLO",
+        ]
+        .map(String::from),
+    );
+    page.summary.head = head;
+    let ms = |x: Option<f64>| x.map_or("n/a".to_string(), |x| format!("{} ms", short(x * 1e3)));
+    let pc = |x: Option<f64>| x.map_or("n/a".to_string(), |x| format!("{:.3}%", x * 100.0));
+    for p in list(v.get("points")) {
+        let stage = p.get("stage").and_then(Value::as_str).unwrap_or("");
+        for c in list(p.get("scenarios")) {
+            let mut row: Vec<PageCell> = list(p.get("values"))
+                .iter()
+                .enumerate()
+                .map(|(i, x)| {
+                    let unit = varies
+                        .get(i)
+                        .and_then(|x| x.get("unit"))
+                        .and_then(Value::as_str)
+                        .unwrap_or("");
+                    let mut t = format!("{}{unit}", x.as_f64().map_or(String::new(), short));
+                    if stage == "bisection" {
+                        t.push_str(" (bisection)");
+                    }
+                    PageCell::from(t)
+                })
+                .collect();
+            row.push(
+                c.get("scenario")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .into(),
+            );
+            row.push(
+                format!(
+                    "{} ({} … {})",
+                    pc(f(&c, "/success/mean")),
+                    pc(f(&c, "/success/low")),
+                    pc(f(&c, "/success/high"))
+                )
+                .into(),
+            );
+            row.push(
+                format!(
+                    "{} ({} … {})",
+                    ms(f(&c, "/p99_s/mean")),
+                    ms(f(&c, "/p99_s/low")),
+                    ms(f(&c, "/p99_s/high"))
+                )
+                .into(),
+            );
+            row.push(
+                f(&c, "/goodput_per_s/mean")
+                    .map_or("n/a".into(), short)
+                    .into(),
+            );
+            row.push(
+                f(&p, "/cost_per_hour")
+                    .map_or(String::new(), |x| format!("{x:.3}"))
+                    .into(),
+            );
+            row.push(slo_cell(&c));
+            page.summary.rows.push(row);
+        }
+    }
+    let mut note = Vec::new();
+    for fd in list(v.get("find")) {
+        let goal = fd.get("goal").and_then(Value::as_str).unwrap_or("");
+        let given: Vec<String> = list(fd.get("given"))
+            .iter()
+            .filter_map(|g| {
+                Some(format!(
+                    "{}={}",
+                    g.get(0)?.as_str()?,
+                    short(g.get(1)?.as_f64()?)
+                ))
+            })
+            .collect();
+        let value = match fd.get("value").and_then(Value::as_f64) {
+            Some(x) if goal == "cheapest" => format!("grid point {}", x as usize),
+            Some(x) => short(x),
+            None => "none".into(),
+        };
+        let ci = match (f(&fd, "/ci95/0"), f(&fd, "/ci95/1")) {
+            (Some(lo), Some(hi)) => format!(" (boundary 95% CI {} … {})", short(lo), short(hi)),
+            _ => String::new(),
+        };
+        let given = if given.is_empty() {
+            String::new()
+        } else {
+            format!(" with {}", given.join(", "))
+        };
+        note.push(format!(
+            "find {goal}{given}: {value}{ci}; {}",
+            fd.get("note").and_then(Value::as_str).unwrap_or("")
+        ));
+    }
+    note.push(
+        "Every point runs the same trial seeds; success = requests succeeded / offered, \
+         p99 = mean over trials of each trial's p99, both with their 95% intervals; SLO met or \
+         missed when the interval is on one side of the target, undecided when it straddles it"
+            .into(),
+    );
+    page.summary_note = note.join(". ");
+    let info = v.get("run");
+    let names = list(info.and_then(|r| r.get("scenarios")));
+    for n in names.iter().filter_map(Value::as_str) {
+        page.sections.push(Section {
+            name: n.to_string(),
+            ..Section::default()
+        });
+    }
 }

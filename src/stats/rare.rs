@@ -25,8 +25,10 @@
 //! - `N ≥` [`TWO_SIDED_MIN_EVENTS`]: two-sided 95% interval.
 //! - `1 ≤ N <` [`TWO_SIDED_MIN_EVENTS`]: too few for a lower limit; a
 //!   one-sided 95% upper bound, low = 0.
-//! - `N = 0`: nothing says how large an event is, so the bound is the
-//!   distribution-free one: each value is at most `cap`, and with no event in
+//! - `N = 0` with events of a known equal size (a failed request among all
+//!   offered): the rule of three on the events, below 3.0 events' worth.
+//! - `N = 0` otherwise: nothing says how large an event is, so the bound is
+//!   the distribution-free one: each value is at most `cap`, and with no event in
 //!   `n` trials the chance of one in a trial is below `1 − 0.05^{1/n} ≈ 3/n`
 //!   (the rule of three), so `μ < cap · (1 − 0.05^{1/n})`.
 //!
@@ -45,6 +47,25 @@ use super::special::{gamma_quantile, gamma_ratio_quantile};
 
 /// Events needed for a two-sided interval; fewer give an upper bound only.
 pub const TWO_SIDED_MIN_EVENTS: u64 = 5;
+
+/// Events from which the trials' own spread alone sets the width.
+pub const SPREAD_TRUSTED_EVENTS: u64 = 100;
+
+/// How much the events' sizes vary, for the few-events case where the
+/// trials' spread cannot tell.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum EventSizes {
+    /// At least as much as exponential sizes (outage lengths).
+    Vary,
+    /// All alike (failed requests, each one request's share), each adding
+    /// `per_event` to the mean of the values (1 / all requests offered):
+    /// with no event, the bound is the rule of three on the events, below
+    /// 3.0 · `per_event`.
+    Equal {
+        /// What one event adds to the mean.
+        per_event: f64,
+    },
+}
 
 /// How a [`RareInterval`] was computed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -158,9 +179,15 @@ impl RareInterval {
 /// `None` if `values` is empty. See the module docs for the method.
 ///
 /// Reusable for any such share: downtime / horizon per trial (`cap` 1,
-/// events = outages), failed / offered requests per trial (`cap` 1,
-/// events = failed requests). Scale the result for other units.
-pub fn rare_mean_ci95(values: &[f64], events: Option<u64>, cap: f64) -> Option<RareInterval> {
+/// events = outages, [`EventSizes::Vary`]), failed / offered requests per
+/// trial (`cap` 1, events = failed requests, [`EventSizes::Equal`]). Scale
+/// the result for other units.
+pub fn rare_mean_ci95(
+    values: &[f64],
+    events: Option<u64>,
+    sizes: EventSizes,
+    cap: f64,
+) -> Option<RareInterval> {
     let trials = values.len() as u64;
     if trials == 0 {
         return None;
@@ -181,7 +208,14 @@ pub fn rare_mean_ci95(values: &[f64], events: Option<u64>, cap: f64) -> Option<R
     };
     if events == 0 || sum <= 0.0 {
         // -expm1(ln(0.05)/n) = 1 − 0.05^{1/n}, accurate for large n.
-        let high = (cap * -(0.05_f64.ln() / n).exp_m1()).max(mean);
+        let per_trial = cap * -(0.05_f64.ln() / n).exp_m1();
+        let high = match sizes {
+            EventSizes::Equal { per_event } if per_event > 0.0 => {
+                (-(0.05_f64.ln()) * per_event).min(per_trial)
+            }
+            _ => per_trial,
+        }
+        .max(mean);
         return Some(RareInterval { high, ..base });
     }
     let var = if trials > 1 {
@@ -190,15 +224,36 @@ pub fn rare_mean_ci95(values: &[f64], events: Option<u64>, cap: f64) -> Option<R
         0.0
     };
     let small_sample = (Z_975 / t_critical_95(trials.saturating_sub(1))).powi(2);
+    // The count whose Poisson variance (times 1 + c², c² = 1 for
+    // exponential sizes, 0 for equal ones) matches the observed spread.
+    let size_factor = match sizes {
+        EventSizes::Vary => 2.0,
+        EventSizes::Equal { .. } => 1.0,
+    };
     let from_spread = if var > 0.0 {
-        2.0 * sum * sum / (n * var) * small_sample
+        size_factor * sum * sum / (n * var) * small_sample
     } else {
         f64::INFINITY
     };
-    let ne = (events as f64).min(from_spread).max(f64::MIN_POSITIVE);
+    // With few events the spread says little, so sizes are taken to vary at
+    // least as much as exponential ones (Nₑ ≤ N). With many, the spread is
+    // trusted either way: events of nearly equal size (failed requests)
+    // then get the narrower interval they deserve.
+    let ne = if events >= SPREAD_TRUSTED_EVENTS && from_spread.is_finite() {
+        from_spread
+    } else {
+        (events as f64).min(from_spread)
+    }
+    .max(f64::MIN_POSITIVE);
     let clip = |x: f64| x.clamp(0.0, cap);
+    // μ / mean ~ X / Y: X the count's gamma, Y the mean size's (Gamma(Nₑ)
+    // for sizes that vary; exactly Nₑ for equal ones).
+    let ratio = |count_shape: f64, p: f64| match sizes {
+        EventSizes::Vary => gamma_ratio_quantile(count_shape, ne, p),
+        EventSizes::Equal { .. } => gamma_quantile(count_shape, p) / ne,
+    };
     if events < TWO_SIDED_MIN_EVENTS || trials < 2 {
-        let high = clip(mean * gamma_ratio_quantile(ne + 1.0, ne, 0.95));
+        let high = clip(mean * ratio(ne + 1.0, 0.95));
         return Some(RareInterval {
             high,
             method: RareMethod::CompoundPoissonUpper,
@@ -207,8 +262,8 @@ pub fn rare_mean_ci95(values: &[f64], events: Option<u64>, cap: f64) -> Option<R
         });
     }
     Some(RareInterval {
-        low: clip(mean * gamma_ratio_quantile(ne + 0.5, ne, 0.025)),
-        high: clip(mean * gamma_ratio_quantile(ne + 0.5, ne, 0.975)),
+        low: clip(mean * ratio(ne + 0.5, 0.025)),
+        high: clip(mean * ratio(ne + 0.5, 0.975)),
         one_sided: false,
         method: RareMethod::CompoundPoisson,
         effective_events: ne,
@@ -222,7 +277,7 @@ mod tests {
 
     #[test]
     fn no_event_gives_the_rule_of_three() {
-        let r = rare_mean_ci95(&[0.0; 1000], Some(0), 1.0).unwrap();
+        let r = rare_mean_ci95(&[0.0; 1000], Some(0), EventSizes::Vary, 1.0).unwrap();
         assert_eq!(r.method, RareMethod::NoEventBound);
         assert!(r.one_sided && r.low == 0.0);
         assert!((r.high - 2.9912e-3).abs() < 1e-6, "{}", r.high);
@@ -233,7 +288,7 @@ mod tests {
         let mut v = vec![0.0; 100];
         v[3] = 1e-3;
         v[50] = 2e-3;
-        let r = rare_mean_ci95(&v, Some(2), 1.0).unwrap();
+        let r = rare_mean_ci95(&v, Some(2), EventSizes::Vary, 1.0).unwrap();
         assert_eq!(r.method, RareMethod::CompoundPoissonUpper);
         assert!(r.one_sided && r.low == 0.0 && r.high > 3.0 * r.mean);
         assert!(r.relative_half_width().is_infinite());
@@ -247,7 +302,7 @@ mod tests {
         let v: Vec<f64> = (0..400)
             .map(|i| if i % 2 == 0 { 1.0 } else { 3.0 })
             .collect();
-        let r = rare_mean_ci95(&v, Some(1_000_000), 10.0).unwrap();
+        let r = rare_mean_ci95(&v, Some(1_000_000), EventSizes::Vary, 10.0).unwrap();
         assert_eq!(r.method, RareMethod::CompoundPoisson);
         let half = t_critical_95(399) * 1.001_252 / 20.0;
         assert!((r.low - (2.0 - half)).abs() < 0.05 * half, "{r:?}");
@@ -257,7 +312,7 @@ mod tests {
     #[test]
     fn the_interval_stays_inside_zero_and_cap() {
         let v = [0.0, 0.0, 0.9, 0.0, 0.0, 0.0, 0.95, 0.0, 0.99, 0.8, 0.85];
-        let r = rare_mean_ci95(&v, Some(5), 1.0).unwrap();
+        let r = rare_mean_ci95(&v, Some(5), EventSizes::Vary, 1.0).unwrap();
         assert!(r.low >= 0.0 && r.high <= 1.0 && r.low <= r.mean && r.mean <= r.high);
     }
 
@@ -267,7 +322,7 @@ mod tests {
         for i in 0..20 {
             v[i * 50] = 1e-4;
         }
-        let r = rare_mean_ci95(&v, Some(20), 1.0).unwrap();
+        let r = rare_mean_ci95(&v, Some(20), EventSizes::Vary, 1.0).unwrap();
         // ±10% needs Nₑ ≈ 768 events at 20 per 1000 trials.
         let t = r.trials_for(0.1).unwrap();
         assert!((38_000..=39_000).contains(&t), "{t}");

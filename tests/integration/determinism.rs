@@ -46,7 +46,7 @@ fn run_availability(dir: &std::path::Path, threads: &str, out: &str) {
         dir,
         "availability",
         model.to_str().unwrap(),
-        &["--trials", "3000"],
+        &["--trials", "3000", "--request-trials", "2"],
         threads,
         out,
     );
@@ -60,7 +60,7 @@ fn availability_outputs_are_identical_at_1_and_2_threads() {
     assert_same_bytes(
         &dir,
         &["summary.json", "trials.csv"],
-        "rerun `resim availability models/web-app.toml --trials 3000 --seed 7 --threads 2`",
+        "rerun `resim availability models/web-app.toml --trials 3000 --request-trials 2 --seed 7 --threads 2`",
     );
 }
 

@@ -5,7 +5,7 @@
 use rand::SeedableRng;
 use resim::engine::SimTime;
 use resim::engine::rng::SimRng;
-use resim::redis::keyspace::KEY_OVERHEAD;
+use resim::redis::memory;
 use resim::redis::{EvictionPolicy, KeyPopularity, Keyspace, RedisConfig, che};
 
 const KEYS: u32 = 100_000;
@@ -17,7 +17,7 @@ const VALUE: u32 = 100;
 /// small against the characteristic times here (T_C ≥ 2,000 requests = 20 s).
 fn simulated_hit_ratio(pop: &KeyPopularity, capacity: u64, warmup: u64, measured: u64) -> f64 {
     let cfg = RedisConfig {
-        maxmemory: capacity * (VALUE + KEY_OVERHEAD) as u64,
+        maxmemory: memory::used_by(capacity, VALUE, false),
         policy: EvictionPolicy::AllKeysLru,
         ..RedisConfig::default()
     };
@@ -68,8 +68,8 @@ fn sampled_lru_hit_ratio_matches_che_under_zipf() {
 #[test]
 fn evictions_start_only_when_used_memory_reaches_maxmemory() {
     let pop = KeyPopularity::zipf(KEYS, 0.9).unwrap();
-    let per = (VALUE + KEY_OVERHEAD) as u64;
-    let max = 2_000 * per;
+    let per = memory::entry_bytes(VALUE);
+    let max = memory::used_by(2_000, VALUE, false);
     let cfg = RedisConfig {
         maxmemory: max,
         policy: EvictionPolicy::AllKeysLru,

@@ -367,3 +367,70 @@ fn report_screenshot_with_headless_chromium() {
         png.len()
     );
 }
+
+/// A pod OOM-killed inside a bin had reached its limit: the bin's max pod
+/// memory shows it, though the reading is taken at the bin's end, after
+/// the kill (the bundled crash loop, 2 trials, before the containment at
+/// 12 min = bin 72). Each restart follows a kill and a bin holds at most
+/// three (three pods), so at least restarts / 3 bins reach the limit.
+#[test]
+#[cfg_attr(debug_assertions, ignore)]
+fn an_oom_kill_shows_its_peak_in_the_bin() {
+    let path = repo().join("models/k8s-oom-crashloop.toml");
+    let model = resim::model::Model::load(&path).expect("bundled model");
+    let sc = &model.scenarios[0];
+    let r =
+        resim::drill::run_scenario(&model, sc, &super::util::request(2, 5), &|_| {}).expect("runs");
+    let restarts = super::util::reading(&model, &r, "web-app.restarts");
+    let max = super::util::reading(&model, &r, "web-app.memory_max");
+    let limit = super::util::reading(&model, &r, "web-app.memory_limit");
+    for t in 0..r.len() {
+        let at_limit = (0..72).filter(|&b| max[t][b] >= limit[t][b]).count() as f64;
+        let kills = restarts[t][71];
+        assert!(kills >= 5.0, "trial {t}: {kills} restarts");
+        assert!(
+            at_limit * 3.0 >= kills,
+            "trial {t}: {at_limit} bins at the limit for {kills} restarts"
+        );
+    }
+}
+
+/// A saturated primary beside idle replicas: the database's mean
+/// utilisation reads a third, its busiest instance's reads one. All
+/// requests are writes (to the primary): 300/s × 10 ms = 3 workers'
+/// worth of work for its 2 workers.
+#[test]
+fn the_busiest_instance_shows_what_the_mean_hides() {
+    let text = r#"
+[components.app]
+kind = "pods"
+instances = 1
+workers = 512
+depends_on = ["db"]
+service = { dist = "constant", value = "1ms" }
+
+[components.db]
+kind = "database"
+replicas = 2
+workers = 2
+queue = 64
+service = { dist = "constant", value = "10ms" }
+
+[traffic]
+rate = "300/s"
+read_ratio = 0.0
+timeout = "30s"
+
+[[scenarios]]
+name = "s"
+duration = "1m"
+warmup = "10s"
+"#;
+    let (model, r) = super::util::drill(text, 1, 3);
+    let db = model.component_index("db").unwrap();
+    for b in 1..r[0].bins.len() {
+        let g = r[0].gauges[db][b];
+        assert!(g.peak > 0.95, "bin {b}: busiest instance {}", g.peak);
+        assert!(g.utilisation() < 0.4, "bin {b}: mean {}", g.utilisation());
+    }
+}

@@ -83,7 +83,13 @@ fn verdicts_with_margin_and_interval_land_in_the_summary() {
     let trials = run_scenario(&m, sc, &request(4, 3), &|_| {}).expect("runs");
     let s = ScenarioSummary::from_trials(&m, sc, 10.0, &trials);
     let verdicts: Vec<Verdict> = s.slo.iter().map(|j| j.verdict).collect();
-    assert_eq!(verdicts, [Verdict::Met, Verdict::Met, Verdict::Missed]);
+    assert_eq!(
+        verdicts,
+        [Verdict::Met, Verdict::Met, Verdict::Missed],
+        "{:?} {:?}",
+        s.slo,
+        s.availability
+    );
     let p99 = &s.slo[1];
     assert!(p99.ci95[0] <= p99.measured && p99.measured <= p99.ci95[1]);
     assert!((p99.margin - (1.0 - p99.measured)).abs() < 1e-12);

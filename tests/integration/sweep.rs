@@ -391,6 +391,13 @@ fn a_sweep_finds_the_smallest_design_and_gives_the_same_bytes_at_any_thread_coun
         csv.starts_with("stage,app.replicas,traffic.rate [/s],scenario,"),
         "{csv}"
     );
+    // The design-review page, with the verdicts and the answers.
+    let html = std::fs::read_to_string(dir.join("a/report.html")).expect("report.html");
+    assert!(
+        html.contains("find min app.replicas"),
+        "no finding in report.html"
+    );
+    assert!(html.matches("<svg").count() >= 4, "charts inline");
     // Cheapest: the cost grows with replicas, so it is the smallest holding one.
     let cheap = run("2", "c", &["--find", "cheapest"]);
     assert!(cheap.contains("find cheapest: app.replicas="), "{cheap}");

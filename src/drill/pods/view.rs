@@ -35,7 +35,7 @@ pub(in crate::drill) fn pod_reading_defs(model: &Model, defs: &mut Vec<ReadingDe
             "restarts",
         ));
         for (what, label) in [
-            ("memory_max", "max pod memory"),
+            ("memory_max", "max pod memory (incl. OOM kills)"),
             ("memory_mean", "mean pod memory"),
             ("memory_limit", "memory limit"),
         ] {
@@ -64,8 +64,13 @@ fn status(p: &Pod, now: SimTime) -> &'static str {
 
 impl DrillTrial<'_> {
     /// Appends this bin's pod readings, in [`pod_reading_defs`] order.
-    pub(in crate::drill) fn sample_pod_readings(&self, now: SimTime, out: &mut Vec<f64>) {
-        for comp in &self.comps {
+    pub(in crate::drill) fn sample_pod_readings(&mut self, now: SimTime, out: &mut Vec<f64>) {
+        for comp in &mut self.comps {
+            // The peak of a container OOM-killed during the bin counts too.
+            let oom_peak = comp
+                .pods
+                .as_deref_mut()
+                .map_or(0, |ps| std::mem::take(&mut ps.oom_peak));
             let Some(ps) = comp.pods.as_deref() else {
                 continue;
             };
@@ -94,6 +99,11 @@ impl DrillTrial<'_> {
                 (f64::NAN, f64::NAN)
             } else {
                 (max as f64 / MIB, sum as f64 / f64::from(running) / MIB)
+            };
+            let mx = if oom_peak > 0 {
+                (oom_peak as f64 / MIB).max(if mx.is_nan() { 0.0 } else { mx })
+            } else {
+                mx
             };
             out.push(mx);
             out.push(mean);

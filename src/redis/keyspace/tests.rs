@@ -49,12 +49,20 @@ fn memory_is_charged_and_freed() {
     let mut r = rng();
     ks.set(3, 100, None, SimTime::ZERO, &mut r).unwrap();
     ks.set(4, 50, None, SimTime::ZERO, &mut r).unwrap();
-    assert_eq!(ks.used_memory(), 150 + 2 * KEY_OVERHEAD as u64);
+    // 100 B: robj 16 + SDS 112; 50 B: 16 + 64; key name 16, dict entry 32;
+    // a 4-bucket table, 32 B.
+    assert_eq!(ks.used_memory(), (128 + 48) + (80 + 48) + 32);
     ks.set(3, 10, None, SimTime::ZERO, &mut r).unwrap();
-    assert_eq!(ks.used_memory(), 60 + 2 * KEY_OVERHEAD as u64);
+    // 10 B is an EMBSTR: robj and SDS in one 32-byte allocation.
+    assert_eq!(ks.used_memory(), (32 + 48) + (80 + 48) + 32);
+    // A TTL adds an expires entry and the expires dict's table.
+    ks.set(4, 50, Some(secs(60)), SimTime::ZERO, &mut r)
+        .unwrap();
+    assert_eq!(ks.used_memory(), (32 + 48) + (80 + 48) + 32 + 32 + 32);
     assert!(ks.del(4, SimTime::ZERO, &mut r));
     assert!(!ks.del(4, SimTime::ZERO, &mut r));
-    assert_eq!(ks.used_memory(), 10 + KEY_OVERHEAD as u64);
+    // The expires dict keeps its (smallest) table, as Redis does.
+    assert_eq!(ks.used_memory(), 32 + 48 + 32 + 32);
     assert!(ks.get(3, SimTime::ZERO, &mut r));
     assert!(!ks.get(4, SimTime::ZERO, &mut r));
     assert_eq!((ks.stats().hits, ks.stats().misses), (1, 1));
@@ -64,8 +72,11 @@ fn memory_is_charged_and_freed() {
 
 #[test]
 fn noeviction_refuses_writes_but_serves_reads_and_del() {
-    let per = 100 + KEY_OVERHEAD as u64;
-    let mut ks = node(3 * per, EvictionPolicy::NoEviction, 100);
+    let mut ks = node(
+        memory::used_by(3, 100, false),
+        EvictionPolicy::NoEviction,
+        100,
+    );
     let mut r = rng();
     // The write that crosses the limit is admitted (eviction runs before a
     // command); the next write is refused.
@@ -82,15 +93,17 @@ fn noeviction_refuses_writes_but_serves_reads_and_del() {
 
 #[test]
 fn volatile_policy_without_ttl_keys_acts_as_noeviction() {
-    let per = 100 + KEY_OVERHEAD as u64;
-    let mut ks = node(2 * per, EvictionPolicy::VolatileLru, 100);
+    // Room for two keys with TTLs (the expires dict's table stays once
+    // allocated, as in Redis).
+    let max = memory::used_by(2, 100, true);
+    let mut ks = node(max, EvictionPolicy::VolatileLru, 100);
     let mut r = rng();
     for k in 0..3 {
         ks.set(k, 100, None, SimTime::ZERO, &mut r).unwrap();
     }
     assert_eq!(ks.set(5, 100, None, SimTime::ZERO, &mut r), Err(Oom));
     // With a TTL key present, it is the one evicted.
-    let mut ks = node(2 * per, EvictionPolicy::VolatileLru, 100);
+    let mut ks = node(max, EvictionPolicy::VolatileLru, 100);
     ks.set(0, 100, None, SimTime::ZERO, &mut r).unwrap();
     ks.set(1, 100, Some(secs(3600)), SimTime::ZERO, &mut r)
         .unwrap();
@@ -105,10 +118,9 @@ fn allkeys_lru_evicts_the_idle_key_when_it_is_clearly_oldest() {
     // 16 keys, the limit lets 15 stay; key 0 idle for 100 s, the others
     // touched every second. With maxmemory-samples at its maximum (64) the
     // round misses key 0 with probability (15/16)^64 = 1.6%; it is the victim.
-    let per = 10 + KEY_OVERHEAD as u64;
     let mut ks = Keyspace::new(
         RedisConfig {
-            maxmemory: 15 * per,
+            maxmemory: memory::used_by(15, 10, false),
             policy: EvictionPolicy::AllKeysLru,
             samples: 64,
             ..RedisConfig::default()
