@@ -20,8 +20,11 @@ pub(super) fn instances_on(
     components: &[Component],
     groups: &[Group],
 ) -> Vec<(usize, u32)> {
+    // At most one step per group: a cycle of 'within' (reported elsewhere)
+    // must not loop here.
     let within = |mut g: Option<usize>| {
-        while let Some(x) = g {
+        for _ in 0..=groups.len() {
+            let Some(x) = g else { break };
             if x == group {
                 return true;
             }

@@ -644,9 +644,10 @@ fn read_event(
         }
         (Some(f), None) => match group_idx {
             Some(g) => read_group_fault(et, &f, g, groups, components, diags).map(EventKind::Fault),
-            None => {
-                read_fault(et, &f, target_idx, components, diags).map(|x| EventKind::Fault(vec![x]))
-            }
+            // Without a target, the fault's own keys are still checked.
+            None => read_fault(et, &f, target_idx, components, diags)
+                .filter(|_| target_idx.is_some())
+                .map(|x| EventKind::Fault(vec![x])),
         },
         (None, Some(a)) => {
             read_action(et, &a, target_idx, components, diags).map(EventKind::Action)
@@ -715,6 +716,8 @@ fn read_event(
     })
 }
 
+/// Reads a fault on component `target`; `None` for a group's template,
+/// whose target and instance are filled in per instance.
 fn read_fault(
     et: &mut TableReader,
     name: &Located<String>,
@@ -722,8 +725,13 @@ fn read_fault(
     components: &[Component],
     diags: &mut Diagnostics,
 ) -> Option<FaultSpec> {
+    let template = target.is_none();
     let duration = et.duration("duration", diags).map(|d| d.value);
-    let instance = et.u32("instance", diags);
+    let instance = if template {
+        None
+    } else {
+        et.u32("instance", diags)
+    };
     if let (Some(i), Some(t)) = (&instance, target)
         && i.value >= components[t].instances
     {
@@ -779,7 +787,7 @@ fn read_fault(
     };
     Some(FaultSpec {
         fault,
-        target: target?,
+        target: target.unwrap_or(0),
         instance: instance.map(|i| i.value),
         duration,
         group: None,
@@ -972,7 +980,7 @@ fn read_group_fault(
         );
     }
     // The fault's kind and duration, read once; the target is filled per instance.
-    let template = read_fault(et, name, Some(0), components, diags)?;
+    let template = read_fault(et, name, None, components, diags)?;
     let specs: Vec<FaultSpec> = super::partition_spec::instances_on(group, components, groups)
         .into_iter()
         .map(|(c, i)| FaultSpec {
