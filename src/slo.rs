@@ -148,6 +148,21 @@ impl Judgement {
         }
     }
 
+    /// The margin in the objective's unit, signed, four significant
+    /// digits: `+66.6ms`, `-0.05 pp` (availability, in percentage points).
+    pub fn margin_text(&self) -> String {
+        if self.objective == "availability" {
+            let m = trim_sig(self.margin * 100.0);
+            if m.starts_with('-') {
+                format!("{m} pp")
+            } else {
+                format!("+{m} pp")
+            }
+        } else {
+            signed_seconds(self.margin)
+        }
+    }
+
     /// `p99 0.1834 s ≤ 0.25 s: met (margin 0.0666 s, 95% CI 0.17..0.19)`.
     pub fn text(&self) -> String {
         let (v, lo, hi, m) = (self.measured, self.ci95[0], self.ci95[1], self.margin);
@@ -505,5 +520,16 @@ mod tests {
         assert_eq!(seconds_text(0.1834), "183.4ms");
         assert_eq!(seconds_text(1.25), "1.25s");
         assert_eq!(signed_seconds(-0.02), "-20ms");
+        let j = |objective: &str, margin: f64| Judgement {
+            objective: objective.into(),
+            target: 0.999,
+            measured: 0.0,
+            ci95: [0.0, 0.0],
+            margin,
+            verdict: Verdict::Missed,
+        };
+        assert_eq!(j("availability", -0.048706).margin_text(), "-4.871 pp");
+        assert_eq!(j("availability", 0.0005).margin_text(), "+0.05 pp");
+        assert_eq!(j("p99", 0.0666).margin_text(), "+66.6ms");
     }
 }

@@ -2,11 +2,12 @@
 //! `<stem>.svg` into an [`OutputDir`].
 //!
 //! The chart structs ([`LineChart`], [`StackedAreaChart`], [`BarChart`],
-//! [`HistogramChart`]) hold numbers and labels only, no simulator types, so
-//! every mode can feed them. One drawing routine per chart is generic over
-//! plotters' `DrawingBackend` and runs once for the bitmap backend and once
-//! for the SVG backend, so both files show the same drawing. Text renders
-//! with the embedded DejaVu Sans through ab_glyph: no system fonts needed.
+//! [`HistogramChart`], [`HeatmapChart`]) hold numbers and labels only, no
+//! simulator types, so every mode can feed them. One drawing routine per
+//! chart is generic over plotters' `DrawingBackend` and runs once for the
+//! bitmap backend and once for the SVG backend, so both files show the
+//! same drawing. Text renders with the embedded DejaVu Sans through
+//! ab_glyph: no system fonts needed.
 //!
 //! Conventions shared by all charts:
 //! - canvas 1000×600 px (bar charts grow taller with many bars), white
@@ -24,6 +25,7 @@ mod axis;
 mod bar;
 mod frame;
 mod glyph;
+mod heatmap;
 mod histogram;
 mod line;
 mod stacked;
@@ -37,6 +39,7 @@ use plotters::prelude::*;
 use super::output::{OutputDir, OutputError};
 
 pub use bar::{Bar, BarChart, bar_chart};
+pub use heatmap::{HeatCell, HeatmapChart, Tone, heatmap_chart};
 pub use histogram::{Bins, HistogramChart, histogram_chart};
 pub use line::{LineChart, Series, line_chart};
 pub use stacked::{Layer, StackedAreaChart, stacked_area_chart};

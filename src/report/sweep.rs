@@ -5,7 +5,8 @@
 //! utilisation against it (the bottleneck is the line that reaches 1 first).
 //! With two varied paths each chart has a line per value of the second, and
 //! `slo_margin.csv` holds the SLO margin as a table (rows: the first path,
-//! columns: the second).
+//! columns: the second), drawn per scenario as a heat map when the model
+//! has an `[slo]`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -14,8 +15,8 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::diagram::Diagram;
-use super::index::{ChartIndex, RunInfo, augment};
-use super::plot::{LineChart, Series, line_chart};
+use super::index::{ChartIndex, ChartRef, RunInfo, augment};
+use super::plot::{HeatCell, HeatmapChart, LineChart, Series, Tone, heatmap_chart, line_chart};
 use super::{Marker, MarkerKind, OutputDir, PlotError};
 use crate::drill::summary::Band;
 use crate::slo::{Judgement, Verdict};
@@ -525,8 +526,100 @@ fn charts(
             ..Default::default()
         };
         written.extend(draw(stem("utilisation"), &util, false)?);
+
+        // The SLO margin over both paths, first among the key charts.
+        if let Some(chart) = margin_heatmap(s, sc) {
+            let stem = stem("slo_margin");
+            written.extend(files(heatmap_chart(out, &stem, &chart)?));
+            idx.key.insert(
+                0,
+                ChartRef {
+                    file: stem,
+                    title: chart.title,
+                },
+            );
+        }
     }
     Ok(written)
+}
+
+/// The colour side of an SLO verdict.
+fn tone(v: Verdict) -> Tone {
+    match v {
+        Verdict::Met => Tone::Good,
+        Verdict::Missed => Tone::Bad,
+        Verdict::Undecided => Tone::Neutral,
+    }
+}
+
+/// The judgement with the smallest relative margin (an unknown margin
+/// counts as the worst).
+fn worst(slo: &[Judgement]) -> Option<&Judgement> {
+    let rel = |j: &Judgement| {
+        let m = j.relative_margin();
+        if m.is_finite() { m } else { f64::NEG_INFINITY }
+    };
+    slo.iter().min_by(|a, b| rel(a).total_cmp(&rel(b)))
+}
+
+/// Scenario `sc`'s SLO margin over the grid of two varied paths: a cell
+/// per grid point, coloured by its overall verdict, deeper the larger its
+/// worst relative margin, labelled with the verdict and the worst
+/// objective's margin in its unit. `None` without two paths or an SLO.
+fn margin_heatmap(s: &SweepOutput, sc: usize) -> Option<HeatmapChart> {
+    let [a, b] = s.varies else { return None };
+    let name = &s.points.first()?.cells.get(sc)?.scenario;
+    let mut cells = Vec::new();
+    let mut worst_overall: Option<&Judgement> = None;
+    let mut any_slo = false;
+    for &y in &b.values {
+        for &x in &a.values {
+            let c = (s.points.iter())
+                .find(|p| p.stage == Stage::Grid && p.values == [x, y])
+                .and_then(|p| p.cells.get(sc));
+            let Some((c, j)) = c.and_then(|c| Some((c, worst(&c.slo)?))) else {
+                cells.push(HeatCell {
+                    label: "n/a".into(),
+                    ..HeatCell::default()
+                });
+                continue;
+            };
+            any_slo = true;
+            if worst_overall.is_none_or(|w| j.relative_margin() < w.relative_margin()) {
+                worst_overall = Some(j);
+            }
+            let verdict = crate::slo::overall(&c.slo);
+            cells.push(HeatCell {
+                tone: tone(verdict),
+                strength: j.relative_margin().abs(),
+                label: format!("{}\n{} {}", verdict.name(), j.objective, j.margin_text()),
+            });
+        }
+    }
+    if !any_slo {
+        return None;
+    }
+    let objective = worst_overall.map_or("n/a", |j| j.objective.as_str());
+    Some(HeatmapChart {
+        title: format!("{name}: SLO margin (worst objective: {objective})"),
+        x_label: a.axis_label(),
+        y_label: b.axis_label(),
+        x_labels: a.values.iter().map(|&x| a.label(x)).collect(),
+        y_labels: b.values.iter().map(|&y| b.label(y)).collect(),
+        cells,
+        legend: vec![
+            (Tone::Good, "SLO met".into()),
+            (
+                Tone::Neutral,
+                "SLO undecided (95% CI straddles the target)".into(),
+            ),
+            (Tone::Bad, "SLO missed".into()),
+        ],
+        note: Some(format!(
+            "{} trials per point; worst objective per cell",
+            s.trials
+        )),
+    })
 }
 
 /// A scenario name as a file-name part: anything but letters, digits,

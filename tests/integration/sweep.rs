@@ -398,6 +398,19 @@ fn a_sweep_finds_the_smallest_design_and_gives_the_same_bytes_at_any_thread_coun
         "no finding in report.html"
     );
     assert!(html.matches("<svg").count() >= 4, "charts inline");
+    // The SLO margin heat map: a cell per grid point (5 replicas × 2
+    // rates), each labelled with its verdict, and listed in the report.
+    let svg =
+        std::fs::read_to_string(dir.join("a/sweep_pod-loss_slo_margin.svg")).expect("heat map");
+    let verdicts = (svg.lines())
+        .filter(|l| ["met", "missed", "undecided"].contains(&l.trim()))
+        .count();
+    assert_eq!(verdicts, 10, "{svg}");
+    assert!(dir.join("a/sweep_pod-loss_slo_margin.png").exists());
+    assert!(
+        html.contains("pod-loss: SLO margin (worst objective: "),
+        "heat map not in report.html"
+    );
     // Cheapest: the cost grows with replicas, so it is the smallest holding one.
     let cheap = run("2", "c", &["--find", "cheapest"]);
     assert!(cheap.contains("find cheapest: app.replicas="), "{cheap}");

@@ -41,22 +41,32 @@ impl<B: DrawingBackend> GlyphText<B> {
 
     /// The scale for `size`, and the advance width of `text` [px].
     fn measure(&self, text: &str, size: f64) -> (PxScale, f32) {
-        let em = size as f32 / SIZE_PER_EM;
-        let units = self.font.units_per_em().unwrap_or(2048.0);
-        let scale = PxScale::from(em * self.font.height_unscaled() / units);
-        let scaled = self.font.as_scaled(scale);
-        let mut width = 0.0;
-        let mut prev: Option<GlyphId> = None;
-        for c in text.chars() {
-            let id = scaled.glyph_id(c);
-            if let Some(p) = prev {
-                width += scaled.kern(p, id);
-            }
-            width += scaled.h_advance(id);
-            prev = Some(id);
-        }
-        (scale, width)
+        measure(&self.font, text, size)
     }
+}
+
+/// The advance width of `text` at `size` [px], the same on every backend
+/// (plotters' SVG estimate differs), for layout decisions both files share.
+pub(super) fn text_width(text: &str, size: f64) -> f32 {
+    FontRef::try_from_slice(FONT).map_or(0.0, |font| measure(&font, text, size).1)
+}
+
+fn measure(font: &FontRef<'static>, text: &str, size: f64) -> (PxScale, f32) {
+    let em = size as f32 / SIZE_PER_EM;
+    let units = font.units_per_em().unwrap_or(2048.0);
+    let scale = PxScale::from(em * font.height_unscaled() / units);
+    let scaled = font.as_scaled(scale);
+    let mut width = 0.0;
+    let mut prev: Option<GlyphId> = None;
+    for c in text.chars() {
+        let id = scaled.glyph_id(c);
+        if let Some(p) = prev {
+            width += scaled.kern(p, id);
+        }
+        width += scaled.h_advance(id);
+        prev = Some(id);
+    }
+    (scale, width)
 }
 
 impl<B: DrawingBackend> DrawingBackend for GlyphText<B> {
