@@ -21,6 +21,7 @@ pub mod k8s_spec;
 mod lint;
 mod partition_spec;
 mod read;
+pub(crate) use read::TOP_KEYS;
 mod read_cache;
 mod read_drill;
 pub mod reader;

@@ -18,18 +18,8 @@ use std::fmt;
 use crate::model::error::suggest;
 use crate::model::{ComponentKind, Model, ModelError};
 
-/// The model's top-level sections, for checking the first key of a path.
-const SECTIONS: &[&str] = &[
-    "system",
-    "components",
-    "groups",
-    "crews",
-    "traffic",
-    "scenarios",
-    "cluster",
-    "slo",
-    "cost",
-];
+// The model's top-level sections, for checking the first key of a path.
+use crate::model::TOP_KEYS as SECTIONS;
 
 /// A model with `--set` edits that could not be made.
 #[derive(Debug, Clone, PartialEq)]

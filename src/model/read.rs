@@ -12,7 +12,8 @@ use super::{
     Reliability,
 };
 
-const TOP_KEYS: &[&str] = &[
+/// The model file's top-level sections.
+pub(crate) const TOP_KEYS: &[&str] = &[
     "system",
     "components",
     "groups",
