@@ -26,5 +26,6 @@ mod report;
 mod request_availability;
 mod resilient_system;
 mod slo;
+mod structure;
 mod sweep;
 mod util;
