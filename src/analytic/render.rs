@@ -98,6 +98,18 @@ impl Analysis {
                     m.states,
                     fmt_figure(&Figure::of(m.availability)).trim_start()
                 );
+                let mean = m
+                    .mean_time_to_first_outage_hours
+                    .map_or("never".to_string(), |h| format!("{h:.6e} h"));
+                let year = m
+                    .p_no_outage_in_a_year
+                    .map_or("not computed (too many steps)".to_string(), |p| {
+                        format!("{p:.6}")
+                    });
+                let _ = writeln!(
+                    out,
+                    "  time to first outage from all up: mean {mean}; P(no outage within a year) {year}"
+                );
             }
             Err(e) => {
                 let _ = writeln!(out, "no exact figure: {e}; use `resim availability`");

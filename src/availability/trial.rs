@@ -44,6 +44,8 @@ pub struct TrialOutcome {
     pub downtime_secs: f64,
     /// Number of times the service went down.
     pub outages: u32,
+    /// When the service first went down \[s\], if it did within the horizon.
+    pub first_outage_secs: Option<f64>,
     /// Downtime blamed on each cause \[s\]: components, then groups.
     pub blame_secs: Vec<f64>,
     /// Whether the service was up at each grid point (for point availability A(t)).
@@ -386,6 +388,7 @@ impl<'m> AvailabilitySim<'m> {
             seed,
             downtime_secs: 0.0,
             outages: 0,
+            first_outage_secs: None,
             blame_secs: vec![0.0; n_causes],
             up_at_grid: Vec::with_capacity(self.config.grid_points),
             down_in_cell: vec![0.0; self.config.grid_points],
@@ -434,6 +437,7 @@ impl<'m> AvailabilitySim<'m> {
             up = self.evaluate(&mut st);
             if was_up && !up {
                 out.outages += 1;
+                out.first_outage_secs.get_or_insert(now.as_secs_f64());
             }
         }
         (out, st)

@@ -15,6 +15,7 @@ mod drill_partition;
 mod drill_resilience;
 mod drill_theory;
 mod drill_traffic;
+mod first_outage;
 mod fuzz;
 mod hardening;
 mod interval_coverage;
