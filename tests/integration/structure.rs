@@ -134,8 +134,8 @@ fn bad_structures_and_policies_are_located() {
             "are mutually exclusive",
         ),
         (
-            "[crews.ops]\npolicy = \"priority\"\norder = [\"dbb\"]\n[components.db]\ncrew = \"ops\"\n",
-            "t.toml:3:10: 'crews.ops.order' names 'dbb', which is neither a component nor a group",
+            "[crews.ops]\nsize = 1\npolicy = \"priority\"\norder = [\"dbb\"]\n[components.db]\ncrew = \"ops\"\n",
+            "t.toml:4:10: 'crews.ops.order' names 'dbb', which is neither a component nor a group",
         ),
         (
             "[crews.ops]\ncall_out = 3\n[components.a]\ninstances = 2\ncrew = \"ops\"\n",
@@ -149,4 +149,125 @@ fn bad_structures_and_policies_are_located() {
         assert_eq!(out.status.code(), Some(2), "{text}\n{err}");
         assert!(err.contains(want), "{text}\nwant {want}\ngot {err}");
     }
+}
+
+/// Solves πQ = 0, Σπ = 1 for a small generator given as (from, to, rate).
+fn stationary(n: usize, edges: &[(usize, usize, f64)]) -> Vec<f64> {
+    // Rows of Qᵀ, the last replaced by the normalisation.
+    let mut a = vec![vec![0.0f64; n + 1]; n];
+    for &(i, j, r) in edges {
+        a[j][i] += r;
+        a[i][i] -= r;
+    }
+    a[n - 1] = vec![1.0; n + 1];
+    for k in 0..n {
+        let p = (k..n)
+            .max_by(|&x, &y| a[x][k].abs().total_cmp(&a[y][k].abs()))
+            .unwrap();
+        a.swap(k, p);
+        for i in 0..n {
+            if i != k {
+                let f = a[i][k] / a[k][k];
+                let row_k = a[k].clone();
+                for (x, y) in a[i].iter_mut().zip(&row_k) {
+                    *x -= f * y;
+                }
+            }
+        }
+    }
+    (0..n).map(|i| a[i][n] / a[i][i]).collect()
+}
+
+/// A 2-of-3 (three different components) with one crew taking repairs by
+/// priority a, b, c, non-preemptive, against the chain written out by hand:
+/// states are the set down and the one under repair.
+#[test]
+fn two_of_three_with_a_priority_crew_matches_the_hand_solved_chain() {
+    let (la, ma, lb, mb, lc, mc) = (0.1, 1.0, 0.05, 0.25, 0.2, 2.0); // per hour
+    let text = |order: &str| {
+        format!(
+            "[crews.ops]\nsize = 1\npolicy = \"priority\"\norder = [{order}]\n\
+             [service]\nk_of = 2\nof = [\"a\", \"b\", \"c\"]\n\
+             [components.a]\ncrew = \"ops\"\nfailure = {{ dist = \"exponential\", mean = \"10h\" }}\n\
+             repair = {{ dist = \"exponential\", mean = \"1h\" }}\n\
+             [components.b]\ncrew = \"ops\"\nfailure = {{ dist = \"exponential\", mean = \"20h\" }}\n\
+             repair = {{ dist = \"exponential\", mean = \"4h\" }}\n\
+             [components.c]\ncrew = \"ops\"\nfailure = {{ dist = \"exponential\", mean = \"5h\" }}\n\
+             repair = {{ dist = \"exponential\", mean = \"30m\" }}\n"
+        )
+    };
+    // 0 all up; 1-3 {a},{b},{c}; 4 ab/a, 5 ab/b, 6 ac/a, 7 ac/c, 8 bc/b,
+    // 9 bc/c; 10 abc/a, 11 abc/b, 12 abc/c (state/under repair).
+    let e = [
+        (0, 1, la),
+        (0, 2, lb),
+        (0, 3, lc),
+        (1, 0, ma),
+        (1, 4, lb),
+        (1, 6, lc),
+        (2, 0, mb),
+        (2, 5, la),
+        (2, 8, lc),
+        (3, 0, mc),
+        (3, 7, la),
+        (3, 9, lb),
+        (4, 2, ma),
+        (4, 10, lc),
+        (5, 1, mb),
+        (5, 11, lc),
+        (6, 3, ma),
+        (6, 10, lb),
+        (7, 1, mc),
+        (7, 12, lb),
+        (8, 3, mb),
+        (8, 11, la),
+        (9, 2, mc),
+        (9, 12, la),
+        // All three down: the next repair is the highest-priority one waiting.
+        (10, 8, ma), // a done: b before c
+        (11, 6, mb), // b done: a before c
+        (12, 4, mc), // c done: a before b
+    ];
+    let pi = stationary(13, &e);
+    let want: f64 = pi[..4].iter().sum();
+    let m = model(&text("\"a\", \"b\", \"c\""));
+    let exact = markov::solve(&m).unwrap();
+    assert_eq!(exact.states, 13);
+    assert!(
+        (exact.availability - want).abs() < 1e-12,
+        "{} vs {want}",
+        exact.availability
+    );
+    // The order matters: c first (fast repairs) gives another figure.
+    let other = markov::solve(&model(&text("\"c\", \"b\", \"a\""))).unwrap();
+    assert!((other.availability - want).abs() > 1e-4, "{other:?}");
+    // And the simulation follows the policy.
+    assert_sim_agrees("2 of 3, priority crew", &m, 100, 20_000, 5);
+}
+
+/// A crew called out only when two are down: the chain and the simulation agree.
+#[test]
+fn call_out_threshold_matches_between_chain_and_simulation() {
+    let text = format!(
+        "[crews.tech]\nsize = 1\ncall_out = 2\n[components.a]\ninstances = 3\nmin_up = 2\ncrew = \"tech\"\n{EXP}"
+    );
+    let m = model(&text);
+    let exact = markov::solve(&m).unwrap();
+    let eager = markov::solve(&model(&text.replace("call_out = 2", "call_out = 1"))).unwrap();
+    // Waiting for the second failure costs availability.
+    assert!(exact.availability < eager.availability - 0.01);
+    assert_sim_agrees("call-out at 2", &m, 100, 20_000, 9);
+}
+
+/// A random crew: the chain branches over the waiting repairs.
+#[test]
+fn random_crew_matches_between_chain_and_simulation() {
+    let text = format!(
+        "[crews.ops]\nsize = 1\npolicy = \"random\"\n[service]\nk_of = 2\nof = [\"a\", \"b\", \"c\"]\n\
+         [components.a]\ncrew = \"ops\"\n{EXP}[components.b]\ncrew = \"ops\"\n\
+         failure = {{ dist = \"exponential\", mean = \"20h\" }}\n\
+         repair = {{ dist = \"exponential\", mean = \"4h\" }}\n\
+         [components.c]\ncrew = \"ops\"\n{EXP}"
+    );
+    assert_sim_agrees("random crew", &model(&text), 100, 20_000, 1);
 }
