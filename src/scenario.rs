@@ -3,7 +3,7 @@
 //! runbook does), so that a runbook's steps become simulated events.
 //!
 //! The fault verbs follow turmoil's vocabulary: `crash`, `bounce`, `slow`,
-//! `partition`, `hold`; the actions are `scale`, `set`, `repair`, `release`,
+//! `partition`, `hold`, and `errors` (a share of calls answered 500); the actions are `scale`, `set`, `repair`, `release`,
 //! for pods `apply`, `rollout_restart` and `autoscale`, for Redis `flush`
 //! and `config_set`, for DNS `restart_resolver`,
 //! `switch_resolver`, `hosts_override`, and for databases `fill_disk` and
@@ -78,6 +78,9 @@ pub enum Fault {
     Bounce,
     /// Service times multiplied by a factor.
     Slow(f64),
+    /// A share in \[0, 1\] of the target's calls fail with a server error
+    /// once served (a bad release answering 500s).
+    Errors(f64),
     /// Calls between the target and `peer` (one instance of it, or all) are
     /// dropped (callers time out) or, with `refuse`, refused at once.
     Partition {
@@ -235,7 +238,7 @@ impl Param {
 }
 
 /// The fault names accepted in model files.
-pub const FAULT_NAMES: &[&str] = &["crash", "bounce", "slow", "partition", "hold"];
+pub const FAULT_NAMES: &[&str] = &["crash", "bounce", "slow", "errors", "partition", "hold"];
 /// The action names accepted in model files.
 pub const ACTION_NAMES: &[&str] = &[
     "scale",

@@ -161,6 +161,8 @@ pub(super) struct Inst {
     pub(super) up: bool,
     pub(super) held: bool,
     pub(super) slow: f64,
+    /// Share of served calls failed with a server error (`Fault::Errors`).
+    pub(super) errors: f64,
     pub(super) busy: u32,
     pub(super) queue: VecDeque<u32>,
     /// In the Service's endpoints (always, for components without a `pod` spec).
@@ -177,6 +179,7 @@ impl Inst {
             up: true,
             held: false,
             slow: 1.0,
+            errors: 0.0,
             busy: 0,
             queue: VecDeque::new(),
             in_endpoints: true,
@@ -225,6 +228,8 @@ pub(super) struct Comp {
     pub(super) timeout: SimTime,
     pub(super) hit_ratio: f64,
     pub(super) slow: f64,
+    /// Share of served calls failed with a server error on every instance.
+    pub(super) errors: f64,
     pub(super) rr: u32,
     pub(super) primary: u32,
     pub(super) busy_total: u32,
@@ -241,6 +246,9 @@ pub(super) struct Comp {
     pub(super) rng_service: SimRng,
     pub(super) rng_latency: SimRng,
     pub(super) rng_route: SimRng,
+    /// Draws which served calls an `errors` fault fails (its own stream, so
+    /// a fault leaves the other draws unchanged).
+    pub(super) rng_errors: SimRng,
     /// Pod lifecycle state, for pods with a `pod` spec.
     pub(super) pods: Option<Box<PodSet>>,
     /// A cache's Redis key space (`None`: the fixed `hit_ratio` applies).
@@ -426,6 +434,7 @@ impl<'m> DrillTrial<'m> {
                     timeout: c.serving.timeout,
                     hit_ratio: c.serving.hit_ratio,
                     slow: 1.0,
+                    errors: 0.0,
                     rr: 0,
                     primary: 0,
                     busy_total: 0,
@@ -441,6 +450,7 @@ impl<'m> DrillTrial<'m> {
                     rng_service: stream(seed, key, Purpose::Service),
                     rng_latency: stream(seed, key, Purpose::Network),
                     rng_route: stream(seed, key, Purpose::Routing),
+                    rng_errors: stream(seed, key, Purpose::Misc),
                     pods: PodSet::new(c, seed),
                     cache: CacheState::new(c, seed),
                     writes_fail_at: super::db::writes_fail_at(model, ci),

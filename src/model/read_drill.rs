@@ -680,6 +680,7 @@ fn read_event(
                 Fault::Crash => "crash".to_string(),
                 Fault::Bounce => "bounce".to_string(),
                 Fault::Slow(x) => format!("slow x{x}"),
+                Fault::Errors(x) => format!("errors {}%", x * 100.0),
                 Fault::Partition { peer, .. } => {
                     let named = et.str("peer", diags).map(|p| p.value);
                     format!(
@@ -773,6 +774,25 @@ fn read_fault(
                 }
             }
         }
+        "errors" => match et.f64("share", diags) {
+            Some(f) if (0.0..=1.0).contains(&f.value) => Fault::Errors(f.value),
+            Some(f) => {
+                diags.error(
+                    f.span,
+                    format!(
+                        "'{}.share' must be a fraction in [0, 1] of the calls that fail, found {:?}",
+                        et.path, f.value
+                    ),
+                );
+                return None;
+            }
+            None => {
+                if !et.has("share") {
+                    et.missing("share", diags, "0.3 (30% of the target's calls fail)");
+                }
+                return None;
+            }
+        },
         other => {
             let hint = suggest(other, FAULT_NAMES.iter().copied())
                 .or_else(|| Some(format!("faults: {}", FAULT_NAMES.join(", "))));
