@@ -21,6 +21,7 @@ mod hardening;
 mod interval_coverage;
 mod precision_cli;
 mod random_failures;
+mod rare_event;
 mod redis_che;
 mod redis_real;
 mod report;
