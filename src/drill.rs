@@ -17,6 +17,7 @@ mod pods;
 pub mod random_failures;
 pub mod readings;
 pub mod sim;
+mod stampede;
 
 pub use metrics::{BinStats, CAUSES, Cause, GaugeBin, TrialResult};
 pub use sim::DrillSetup;

@@ -24,6 +24,8 @@ mod read;
 pub(crate) use read::TOP_KEYS;
 mod read_cache;
 mod read_drill;
+mod read_persistence;
+mod read_stampede;
 pub mod reader;
 mod request_lint;
 pub mod resilience;

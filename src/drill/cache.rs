@@ -65,6 +65,8 @@ pub(super) struct CacheState {
     last: Stats,
     at_restart: Stats,
     last_at: SimTime,
+    /// The application's stampede guards, if any is on.
+    pub(super) guard: Option<Box<super::stampede::GuardState>>,
 }
 
 impl CacheState {
@@ -85,6 +87,7 @@ impl CacheState {
             last: Stats::default(),
             at_restart: Stats::default(),
             last_at: SimTime::ZERO,
+            guard: super::stampede::GuardState::new(c, seed),
         }))
     }
 }
@@ -142,18 +145,27 @@ impl DrillTrial<'_> {
             return None;
         }
         let spec = spec_of(self.model, comp);
+        let measured = self.measured(now);
         let st = self.comps[comp].cache.as_mut().expect("a cache");
         st.mark_warmup_end(self.start, now);
         match key.op {
             CacheOp::Get => {
-                let hit = st.ks.get(key.id, now, &mut st.rng_ops);
+                let mut hit = st.ks.get(key.id, now, &mut st.rng_ops);
+                // XFetch: the app treats some hits near expiry as misses.
+                if hit && let Some(g) = st.guard.as_mut() {
+                    hit = !g.recompute_early(st.ks.ttl_left(key.id, now), measured);
+                }
                 self.calls.get_mut(id).expect("live").hit = hit;
                 None
             }
             CacheOp::Set => {
                 let bytes = spec.size.sample(&mut st.rng_ops);
+                let ttl = match st.guard.as_mut() {
+                    Some(g) => g.fill_ttl(spec.ttl_of(key.id)),
+                    None => spec.ttl_of(key.id),
+                };
                 st.ks
-                    .set(key.id, bytes, spec.ttl_of(key.id), now, &mut st.rng_ops)
+                    .set(key.id, bytes, ttl, now, &mut st.rng_ops)
                     .err()
                     .map(|_| Cause::WriteRejected)
             }

@@ -212,6 +212,10 @@ impl<'m> DrillTrial<'m> {
     }
 
     pub(super) fn issue(&mut self, parent: u32, s: Step, now: SimTime) {
+        // A miss of a key whose read is in flight waits for it (single-flight).
+        if s.kind == StepKind::DbRead && self.join_flight(parent, now) {
+            return;
+        }
         self.issue_try(parent, s, false, now);
     }
 
@@ -683,6 +687,9 @@ impl<'m> DrillTrial<'m> {
             self.queue
                 .schedule(now + delay, Ev::Retry { call: parent, tag });
             return;
+        }
+        if s.kind == StepKind::DbRead {
+            self.land_flight(parent, result, now);
         }
         let p = self.calls.get_mut(parent).expect("live parent");
         p.tries = 0;

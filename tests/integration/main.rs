@@ -13,6 +13,7 @@ mod drill_k8s;
 mod drill_lb;
 mod drill_partition;
 mod drill_resilience;
+mod drill_stampede;
 mod drill_theory;
 mod drill_traffic;
 mod fuzz;
