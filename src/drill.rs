@@ -12,6 +12,7 @@ mod faults;
 mod lanes;
 pub mod metrics;
 mod partition;
+mod persistence;
 pub mod plan;
 mod pods;
 pub mod random_failures;

@@ -81,6 +81,7 @@ impl DrillTrial<'_> {
                 for inst in self.targets(f) {
                     if let Some(x) = self.comps[f.target].insts.get_mut(inst) {
                         x.up = true;
+                        self.persist_restarted(f.target, inst, now);
                     }
                 }
                 self.comps[f.target].recount_up();

@@ -95,6 +95,11 @@ pub(super) enum Ev {
     Promote {
         comp: u16,
     },
+    /// A cache shard's fork or slow command ends (`drill/persistence.rs`).
+    Unblock {
+        comp: u16,
+        inst: u16,
+    },
     /// A client's name lookup (`drill/dns.rs`) returns.
     DnsDone {
         dns: u32,
@@ -560,6 +565,7 @@ impl<'m> DrillTrial<'m> {
                 Ev::PoolTimeout { call, tag } => self.on_pool_timeout(call, tag, now),
                 Ev::Promote { comp } => self.on_promote(comp as usize, now),
                 Ev::DnsDone { dns, slot } => self.on_dns_done(dns as usize, slot, now),
+                Ev::Unblock { comp, inst } => self.unblock(comp as usize, inst as usize, now),
                 Ev::Snapshot(k) => {
                     let text = self.snapshot_text(now);
                     self.snapshots.push(Snapshot {

@@ -12,6 +12,7 @@ mod drill_faults;
 mod drill_k8s;
 mod drill_lb;
 mod drill_partition;
+mod drill_persistence;
 mod drill_resilience;
 mod drill_stampede;
 mod drill_theory;
