@@ -13,6 +13,7 @@
 //! assert_eq!(model.components[0].instances, 2);
 //! ```
 
+pub mod backup_spec;
 pub mod db_spec;
 pub mod dist;
 pub mod dns_spec;

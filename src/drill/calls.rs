@@ -500,7 +500,11 @@ impl<'m> DrillTrial<'m> {
             }
             ComponentKind::Database => {
                 let c = self.calls.get(id).expect("live");
-                self.db_served(comp, c.inst as usize, c.is_read, now);
+                let is_read = c.is_read;
+                self.db_served(comp, c.inst as usize, is_read, now);
+                if !is_read {
+                    self.backup_write(comp, now);
+                }
             }
             _ => {}
         }

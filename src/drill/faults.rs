@@ -189,6 +189,11 @@ impl DrillTrial<'_> {
             Action::HostsOverride { target } => self.hosts_override(target),
             Action::CleanupDisk { target, free } => self.cleanup_disk(target, free, now),
             Action::FillDisk { target, free } => self.cleanup_disk(target, Some(free), now),
+            Action::LoseData {
+                target,
+                cause,
+                restore_after,
+            } => self.lose_data(target, cause, restore_after, now),
         }
     }
 }

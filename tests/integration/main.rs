@@ -5,6 +5,7 @@ mod availability_theory;
 mod cli_errors;
 mod compare;
 mod determinism;
+mod drill_backup;
 mod drill_cache;
 mod drill_db;
 mod drill_dns;
