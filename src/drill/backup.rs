@@ -191,11 +191,7 @@ impl DrillTrial<'_> {
         b.writes.clear();
         self.backups.records.push(RestoreRecord {
             component: id,
-            cause: match cause {
-                DataLoss::Disk => "disk",
-                DataLoss::BadWrite => "bad_write",
-            }
-            .to_string(),
+            cause: cause.name().to_string(),
             at_s: at.as_secs_f64() - start.as_secs_f64(),
             rpo_s: rpo.as_secs_f64(),
             lost_writes: lost,

@@ -72,6 +72,14 @@ impl DataLoss {
     /// Names accepted in model files.
     pub const NAMES: &'static [&'static str] = &["disk", "bad_write"];
 
+    /// Its name in model files.
+    pub fn name(self) -> &'static str {
+        match self {
+            DataLoss::Disk => "disk",
+            DataLoss::BadWrite => "bad_write",
+        }
+    }
+
     /// Parses a name.
     pub fn from_name(name: &str) -> Option<DataLoss> {
         match name {

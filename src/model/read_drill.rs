@@ -708,7 +708,9 @@ fn read_event(
         EventKind::Action(Action::HostsOverride { .. }) => format!("hosts override {t}"),
         EventKind::Action(Action::CleanupDisk { .. }) => format!("cleanup disk {t}"),
         EventKind::Action(Action::FillDisk { .. }) => format!("disk fills {t}"),
-        EventKind::Action(Action::LoseData { cause, .. }) => format!("{t} loses data ({cause:?})"),
+        EventKind::Action(Action::LoseData { cause, .. }) => {
+            format!("{t} loses data ({})", cause.name())
+        }
     };
     Some(TimedEvent {
         at: at?.value,
