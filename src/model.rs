@@ -13,6 +13,7 @@
 //! assert_eq!(model.components[0].instances, 2);
 //! ```
 
+pub mod backup_spec;
 mod crew_spec;
 pub mod db_spec;
 pub mod dist;
@@ -25,6 +26,8 @@ mod read;
 pub(crate) use read::TOP_KEYS;
 mod read_cache;
 mod read_drill;
+mod read_persistence;
+mod read_stampede;
 pub mod reader;
 mod request_lint;
 pub mod resilience;

@@ -10,13 +10,17 @@
 //! - [`memory`]: the bytes a key costs, as Redis 7 on jemalloc counts them.
 //! - [`keyspace`]: the keys, their memory, eviction and expiry, the counters.
 //! - [`che`]: Che's approximation of LRU hit ratios, to check the model.
+//! - [`persistence`]: RDB snapshots (fork stall, copy-on-write), AOF, reload at restart.
+//! - [`stampede`]: the application's stampede guards (single-flight, XFetch, TTL jitter).
 
 pub mod che;
 pub mod keyspace;
 pub mod memory;
+pub mod persistence;
 pub mod policy;
 pub mod popularity;
 pub mod spec;
+pub mod stampede;
 
 pub use keyspace::{Keyspace, Oom, Stats};
 pub use policy::{EvictionPolicy, RedisConfig};

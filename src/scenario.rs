@@ -191,6 +191,17 @@ pub enum Action {
         /// Free space left \[bytes\].
         free: u64,
     },
+    /// A database loses its data (its disk with the replicas', or a bad
+    /// write replicated everywhere) and is restored from its backups after
+    /// `restore_after`.
+    LoseData {
+        /// The component index.
+        target: usize,
+        /// What destroyed the data.
+        cause: crate::model::backup_spec::DataLoss,
+        /// The time until the restore starts.
+        restore_after: SimTime,
+    },
 }
 
 /// The parts of a pod template an `apply` action may change (`None`: unchanged).
@@ -255,6 +266,7 @@ pub const ACTION_NAMES: &[&str] = &[
     "hosts_override",
     "cleanup_disk",
     "fill_disk",
+    "lose_data",
 ];
 /// How long a bounce keeps the target down when no duration is given.
 pub const DEFAULT_BOUNCE: SimTime = SimTime(10 * SimTime::SECOND.0);

@@ -212,6 +212,10 @@ impl<'m> DrillTrial<'m> {
     }
 
     pub(super) fn issue(&mut self, parent: u32, s: Step, now: SimTime) {
+        // A miss of a key whose read is in flight waits for it (single-flight).
+        if s.kind == StepKind::DbRead && self.join_flight(parent, now) {
+            return;
+        }
         self.issue_try(parent, s, false, now);
     }
 
@@ -499,7 +503,11 @@ impl<'m> DrillTrial<'m> {
             }
             ComponentKind::Database => {
                 let c = self.calls.get(id).expect("live");
-                self.db_served(comp, c.inst as usize, c.is_read, now);
+                let is_read = c.is_read;
+                self.db_served(comp, c.inst as usize, is_read, now);
+                if !is_read {
+                    self.backup_write(comp, now);
+                }
             }
             _ => {}
         }
@@ -694,6 +702,9 @@ impl<'m> DrillTrial<'m> {
             self.queue
                 .schedule(now + delay, Ev::Retry { call: parent, tag });
             return;
+        }
+        if s.kind == StepKind::DbRead {
+            self.land_flight(parent, result, now);
         }
         let p = self.calls.get_mut(parent).expect("live parent");
         p.tries = 0;

@@ -82,6 +82,7 @@ impl DrillTrial<'_> {
                 for inst in self.targets(f) {
                     if let Some(x) = self.comps[f.target].insts.get_mut(inst) {
                         x.up = true;
+                        self.persist_restarted(f.target, inst, now);
                     }
                 }
                 self.comps[f.target].recount_up();
@@ -205,6 +206,11 @@ impl DrillTrial<'_> {
             Action::HostsOverride { target } => self.hosts_override(target),
             Action::CleanupDisk { target, free } => self.cleanup_disk(target, free, now),
             Action::FillDisk { target, free } => self.cleanup_disk(target, Some(free), now),
+            Action::LoseData {
+                target,
+                cause,
+                restore_after,
+            } => self.lose_data(target, cause, restore_after, now),
         }
     }
 }

@@ -125,6 +125,8 @@ pub struct TrialResult {
     pub readings: Vec<Vec<f64>>,
     /// Text snapshots taken in this trial (`--at`), in time order.
     pub snapshots: Vec<super::readings::Snapshot>,
+    /// The database restores of this trial (`lose_data`).
+    pub restores: Vec<super::backup::RestoreRecord>,
 }
 
 impl TrialResult {

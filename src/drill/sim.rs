@@ -95,6 +95,16 @@ pub(super) enum Ev {
     Promote {
         comp: u16,
     },
+    /// A database's restore starts or ends (`drill/backup.rs`).
+    Restore {
+        comp: u16,
+        done: bool,
+    },
+    /// A cache shard's fork or slow command ends (`drill/persistence.rs`).
+    Unblock {
+        comp: u16,
+        inst: u16,
+    },
     /// A client's name lookup (`drill/dns.rs`) returns.
     DnsDone {
         dns: u32,
@@ -311,6 +321,8 @@ pub struct DrillTrial<'m> {
     pub(super) snapshots: Vec<Snapshot>,
     /// The nodes pods are scheduled on.
     pub(super) cluster: Box<ClusterState>,
+    /// Databases with backups, and the trial's restores.
+    pub(super) backups: super::backup::Backups,
 }
 
 /// The parts of a drill that do not change between trials.
@@ -499,6 +511,7 @@ impl<'m> DrillTrial<'m> {
             snapshot_at: &[],
             snapshots: Vec::new(),
             cluster: ClusterState::new(model),
+            backups: super::backup::backups(model, seed),
         }
     }
 
@@ -570,6 +583,8 @@ impl<'m> DrillTrial<'m> {
                 Ev::PoolTimeout { call, tag } => self.on_pool_timeout(call, tag, now),
                 Ev::Promote { comp } => self.on_promote(comp as usize, now),
                 Ev::DnsDone { dns, slot } => self.on_dns_done(dns as usize, slot, now),
+                Ev::Restore { comp, done } => self.on_restore(comp as usize, done, now),
+                Ev::Unblock { comp, inst } => self.unblock(comp as usize, inst as usize, now),
                 Ev::Snapshot(k) => {
                     let text = self.snapshot_text(now);
                     self.snapshots.push(Snapshot {
@@ -603,6 +618,7 @@ impl<'m> DrillTrial<'m> {
             requests: self.requests,
             readings: self.readings,
             snapshots: self.snapshots,
+            restores: self.backups.records,
         }
     }
 
