@@ -2,6 +2,7 @@
 //! [`sim`] runs one trial; [`metrics`] is what it measures; [`plan`] is the
 //! call structure compiled from the model; `faults` applies the scenario.
 
+pub mod alerting;
 mod balancer;
 mod cache;
 mod calls;
@@ -16,6 +17,7 @@ pub mod plan;
 mod pods;
 pub mod random_failures;
 pub mod readings;
+mod response;
 pub mod sim;
 
 pub use metrics::{BinStats, CAUSES, Cause, GaugeBin, TrialResult};

@@ -115,6 +115,7 @@ impl DrillTrial<'_> {
         self.cache_snapshot(&mut s);
         self.dns_snapshot(now, &mut s);
         self.db_snapshot(now, &mut s);
+        self.alert_snapshot(now, &mut s);
         s
     }
 }
