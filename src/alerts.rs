@@ -177,7 +177,7 @@ impl<'r> Evaluator<'r> {
 /// followed by the alerts Prometheus holds as pending (not yet sent).
 pub fn listing(rules: &[AlertRule], states: &[RuleState], start: SimTime, now: SimTime) -> String {
     let mut s = String::new();
-    let since = |t: SimTime| SimTime(t.0.saturating_sub(start.0)).to_string();
+    let since = |t: SimTime| summary::clock(t.saturating_sub(start).as_secs_f64());
     let _ = writeln!(s, "$ amtool alert query");
     let _ = writeln!(
         s,
@@ -202,11 +202,12 @@ pub fn listing(rules: &[AlertRule], states: &[RuleState], start: SimTime, now: S
         }
     }
     for (r, st) in pending {
-        let held = SimTime(now.0.saturating_sub(st.active_at.0));
+        let held = summary::clock(now.saturating_sub(st.active_at).as_secs_f64());
         let _ = writeln!(
             s,
             "(pending in Prometheus, not sent: {} for {held} of {})",
-            r.name, r.timing.hold
+            r.name,
+            summary::clock(r.timing.hold.as_secs_f64())
         );
     }
     s
