@@ -3,6 +3,7 @@
 //! call structure compiled from the model; `faults` applies the scenario.
 
 mod backup;
+pub mod alerting;
 mod balancer;
 mod cache;
 mod calls;
@@ -18,6 +19,7 @@ pub mod plan;
 mod pods;
 pub mod random_failures;
 pub mod readings;
+mod response;
 pub mod sim;
 mod stampede;
 

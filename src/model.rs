@@ -31,6 +31,7 @@ mod read_stampede;
 pub mod reader;
 mod request_lint;
 pub mod resilience;
+mod response_spec;
 pub mod serving;
 pub mod structure;
 pub mod units;
@@ -289,6 +290,8 @@ pub struct Model {
     pub slo: Option<crate::slo::Slo>,
     /// Hourly costs (`[cost]`), if given.
     pub cost: Option<crate::cost::Cost>,
+    /// Alerting rules (`[[alerts]]`, `[slo] alerts`), if any.
+    pub alerting: Option<crate::alerts::Alerting>,
     /// Defaults resim filled in, in words, for `resim check`.
     pub defaults_applied: Vec<String>,
 }

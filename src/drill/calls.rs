@@ -763,6 +763,7 @@ impl<'m> DrillTrial<'m> {
             }
         }
         self.open_roots -= 1;
+        self.count_done(error.is_some());
         if c.bin != NONE {
             match error {
                 None => self.recorder.success(c.bin, now - c.start),

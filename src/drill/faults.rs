@@ -26,7 +26,19 @@ impl DrillTrial<'_> {
                     self.queue.schedule(now + d, super::sim::fault_end(i));
                 }
             }
-            EventKind::Action(a) => self.apply_action(a, now),
+            EventKind::Action(a) => {
+                if !self.start_action(i, now) {
+                    self.apply_action(a, now);
+                }
+            }
+        }
+    }
+
+    /// Action `i`, started earlier, takes effect now.
+    pub(super) fn finish_action(&mut self, i: usize, now: SimTime) {
+        if let EventKind::Action(a) = &self.scenario.events[i].what {
+            self.action_done(i, now);
+            self.apply_action(a, now);
         }
     }
 

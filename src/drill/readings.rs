@@ -120,6 +120,7 @@ impl DrillTrial<'_> {
         self.persistence_snapshot(now, &mut s);
         self.dns_snapshot(now, &mut s);
         self.db_snapshot(now, &mut s);
+        self.alert_snapshot(now, &mut s);
         s
     }
 }

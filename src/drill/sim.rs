@@ -110,6 +110,10 @@ pub(super) enum Ev {
         dns: u32,
         slot: u32,
     },
+    /// An alert evaluation tick (`drill/alerting.rs`).
+    AlertEval,
+    /// Scenario action `.0`, started earlier, takes effect.
+    ActionDone(u16),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -323,6 +327,18 @@ pub struct DrillTrial<'m> {
     pub(super) cluster: Box<ClusterState>,
     /// Databases with backups, and the trial's restores.
     pub(super) backups: super::backup::Backups,
+    /// The trial's seed (for streams drawn on demand).
+    pub(super) seed: u64,
+    /// Requests finished and failed since the trial began (alert counters).
+    pub(super) done: [u64; 2],
+    /// The model's compiled alert rules, if it has any.
+    pub(super) alert_rules: Option<&'m crate::alerts::CompiledRules>,
+    /// The alert state (`None` without rules: no cost).
+    pub(super) alerts: Option<Box<super::alerting::AlertTrial<'m>>>,
+    /// Scenario events already set off by an alert.
+    pub(super) responded: Vec<u16>,
+    /// Containment actions as they ran.
+    pub(super) actions: Vec<super::metrics::ActionRecord>,
 }
 
 /// The parts of a drill that do not change between trials.
@@ -345,6 +361,8 @@ pub struct DrillSetup<'m> {
     snapshots: (Vec<SimTime>, u64),
     /// The scenario's random failures (`random_failures = true`).
     random: Option<super::random_failures::RandomFailures<'m>>,
+    /// The model's alert rules compiled against the drill's series.
+    alerts: Option<crate::alerts::CompiledRules>,
 }
 
 impl<'m> DrillSetup<'m> {
@@ -369,6 +387,9 @@ impl<'m> DrillSetup<'m> {
             random: scenario
                 .random_failures
                 .then(|| super::random_failures::RandomFailures::new(model, scenario.duration)),
+            alerts: model.alerting.as_ref().map(|a| {
+                crate::alerts::CompiledRules::new(a, &super::alerting::series_names(model))
+            }),
         }
     }
 
@@ -512,6 +533,15 @@ impl<'m> DrillTrial<'m> {
             snapshots: Vec::new(),
             cluster: ClusterState::new(model),
             backups: super::backup::backups(model, seed),
+            seed,
+            done: [0; 2],
+            alert_rules: setup.alerts.as_ref(),
+            alerts: setup
+                .alerts
+                .as_ref()
+                .map(|r| Box::new(super::alerting::AlertTrial::new(r))),
+            responded: Vec::new(),
+            actions: Vec::new(),
         }
     }
 
@@ -526,9 +556,12 @@ impl<'m> DrillTrial<'m> {
         }
         self.schedule_next_arrival(SimTime::ZERO);
         for (i, ev) in self.scenario.events.iter().enumerate() {
-            self.queue
-                .schedule(self.start + ev.at, Ev::Scenario(i as u16));
+            if ev.on_alert.is_none() {
+                self.queue
+                    .schedule(self.start + ev.at, Ev::Scenario(i as u16));
+            }
         }
+        self.start_alerts();
         for c in 0..self.comps.len() {
             self.schedule_first_checks(c, 0, SimTime::ZERO);
         }
@@ -585,6 +618,8 @@ impl<'m> DrillTrial<'m> {
                 Ev::DnsDone { dns, slot } => self.on_dns_done(dns as usize, slot, now),
                 Ev::Restore { comp, done } => self.on_restore(comp as usize, done, now),
                 Ev::Unblock { comp, inst } => self.unblock(comp as usize, inst as usize, now),
+                Ev::AlertEval => self.on_alert_eval(now),
+                Ev::ActionDone(i) => self.finish_action(i as usize, now),
                 Ev::Snapshot(k) => {
                     let text = self.snapshot_text(now);
                     self.snapshots.push(Snapshot {
@@ -619,6 +654,8 @@ impl<'m> DrillTrial<'m> {
             readings: self.readings,
             snapshots: self.snapshots,
             restores: self.backups.records,
+            alerts: self.alerts.map(|a| a.log).unwrap_or_default(),
+            actions: self.actions,
         }
     }
 
@@ -720,6 +757,7 @@ impl<'m> DrillTrial<'m> {
         let mut row = Vec::with_capacity(self.readings.first().map_or(0, Vec::len));
         self.sample_readings(now, &mut row);
         self.readings.push(row);
+        self.scrape_alerts(now);
         self.recorder.close_until(now);
     }
 }

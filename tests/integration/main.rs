@@ -1,5 +1,6 @@
 //! Integration tests: one binary, one module per behaviour.
 
+mod alerts;
 mod availability_run;
 mod availability_theory;
 mod cli_errors;
