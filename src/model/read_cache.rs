@@ -153,6 +153,7 @@ pub(super) fn read_cache(
         ttl,
         ttl_share,
         on_write,
+        ha: Default::default(),
     })
 }
 
