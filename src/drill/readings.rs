@@ -62,7 +62,7 @@ pub fn reading_defs(model: &Model) -> Vec<ReadingDef> {
 }
 
 /// A text snapshot of one trial's state at one moment.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct Snapshot {
     /// Time since the warm-up ended \[s\].
     pub at_s: f64,
