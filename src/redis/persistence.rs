@@ -171,7 +171,7 @@ mod tests {
             fork_ms_per_gb: 239.3,
             ..p.clone()
         };
-        assert!((xen.fork_stall(6 * gb).as_secs_f64() - 1.436).abs() < 1e-6);
+        assert!((xen.fork_stall(6 * gb).as_secs_f64() - 1.4358).abs() < 1e-6);
     }
 
     #[test]
