@@ -8,6 +8,7 @@ mod determinism;
 mod drill_cache;
 mod drill_db;
 mod drill_dns;
+mod drill_failover;
 mod drill_faults;
 mod drill_k8s;
 mod drill_lb;
