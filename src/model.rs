@@ -13,6 +13,7 @@
 //! assert_eq!(model.components[0].instances, 2);
 //! ```
 
+pub mod backup_spec;
 mod crew_spec;
 pub mod db_spec;
 pub mod dist;
@@ -25,9 +26,12 @@ mod read;
 pub(crate) use read::TOP_KEYS;
 mod read_cache;
 mod read_drill;
+mod read_persistence;
+mod read_stampede;
 pub mod reader;
 mod request_lint;
 pub mod resilience;
+mod response_spec;
 pub mod serving;
 pub mod structure;
 pub mod units;
@@ -286,6 +290,8 @@ pub struct Model {
     pub slo: Option<crate::slo::Slo>,
     /// Hourly costs (`[cost]`), if given.
     pub cost: Option<crate::cost::Cost>,
+    /// Alerting rules (`[[alerts]]`, `[slo] alerts`), if any.
+    pub alerting: Option<crate::alerts::Alerting>,
     /// Defaults resim filled in, in words, for `resim check`.
     pub defaults_applied: Vec<String>,
 }

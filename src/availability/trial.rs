@@ -34,7 +34,8 @@ pub struct AvailabilityConfig {
 }
 
 /// What one trial observed; its size depends on the model, never on events.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(into = "OutcomeRecord", from = "OutcomeRecord")]
 pub struct TrialOutcome {
     /// The trial's index.
     pub trial: u64,
@@ -52,6 +53,72 @@ pub struct TrialOutcome {
     pub up_at_grid: Vec<bool>,
     /// Downtime inside each grid cell \[s\] (for interval availability over time).
     pub down_in_cell: Vec<f64>,
+}
+
+/// A [`TrialOutcome`] as the trial journal stores it: the grid sparse, since
+/// most trials are up at almost every point.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct OutcomeRecord {
+    trial: u64,
+    seed: u64,
+    downtime_secs: f64,
+    outages: u32,
+    first_outage_secs: Option<f64>,
+    blame_secs: Vec<f64>,
+    grid: u32,
+    down_at: Vec<u32>,
+    cells: Vec<(u32, f64)>,
+}
+
+impl From<TrialOutcome> for OutcomeRecord {
+    fn from(o: TrialOutcome) -> Self {
+        let down_at = (0..o.up_at_grid.len() as u32)
+            .filter(|&g| !o.up_at_grid[g as usize])
+            .collect();
+        let cells = (0..o.down_in_cell.len() as u32)
+            .map(|g| (g, o.down_in_cell[g as usize]))
+            .filter(|&(_, d)| d.to_bits() != 0)
+            .collect();
+        OutcomeRecord {
+            trial: o.trial,
+            seed: o.seed,
+            downtime_secs: o.downtime_secs,
+            outages: o.outages,
+            first_outage_secs: o.first_outage_secs,
+            blame_secs: o.blame_secs,
+            grid: o.up_at_grid.len() as u32,
+            down_at,
+            cells,
+        }
+    }
+}
+
+impl From<OutcomeRecord> for TrialOutcome {
+    fn from(r: OutcomeRecord) -> Self {
+        let n = r.grid as usize;
+        let mut up_at_grid = vec![true; n];
+        let mut down_in_cell = vec![0.0; n];
+        for g in r.down_at {
+            if let Some(u) = up_at_grid.get_mut(g as usize) {
+                *u = false;
+            }
+        }
+        for (g, d) in r.cells {
+            if let Some(c) = down_in_cell.get_mut(g as usize) {
+                *c = d;
+            }
+        }
+        TrialOutcome {
+            trial: r.trial,
+            seed: r.seed,
+            downtime_secs: r.downtime_secs,
+            outages: r.outages,
+            first_outage_secs: r.first_outage_secs,
+            blame_secs: r.blame_secs,
+            up_at_grid,
+            down_in_cell,
+        }
+    }
 }
 
 /// Something that fails and is repaired: a flat instance (components'

@@ -25,6 +25,8 @@ pub(crate) const TOP_KEYS: &[&str] = &[
     "slo",
     "cost",
     "service",
+    "alerts",
+    "alerting",
 ];
 const SYSTEM_KEYS: &[&str] = &["name", "description"];
 const COMPONENT_KEYS: &[&str] = &[
@@ -124,6 +126,7 @@ pub(super) fn read_model(text: &str, origin: &str) -> Result<Model, ModelError> 
         cluster: None,
         slo: None,
         cost: None,
+        alerting: None,
         defaults_applied: Vec::new(),
     };
 
@@ -157,6 +160,8 @@ pub(super) fn read_model(text: &str, origin: &str) -> Result<Model, ModelError> 
     let top_slo = top.table("slo", &mut diags);
     let top_cost = top.table("cost", &mut diags);
     let top_service = top.table("service", &mut diags);
+    let top_alerts = top.get("alerts");
+    let top_alerting = top.table("alerting", &mut diags);
     let crews = named_tables(&mut top, "crews", &mut diags);
     let groups = named_tables(&mut top, "groups", &mut diags);
     let components = named_tables(&mut top, "components", &mut diags);
@@ -247,12 +252,35 @@ pub(super) fn read_model(text: &str, origin: &str) -> Result<Model, ModelError> 
     }
     check_cycles(&model.components, &dep_spans, &mut diags);
     super::crew_spec::check_call_out(&model, &call_out_spans, &mut diags);
+    // Alerts before scenarios, whose actions may wait for them by name.
+    let interval = top_alerting.map_or(crate::alerts::DEFAULT_INTERVAL, |mut tr| {
+        tr.path = "alerting".into();
+        crate::alerts::spec::read_alerting(tr, &mut diags)
+    });
+    let rules = top_alerts.map_or_else(Vec::new, |v| {
+        let catalogue = crate::drill::alerting::series_names(&model);
+        crate::alerts::spec::read_alerts(v, text, &catalogue, &mut diags)
+    });
+    let mut alert_names: Vec<String> = rules.iter().map(|r| r.name.clone()).collect();
+    if top_slo.as_ref().is_some_and(|t| t.has("alerts")) {
+        alert_names.extend(
+            crate::alerts::burn_rate::NAMES
+                .iter()
+                .map(|n| n.to_string()),
+        );
+    }
     if let Some(v) = top_scenarios {
-        model.scenarios = read_drill::read_scenarios(v, &names, &model, &mut diags);
+        model.scenarios = read_drill::read_scenarios(v, &names, &alert_names, &model, &mut diags);
     }
     let has_traffic =
         model.traffic.is_some() || model.scenarios.iter().any(|s| s.traffic.is_some());
     model.slo = top_slo.and_then(|tr| crate::slo::read_slo(tr, has_traffic, &mut diags));
+    let generated = model
+        .slo
+        .as_ref()
+        .and_then(|s| s.burn_rate_target())
+        .map_or_else(Vec::new, crate::alerts::burn_rate::rules);
+    model.alerting = crate::alerts::spec::alerting(interval, rules, generated);
     let cost = top_cost.and_then(|tr| crate::cost::read_cost(tr, &model, &mut diags));
     model.cost = cost;
 
