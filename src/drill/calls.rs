@@ -9,12 +9,12 @@ use super::cache::CacheKey;
 use super::db::NO_POOL;
 use super::edges::TryTicket;
 use super::metrics::Cause;
-use super::plan::{NO_EDGE, Step, StepKind};
+use super::plan::{NO_CHOICE, NO_EDGE, Step, StepKind};
 use super::sim::{CLIENT, Call, DrillTrial, Ev, NONE, Phase, schedule_via};
 use crate::behaviours::AdaptiveConcurrency;
 use crate::engine::SimTime;
 use crate::engine::rng::SimRng;
-use crate::model::{ComponentKind, LbAlgorithm};
+use crate::model::{ComponentKind, LbAlgorithm, Pick};
 
 impl<'m> DrillTrial<'m> {
     pub(super) fn on_arrival(&mut self, now: SimTime) {
@@ -211,6 +211,53 @@ impl<'m> DrillTrial<'m> {
         pick.map(|i| i as u16).ok_or(none_left)
     }
 
+    /// For a failover choice, the step to the member `caller` picks now:
+    /// by its `pick` among the members its health checks see with an
+    /// instance UP (all of them when it has no health checks); the first
+    /// member when none is.
+    fn choose(&mut self, caller: u16, s: Step) -> Step {
+        if s.choice == NO_CHOICE || caller == CLIENT {
+            return s;
+        }
+        let plans = self.plans;
+        let choice = &plans[caller as usize].choices[s.choice as usize];
+        let checks = self.model.components[caller as usize]
+            .serving
+            .health_check
+            .is_some();
+        let comps = &self.comps;
+        let healthy = |m: u16| {
+            let comp = &comps[m as usize];
+            !checks
+                || comp.lb_health.as_ref().is_none_or(|h| {
+                    h[..(comp.active as usize).min(h.len())]
+                        .iter()
+                        .any(|x| x.is_up())
+                })
+        };
+        let first = choice.members[0];
+        let dep = match choice.pick {
+            Pick::Primary => choice.members.iter().copied().find(|&m| healthy(m)),
+            Pick::Spread => {
+                let up: Vec<u16> = choice
+                    .members
+                    .iter()
+                    .copied()
+                    .filter(|&m| healthy(m))
+                    .collect();
+                (!up.is_empty()).then(|| {
+                    let turn = &mut self.comps[caller as usize].choice_rr;
+                    *turn = turn.wrapping_add(1);
+                    up[*turn as usize % up.len()]
+                })
+            }
+        };
+        Step {
+            dep: dep.unwrap_or(first),
+            ..s
+        }
+    }
+
     pub(super) fn issue(&mut self, parent: u32, s: Step, now: SimTime) {
         // A miss of a key whose read is in flight waits for it (single-flight).
         if s.kind == StepKind::DbRead && self.join_flight(parent, now) {
@@ -223,6 +270,8 @@ impl<'m> DrillTrial<'m> {
     /// (`hedge`) a second try racing the one in flight. A hedge that cannot
     /// start (no other instance, an open breaker) is simply not sent.
     fn issue_try(&mut self, parent: u32, s: Step, hedge: bool, now: SimTime) {
+        let caller = self.calls.get(parent).expect("live parent").comp;
+        let s = self.choose(caller, s);
         // A try to a database takes a pooled connection first; a first try
         // or retry waits for one, a hedge goes only if one is free.
         let Ok(pool) = self.acquire_connection(parent, s, !hedge, now) else {

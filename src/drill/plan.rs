@@ -5,9 +5,40 @@
 //! Reads: a cache is asked first; on a hit the database read is skipped
 //! (cache-aside), and a cache with a key space is filled after a miss. Writes: the database primary first, then the cache entry is
 //! invalidated. Any other dependency is called in the order listed.
+//!
+//! An `any` of components in a dependency expression (`depends_on = { any =
+//! ["east", "west"] }`, alone or as a member of an `all`) is one step, a
+//! [`Choice`]: each try goes to one member, picked when it is sent by the
+//! caller's `pick` among the members its health checks see working
+//! (`calls.rs::choose`). Other expressions (`k_of`, nesting) call every
+//! component they name, as a plain list does.
 
 use crate::model::resilience::CallPolicy;
-use crate::model::{ComponentKind, Model};
+use crate::model::{ComponentKind, Model, Pick, Structure};
+
+/// The `any` lists of components in a dependency expression: the whole
+/// expression, or members of a top-level `all`.
+fn choices_of(requires: Option<&Structure>) -> Vec<Choice> {
+    let any = |s: &Structure| match s {
+        Structure::Any(m, pick) => m
+            .iter()
+            .map(|x| match x {
+                Structure::Component(c) => Some(*c as u16),
+                _ => None,
+            })
+            .collect::<Option<Vec<u16>>>()
+            .map(|members| Choice {
+                members,
+                pick: *pick,
+            }),
+        _ => None,
+    };
+    match requires {
+        Some(Structure::All(m)) => m.iter().filter_map(any).collect(),
+        Some(s) => any(s).into_iter().collect(),
+        None => Vec::new(),
+    }
+}
 
 /// What one step of a plan does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,12 +69,26 @@ pub struct Step {
     /// What the call is.
     pub kind: StepKind,
     /// The caller's policy on this edge: an index into [`edge_policies`],
-    /// or [`NO_EDGE`].
+    /// or [`NO_EDGE`]. For a choice, its policy on the first member.
     pub edge: u16,
+    /// A failover choice: an index into [`Plan::choices`] (`dep` is then its
+    /// first member), or [`NO_CHOICE`].
+    pub choice: u16,
 }
 
 /// A step with no caller-side policy.
 pub const NO_EDGE: u16 = u16::MAX;
+/// A step to one component, not a choice.
+pub const NO_CHOICE: u16 = u16::MAX;
+
+/// The members of an `any` dependency and how the caller picks among them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Choice {
+    /// The components, in the order listed.
+    pub members: Vec<u16>,
+    /// Primary first, or spread.
+    pub pick: Pick,
+}
 
 /// Every edge policy of the model, flattened in component order; a step's
 /// `edge` indexes this list.
@@ -75,6 +120,8 @@ pub struct Plan {
     pub read: Vec<Step>,
     /// Steps for a write request.
     pub write: Vec<Step>,
+    /// The failover choices its steps refer to.
+    pub choices: Vec<Choice>,
 }
 
 impl Plan {
@@ -92,9 +139,18 @@ pub fn compile(model: &Model) -> Vec<Plan> {
         .iter()
         .enumerate()
         .map(|(ci, c)| {
+            let choices = choices_of(c.requires.as_ref());
+            // A choice stands in its first member's place; the others are
+            // reached only through it.
+            let in_choice = |d: usize| {
+                choices
+                    .iter()
+                    .position(|ch| ch.members.contains(&(d as u16)))
+            };
             let deps: Vec<(usize, bool)> = c
                 .depends_on
                 .iter()
+                .filter(|&&d| in_choice(d).is_none_or(|k| choices[k].members[0] as usize == d))
                 .map(|&d| (d, false))
                 .chain(c.soft_depends_on.iter().map(|&d| (d, true)))
                 .collect();
@@ -104,6 +160,11 @@ pub fn compile(model: &Model) -> Vec<Plan> {
                 soft,
                 kind,
                 edge: edge_index(model, ci, d),
+                choice: if soft {
+                    NO_CHOICE
+                } else {
+                    in_choice(d).map_or(NO_CHOICE, |k| k as u16)
+                },
             };
             let mut read: Vec<Step> = Vec::new();
             // Caches first so that a hit can skip the database.
@@ -149,7 +210,11 @@ pub fn compile(model: &Model) -> Vec<Plan> {
             {
                 write.push(step(d, soft, StepKind::CacheInvalidate));
             }
-            Plan { read, write }
+            Plan {
+                read,
+                write,
+                choices,
+            }
         })
         .collect()
 }
@@ -166,6 +231,7 @@ pub fn client_plan(model: &Model) -> Plan {
                 soft: false,
                 kind: StepKind::Dns,
                 edge: NO_EDGE,
+                choice: NO_CHOICE,
             });
         }
     }
@@ -176,11 +242,13 @@ pub fn client_plan(model: &Model) -> Plan {
                 soft: false,
                 kind: StepKind::Call,
                 edge: NO_EDGE,
+                choice: NO_CHOICE,
             });
         }
     }
     Plan {
         read: steps.clone(),
         write: steps,
+        choices: Vec::new(),
     }
 }

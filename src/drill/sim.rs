@@ -233,6 +233,8 @@ impl Inst {
 
 pub(super) struct Comp {
     pub(super) insts: Vec<Inst>,
+    /// Its turn among the members of its `any` dependencies (`pick = "spread"`).
+    pub(super) choice_rr: u32,
     pub(super) active: u32,
     /// Active instances that are up; kept by [`Comp::recount_up`] after
     /// every change of `active` or of an instance's `up`.
@@ -469,6 +471,7 @@ impl<'m> DrillTrial<'m> {
                     slow: 1.0,
                     errors: 0.0,
                     rr: 0,
+                    choice_rr: 0,
                     primary: 0,
                     busy_total: 0,
                     queued_total: 0,

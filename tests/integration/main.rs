@@ -10,6 +10,7 @@ mod drill_backup;
 mod drill_cache;
 mod drill_db;
 mod drill_dns;
+mod drill_failover;
 mod drill_faults;
 mod drill_k8s;
 mod drill_lb;

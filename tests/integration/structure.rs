@@ -271,3 +271,18 @@ fn random_crew_matches_between_chain_and_simulation() {
     );
     assert_sim_agrees("random crew", &model(&text), 100, 20_000, 1);
 }
+
+/// The bundled active-passive model: `resim check`'s exact chain inside the
+/// simulation's interval (about 0.24 outages a year, mostly the global
+/// balancer's: 2000 trial-years see about 480).
+#[test]
+fn active_passive_check_and_availability_agree() {
+    let m = Model::load(&repo().join("models/active-passive.toml")).unwrap();
+    let r = analytic::analyze(&m);
+    let exact = r.exact.as_ref().unwrap();
+    assert!(r.render().contains("single points of failure (1): global"));
+    // Either region serving: far better than one region alone.
+    let one_region = r.components[1].figure.availability * r.components[2].figure.availability;
+    assert!(1.0 - exact.availability < 0.05 * (1.0 - one_region));
+    assert_sim_agrees("active-passive", &m, 2000, 8760, 2);
+}
