@@ -239,6 +239,8 @@ pub struct Model {
     pub slo: Option<crate::slo::Slo>,
     /// Hourly costs (`[cost]`), if given.
     pub cost: Option<crate::cost::Cost>,
+    /// Deploys that may be bad (`[changes]`), one source per target.
+    pub changes: Vec<crate::changes::ChangeSource>,
     /// Defaults resim filled in, in words, for `resim check`.
     pub defaults_applied: Vec<String>,
 }

@@ -510,6 +510,7 @@ mod tests {
             from: secs(from),
             to: secs(to),
             origin: 0,
+            fault: crate::scenario::Fault::Crash,
         }
     }
 

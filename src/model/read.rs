@@ -23,6 +23,7 @@ pub(crate) const TOP_KEYS: &[&str] = &[
     "cluster",
     "slo",
     "cost",
+    "changes",
 ];
 const SYSTEM_KEYS: &[&str] = &["name", "description"];
 const COMPONENT_KEYS: &[&str] = &[
@@ -122,6 +123,7 @@ pub(super) fn read_model(text: &str, origin: &str) -> Result<Model, ModelError> 
         cluster: None,
         slo: None,
         cost: None,
+        changes: Vec::new(),
         defaults_applied: Vec::new(),
     };
 
@@ -154,6 +156,7 @@ pub(super) fn read_model(text: &str, origin: &str) -> Result<Model, ModelError> 
     let top_scenarios = top.get("scenarios");
     let top_slo = top.table("slo", &mut diags);
     let top_cost = top.table("cost", &mut diags);
+    let top_changes = top.table("changes", &mut diags);
     let crews = named_tables(&mut top, "crews", &mut diags);
     let groups = named_tables(&mut top, "groups", &mut diags);
     let components = named_tables(&mut top, "components", &mut diags);
@@ -256,6 +259,9 @@ pub(super) fn read_model(text: &str, origin: &str) -> Result<Model, ModelError> 
     model.slo = top_slo.and_then(|tr| crate::slo::read_slo(tr, has_traffic, &mut diags));
     let cost = top_cost.and_then(|tr| crate::cost::read_cost(tr, &model, &mut diags));
     model.cost = cost;
+    if let Some(tr) = top_changes {
+        model.changes = crate::changes::read_changes(tr, &model, &mut diags);
+    }
 
     if diags.is_empty() {
         Ok(model)

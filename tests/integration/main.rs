@@ -2,6 +2,7 @@
 
 mod availability_run;
 mod availability_theory;
+mod changes;
 mod cli_errors;
 mod compare;
 mod determinism;
