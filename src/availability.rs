@@ -64,8 +64,8 @@ impl Default for AvailabilityRequest {
 pub struct AvailabilityRun {
     /// Per-trial outcomes, in trial order.
     pub outcomes: Vec<TrialOutcome>,
-    /// Cause names in the order of [`TrialOutcome::blame_secs`] (`true` = group).
-    pub causes: Vec<(String, bool)>,
+    /// Cause names in the order of [`TrialOutcome::blame_secs`] with their kind (`component`, `group`, `change`).
+    pub causes: Vec<(String, &'static str)>,
     /// The figures.
     pub summary: AvailabilitySummary,
     /// The trial-years replayed at request level, in trial order.

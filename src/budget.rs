@@ -211,6 +211,9 @@ pub fn check_availability(
             .groups
             .iter()
             .map(|g| cycle_events(g.reliability.as_ref()))
+            .sum::<f64>()
+        + (model.changes.iter())
+            .map(|ch| 1.0 + 2.0 * h * ch.bad_rate())
             .sum::<f64>();
     let needed = per_trial * trials as f64;
     if needed > budget.max_events as f64 {

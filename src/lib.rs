@@ -25,6 +25,7 @@ pub mod availability;
 pub mod behaviours;
 pub mod budget;
 pub mod cause;
+pub mod changes;
 pub mod compare;
 pub mod cost;
 pub mod dns;

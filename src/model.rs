@@ -292,6 +292,8 @@ pub struct Model {
     pub cost: Option<crate::cost::Cost>,
     /// Alerting rules (`[[alerts]]`, `[slo] alerts`), if any.
     pub alerting: Option<crate::alerts::Alerting>,
+    /// Deploys that may be bad (`[changes]`), one source per target.
+    pub changes: Vec<crate::changes::ChangeSource>,
     /// Defaults resim filled in, in words, for `resim check`.
     pub defaults_applied: Vec<String>,
 }

@@ -33,7 +33,7 @@ pub struct CauseCount {
 pub struct OriginCount {
     /// Component or group id.
     pub id: String,
-    /// `component` or `group`.
+    /// `component`, `group` or `change` (bad changes deployed to it).
     pub kind: &'static str,
     /// Mean failed requests per year.
     pub per_year: f64,
@@ -120,7 +120,7 @@ impl RequestAvailability {
     /// Summarises `trials` (in trial order) over `horizon`.
     pub fn from_trials(
         trials: &[RequestTrial],
-        causes: &[(String, bool)],
+        causes: &[(String, &'static str)],
         baseline: &Baseline,
         settings: &WindowSettings,
         horizon: SimTime,
@@ -171,11 +171,11 @@ impl RequestAvailability {
         let mut failed_by_origin: Vec<OriginCount> = causes
             .iter()
             .enumerate()
-            .map(|(i, (id, group))| {
+            .map(|(i, &(ref id, kind))| {
                 let x: f64 = trials.iter().map(|t| t.failed_by_origin[i]).sum();
                 OriginCount {
                     id: id.clone(),
-                    kind: if *group { "group" } else { "component" },
+                    kind,
                     per_year: per_year(x),
                     share: share(x),
                 }

@@ -17,7 +17,9 @@
 //! `settle`: their whole life, retries included, fell in that state. For a
 //! database the state is replayed at least four mean failover times, so the
 //! rates come after the promotion. Each window starts with every database's
-//! primary where the state trial had it. The quiet time between windows is charged at the rates
+//! primary where the state trial had it, and its traffic profile at the
+//! window's time of year (a daily profile repeats; points stay flat after
+//! the last); the baseline samples the profile evenly over its period. The quiet time between windows is charged at the rates
 //! of a baseline drill without failures, run once per run.
 
 use rand::RngExt as _;
@@ -182,6 +184,8 @@ pub fn window_scenario() -> Scenario {
 }
 
 const BIN: SimTime = SimTime::SECOND;
+/// Baseline runs spread over a traffic profile's period, at least.
+const PROFILE_SAMPLES: u64 = 8;
 
 /// The model compiled for request-level trial-years.
 pub struct RequestSim<'m> {
@@ -213,17 +217,29 @@ impl<'m> RequestSim<'m> {
             .as_ref()
             .ok_or_else(|| RequestError::NoTraffic(model.origin.clone()))?;
         let drill = DrillSetup::new(model, base, traffic, BIN);
+        // A traffic profile is sampled evenly over its period (a day; the
+        // horizon for points, flat after the last), in as many runs as
+        // it takes to see its shape, sharing the baseline's length.
+        let (runs_n, period) = match &traffic.profile {
+            None => (settings.baseline_trials.max(1), SimTime::ZERO),
+            Some(crate::model::LoadProfile::Daily { .. }) => {
+                (settings.baseline_trials.max(PROFILE_SAMPLES), SimTime::DAY)
+            }
+            Some(_) => (
+                settings.baseline_trials.max(PROFILE_SAMPLES),
+                state.horizon(),
+            ),
+        };
+        let each = settings.baseline.0 * settings.baseline_trials.max(1) / runs_n;
         let quiet = Scenario {
-            duration: settings.baseline.max(SimTime::SECOND),
+            duration: SimTime(each).max(SimTime::SECOND),
             warmup: settings.warmup.max(SimTime(30 * SimTime::SECOND.0)),
             ..base.clone()
         };
-        let runs = run_trials_local(
-            mix64(seed ^ 0xBA5E_11E5),
-            0..settings.baseline_trials.max(1),
-            threads,
-            |i, s| drill.run_with(&quiet, &[], i, s),
-        )?;
+        let runs = run_trials_local(mix64(seed ^ 0xBA5E_11E5), 0..runs_n, threads, |i, s| {
+            let at = SimTime(((2 * i + 1) as f64 / (2 * runs_n) as f64 * period.0 as f64) as u64);
+            drill.run_with(&quiet, &[], at, i, s)
+        })?;
         let mut total = Counts::default();
         let mut latency = LatencyHistogram::new();
         for r in &runs {
@@ -352,7 +368,8 @@ impl<'m> RequestSim<'m> {
                 primary.push((p.comp, i));
             }
         }
-        let t = self.drill.run_with(&sc, &primary, 0, wseed);
+        // The window's traffic is the profile's at the window's time of year.
+        let t = self.drill.run_with(&sc, &primary, start, 0, wseed);
         let mut counts = Counts::of_bins(&t, 0..t.bins.len());
         for seg in segs.0.iter().filter(|g| g.skipped > SimTime::ZERO) {
             // The second half of the settled part, in whole bins, sets the
@@ -511,6 +528,7 @@ mod tests {
             from: secs(from),
             to: secs(to),
             origin: 0,
+            fault: crate::scenario::Fault::Crash,
         }
     }
 

@@ -66,7 +66,7 @@ pub struct DowntimeFigure {
 pub struct Attribution {
     /// Component or group id.
     pub id: String,
-    /// `component` or `group`.
+    /// `component`, `group` or `change` (bad changes deployed to it).
     pub kind: &'static str,
     /// Mean downtime blamed on it [min/year].
     pub downtime_minutes_per_year: f64,
@@ -170,7 +170,7 @@ impl AvailabilitySummary {
     pub fn from_outcomes(
         model: &Model,
         req: &AvailabilityRequest,
-        causes: &[(String, bool)],
+        causes: &[(String, &'static str)],
         outcomes: &[TrialOutcome],
     ) -> AvailabilitySummary {
         let horizon = req.horizon.as_secs_f64();
@@ -193,11 +193,11 @@ impl AvailabilitySummary {
         let mut attribution: Vec<Attribution> = causes
             .iter()
             .enumerate()
-            .map(|(i, (id, is_group))| {
+            .map(|(i, &(ref id, kind))| {
                 let secs: f64 = outcomes.iter().map(|o| o.blame_secs[i]).sum();
                 Attribution {
                     id: id.clone(),
-                    kind: if *is_group { "group" } else { "component" },
+                    kind,
                     downtime_minutes_per_year: secs / n / 60.0 / years,
                     share: if total_down > 0.0 {
                         secs / total_down

@@ -1,15 +1,18 @@
 //! A state trial's failures and repairs as outages of single instances: an
-//! instance is out while it is down itself or any group it sits in is down
-//! (as the state trial counts it). Each outage names the entity that set it
+//! instance is out while it is down itself, any group it sits in is down or
+//! a bad change that crashes it is in effect (as the state trial counts it);
+//! a bad change with another effect (an error rate, a slowdown) is an
+//! outage of each of its target's instances with that fault. Each outage names the entity that set it
 //! off, so request-level replays ([`crate::drill::random_failures`],
 //! [`super::requests`]) can crash exactly these instances for exactly these
 //! spans and blame what they lose on the right component or group.
 
 use super::trial::{AvailabilitySim, Entity, Transition};
 use crate::engine::SimTime;
+use crate::scenario::Fault;
 
-/// One instance out of service for a span.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// One instance out of service (or degraded, by `fault`) for a span.
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Outage {
     /// The component index.
     pub comp: usize,
@@ -20,8 +23,11 @@ pub struct Outage {
     /// When it came back (the horizon if it did not).
     pub to: SimTime,
     /// What set it off, in [`AvailabilitySim::causes`] order (components,
-    /// then groups).
+    /// then groups, then change sources).
     pub origin: usize,
+    /// What the instance suffers: `Crash` (out), or a bad change's
+    /// `Errors` or `Slow`.
+    pub fault: Fault,
 }
 
 /// The outages of `trace` (one trial's transitions, in time order) up to
@@ -37,11 +43,26 @@ pub fn outages(sim: &AvailabilitySim, trace: &[Transition], horizon: SimTime) ->
             in_groups[i].push(g);
         }
     }
+    // Bad changes that crash their target act like a group over its instances.
+    let changes = &sim.model().changes;
+    let change_members: Vec<Vec<usize>> = (changes.iter())
+        .map(|ch| sim.instances_of(ch.target).collect())
+        .collect();
+    let mut in_changes: Vec<Vec<usize>> = vec![Vec::new(); inst.len()];
+    for (k, ch) in changes.iter().enumerate() {
+        if ch.effect == Fault::Crash {
+            for &i in &change_members[k] {
+                in_changes[i].push(k);
+            }
+        }
+    }
+    let mut change_down = vec![false; changes.len()];
+    let mut change_from = vec![SimTime::ZERO; changes.len()];
     let mut own_down = vec![false; inst.len()];
     let mut group_down = vec![false; n_groups];
     let mut open: Vec<Option<(SimTime, usize)>> = vec![None; inst.len()];
     let mut out = Vec::new();
-    let close = |i: usize, from: SimTime, origin: usize, to: SimTime, out: &mut Vec<Outage>| {
+    let close_with = |i: usize, from, origin, to, fault, out: &mut Vec<Outage>| {
         if to > from {
             out.push(Outage {
                 comp: inst[i].0,
@@ -49,9 +70,14 @@ pub fn outages(sim: &AvailabilitySim, trace: &[Transition], horizon: SimTime) ->
                 from,
                 to,
                 origin,
+                fault,
             });
         }
     };
+    let close = |i: usize, from: SimTime, origin: usize, to: SimTime, out: &mut Vec<Outage>| {
+        close_with(i, from, origin, to, Fault::Crash, out)
+    };
+    let change_origin = n_comp + n_groups;
     let mut one = [0usize];
     for tr in trace.iter().filter(|t| t.at < horizon) {
         let (touched, origin): (&[usize], usize) = match tr.entity {
@@ -64,9 +90,35 @@ pub fn outages(sim: &AvailabilitySim, trace: &[Transition], horizon: SimTime) ->
                 group_down[g as usize] = !tr.up;
                 (&members[g as usize], n_comp + g as usize)
             }
+            Entity::Change(k) => {
+                let k = k as usize;
+                change_down[k] = !tr.up;
+                let effect = changes[k].effect;
+                if effect == Fault::Crash {
+                    (&change_members[k], change_origin + k)
+                } else {
+                    if tr.up {
+                        for &i in &change_members[k] {
+                            close_with(
+                                i,
+                                change_from[k],
+                                change_origin + k,
+                                tr.at,
+                                effect,
+                                &mut out,
+                            );
+                        }
+                    } else {
+                        change_from[k] = tr.at;
+                    }
+                    (&[], 0)
+                }
+            }
         };
         for &i in touched {
-            let down = own_down[i] || in_groups[i].iter().any(|&g| group_down[g]);
+            let down = own_down[i]
+                || in_groups[i].iter().any(|&g| group_down[g])
+                || in_changes[i].iter().any(|&k| change_down[k]);
             match (down, open[i]) {
                 (true, None) => open[i] = Some((tr.at, origin)),
                 (false, Some((from, o))) => {
@@ -80,6 +132,20 @@ pub fn outages(sim: &AvailabilitySim, trace: &[Transition], horizon: SimTime) ->
     for (i, o) in open.iter().enumerate() {
         if let Some((from, origin)) = *o {
             close(i, from, origin, horizon, &mut out);
+        }
+    }
+    for (k, ch) in changes.iter().enumerate() {
+        if change_down[k] && ch.effect != Fault::Crash {
+            for &i in &change_members[k] {
+                close_with(
+                    i,
+                    change_from[k],
+                    change_origin + k,
+                    horizon,
+                    ch.effect,
+                    &mut out,
+                );
+            }
         }
     }
     out.sort_by_key(|o| (o.from, o.comp, o.inst));

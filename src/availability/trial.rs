@@ -129,6 +129,9 @@ pub enum Entity {
     Instance(u32),
     /// A group's index.
     Group(u32),
+    /// A source of bad changes (`[changes]`), by index: "down" while a bad
+    /// change is in effect on its target.
+    Change(u32),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -150,6 +153,8 @@ pub struct AvailabilitySim<'m> {
     group_instances: Vec<Vec<usize>>,
     /// Distinct groups each component's instances depend on, in instance order.
     component_groups: Vec<Vec<usize>>,
+    /// The change sources whose bad changes crash each component.
+    component_changes: Vec<Vec<usize>>,
     /// Components the service needs (reachable from entries by hard deps).
     required: Vec<bool>,
     config: AvailabilityConfig,
@@ -171,6 +176,9 @@ struct State {
     group_up: Vec<bool>,
     inst_rng: Vec<(SimRng, SimRng)>,
     group_rng: Vec<(SimRng, SimRng)>,
+    change_rng: Vec<(SimRng, SimRng)>,
+    /// Per change source: no bad change in effect.
+    change_up: Vec<bool>,
     failover_rng: Vec<SimRng>,
     primary: Vec<Option<u32>>,
     failing_over: Vec<bool>,
@@ -254,6 +262,12 @@ impl<'m> AvailabilitySim<'m> {
             }
         }
         let required = topo.required();
+        let mut component_changes = vec![Vec::new(); model.components.len()];
+        for (k, ch) in model.changes.iter().enumerate() {
+            if ch.effect == crate::scenario::Fault::Crash {
+                component_changes[ch.target].push(k);
+            }
+        }
         AvailabilitySim {
             model,
             topo,
@@ -261,17 +275,21 @@ impl<'m> AvailabilitySim<'m> {
             first_instance,
             group_instances,
             component_groups,
+            component_changes,
             required,
             config,
         }
     }
 
-    /// Names of the blame causes, in [`TrialOutcome::blame_secs`] order, with
-    /// `true` for a group.
-    pub fn causes(&self) -> Vec<(String, bool)> {
-        let comps = self.model.components.iter().map(|c| (c.id.clone(), false));
-        let groups = self.model.groups.iter().map(|g| (g.id.clone(), true));
-        comps.chain(groups).collect()
+    /// Names of the blame causes, in [`TrialOutcome::blame_secs`] order,
+    /// with their kind: `component`, `group`, or `change` (the bad changes
+    /// deployed to the named component).
+    pub fn causes(&self) -> Vec<(String, &'static str)> {
+        let m = self.model;
+        let comps = m.components.iter().map(|c| (c.id.clone(), "component"));
+        let groups = m.groups.iter().map(|g| (g.id.clone(), "group"));
+        let changes = (m.changes.iter()).map(|ch| (m.components[ch.target].id.clone(), "change"));
+        comps.chain(groups).chain(changes).collect()
     }
 
     fn reliability(&self, e: Entity) -> Option<&'m Reliability> {
@@ -280,13 +298,39 @@ impl<'m> AvailabilitySim<'m> {
                 .reliability
                 .as_ref(),
             Entity::Group(g) => self.model.groups[g as usize].reliability.as_ref(),
+            Entity::Change(_) => None,
         }
+    }
+
+    /// Draws the time until `e` fails next (`None`: it never fails).
+    fn time_to_failure(&self, st: &mut State, e: Entity) -> Option<SimTime> {
+        if let Entity::Change(k) = e {
+            let rate = self.model.changes[k as usize].bad_rate();
+            let u: f64 = rand::RngExt::random(&mut st.change_rng[k as usize].0);
+            return (rate > 0.0).then(|| SimTime::from_secs_f64(-(1.0 - u).ln() / rate));
+        }
+        let rel = self.reliability(e)?;
+        Some(rel.failure.sample(&mut self.rngs(st, e).0))
+    }
+
+    /// Draws how long `e` stays down once its repair starts.
+    fn repair_time(&self, st: &mut State, e: Entity) -> SimTime {
+        if let Entity::Change(k) = e {
+            let ch = &self.model.changes[k as usize];
+            let rng = &mut st.change_rng[k as usize].1;
+            return ch.detect.sample(rng) + ch.rollback.sample(rng);
+        }
+        let rel = self
+            .reliability(e)
+            .expect("only failing entities are repaired");
+        rel.repair.sample(&mut self.rngs(st, e).1)
     }
 
     fn crew(&self, e: Entity) -> Option<usize> {
         match e {
             Entity::Instance(i) => self.model.components[self.instances[i as usize].0].crew,
             Entity::Group(g) => self.model.groups[g as usize].crew,
+            Entity::Change(_) => None,
         }
     }
 
@@ -294,7 +338,13 @@ impl<'m> AvailabilitySim<'m> {
         match e {
             Entity::Instance(i) => &mut st.inst_rng[i as usize],
             Entity::Group(g) => &mut st.group_rng[g as usize],
+            Entity::Change(k) => &mut st.change_rng[k as usize],
         }
+    }
+
+    /// The flat instances of component `c`.
+    pub fn instances_of(&self, c: usize) -> std::ops::Range<usize> {
+        self.first_instance[c]..self.first_instance[c + 1]
     }
 
     fn effectively_up(&self, st: &State, i: usize) -> bool {
@@ -342,6 +392,20 @@ impl<'m> AvailabilitySim<'m> {
                     }
                 }
             }
+            Entity::Change(k) => {
+                let k = k as usize;
+                let ch = &self.model.changes[k];
+                if st.change_up[k] != up {
+                    st.change_up[k] = up;
+                    // Only a crash takes the target's instances down; an
+                    // error rate or a slowdown leaves them up (degraded).
+                    if ch.effect == crate::scenario::Fault::Crash {
+                        for i in self.instances_of(ch.target) {
+                            self.mark(st, i, !up);
+                        }
+                    }
+                }
+            }
         }
     }
 
@@ -379,7 +443,7 @@ impl<'m> AvailabilitySim<'m> {
 
     fn run(&self, trial: u64, seed: u64, traced: bool) -> (TrialOutcome, State) {
         let m = self.model;
-        let n_causes = m.components.len() + m.groups.len();
+        let n_causes = m.components.len() + m.groups.len() + m.changes.len();
         let mut st = State {
             inst_up: vec![true; self.instances.len()],
             group_up: vec![true; m.groups.len()],
@@ -405,6 +469,16 @@ impl<'m> AvailabilitySim<'m> {
                     )
                 })
                 .collect(),
+            change_rng: (m.changes.iter())
+                .map(|ch| {
+                    let key = named_key(&format!("change:{}", m.components[ch.target].id), 0);
+                    (
+                        stream(seed, key, Purpose::Failure),
+                        stream(seed, key, Purpose::Repair),
+                    )
+                })
+                .collect(),
+            change_up: vec![true; m.changes.len()],
             failover_rng: m
                 .components
                 .iter()
@@ -440,13 +514,13 @@ impl<'m> AvailabilitySim<'m> {
         let horizon = self.config.horizon;
         let entities = (0..self.instances.len() as u32)
             .map(Entity::Instance)
-            .chain((0..m.groups.len() as u32).map(Entity::Group));
+            .chain((0..m.groups.len() as u32).map(Entity::Group))
+            .chain((0..m.changes.len() as u32).map(Entity::Change));
         for e in entities {
-            if let Some(rel) = self.reliability(e) {
-                let t = rel.failure.sample(&mut self.rngs(&mut st, e).0);
-                if t < horizon {
-                    queue.schedule(t, Event::Fail(e));
-                }
+            if let Some(t) = self.time_to_failure(&mut st, e)
+                && t < horizon
+            {
+                queue.schedule(t, Event::Fail(e));
             }
         }
 
@@ -543,11 +617,9 @@ impl<'m> AvailabilitySim<'m> {
                     });
                 }
                 self.set_up(st, e, true);
-                let rel = self
-                    .reliability(e)
-                    .expect("only failing entities are repaired");
-                let t = rel.failure.sample(&mut self.rngs(st, e).0);
-                queue.schedule(now + t, Event::Fail(e));
+                if let Some(t) = self.time_to_failure(st, e) {
+                    queue.schedule(now + t, Event::Fail(e));
+                }
                 if let Some(c) = self.crew(e) {
                     let crew = &mut st.crews[c];
                     crew.down -= 1;
@@ -581,6 +653,8 @@ impl<'m> AvailabilitySim<'m> {
                     let rank = |e: &Entity| match *e {
                         Entity::Instance(i) => (components[self.instances[i as usize].0], i),
                         Entity::Group(g) => (groups[g as usize], g),
+                        // Changes are rolled back, never queued for a crew.
+                        Entity::Change(k) => (u32::MAX, k),
                     };
                     (0..crew.waiting.len())
                         .min_by_key(|&i| rank(&crew.waiting[i]))
@@ -594,10 +668,7 @@ impl<'m> AvailabilitySim<'m> {
     }
 
     fn start_repair(&self, st: &mut State, queue: &mut EventQueue<Event>, now: SimTime, e: Entity) {
-        let rel = self
-            .reliability(e)
-            .expect("only failing entities are repaired");
-        let t = rel.repair.sample(&mut self.rngs(st, e).1);
+        let t = self.repair_time(st, e);
         queue.schedule(now + t, Event::RepairDone(e));
     }
 
@@ -655,6 +726,12 @@ impl<'m> AvailabilitySim<'m> {
                         if !st.blame.contains(&(n_comp + g)) {
                             st.blame.push(n_comp + g);
                         }
+                    }
+                }
+                for &k in &self.component_changes[c] {
+                    if !st.change_up[k] {
+                        group_failure = true;
+                        st.blame.push(n_comp + self.model.groups.len() + k);
                     }
                 }
                 if own_failure || !group_failure {

@@ -88,6 +88,16 @@ pub fn run(path: &Path, format: &str) -> Result<(), Failure> {
             );
         }
     }
+    if !model.changes.is_empty() {
+        outln!(
+            "\nchanges (bad deploys; not in the analytic figures: `resim availability` counts them):"
+        );
+        for ch in &model.changes {
+            outln!("  {}", ch.describe(&model));
+            outln!("    detect:   {}", ch.detect.describe());
+            outln!("    rollback: {}", ch.rollback.describe());
+        }
+    }
     outln!("\ndependency graph (from the service's entry points):");
     for line in topo.render(&model).lines() {
         outln!("  {line}");

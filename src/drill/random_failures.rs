@@ -38,8 +38,9 @@ impl<'m> RandomFailures<'m> {
     }
 }
 
-/// A crash of each outage's instance for its span, at its start less
-/// `origin` (outages before `origin` start at zero, shortened).
+/// A crash (or the outage's fault) of each outage's instance for its span,
+/// at its start less `origin` (outages before `origin` start at zero,
+/// shortened).
 pub fn crash_events(model: &Model, outs: &[Outage], origin: SimTime) -> Vec<TimedEvent> {
     outs.iter()
         .filter(|o| o.to > origin)
@@ -48,13 +49,22 @@ pub fn crash_events(model: &Model, outs: &[Outage], origin: SimTime) -> Vec<Time
             TimedEvent {
                 at: from - origin,
                 what: EventKind::Fault(vec![FaultSpec {
-                    fault: Fault::Crash,
+                    fault: o.fault,
                     target: o.comp,
                     instance: Some(o.inst),
                     duration: Some(o.to - from),
                     group: None,
                 }]),
-                label: format!("crash {}[{}]", model.components[o.comp].id, o.inst),
+                label: format!(
+                    "{} {}[{}]",
+                    match o.fault {
+                        Fault::Errors(_) => "errors",
+                        Fault::Slow(_) => "slow",
+                        _ => "crash",
+                    },
+                    model.components[o.comp].id,
+                    o.inst
+                ),
                 on_alert: None,
                 takes: None,
             }

@@ -322,6 +322,9 @@ pub struct DrillTrial<'m> {
     pub(super) requests: u64,
     /// Per bin, the value of every reading (in [`DrillSetup::readings`] order).
     pub(super) readings: Vec<Vec<f64>>,
+    /// The traffic profile's time at the end of the warm-up \[s\] (a
+    /// request-availability window replays the time of year it sits at).
+    pub(super) profile_offset: f64,
     /// Times of the text snapshots to take (this trial only).
     pub(super) snapshot_at: &'m [SimTime],
     pub(super) snapshots: Vec<Snapshot>,
@@ -427,15 +430,18 @@ impl<'m> DrillSetup<'m> {
     /// Runs trial `trial` with `seed` of another scenario `sc` on the same
     /// model and traffic (no snapshots, no random failures of its own),
     /// with the databases in `primaries` (component, instance) starting
-    /// with that instance as primary.
+    /// with that instance as primary, and the traffic profile from its time
+    /// `profile_at` on (at the end of the warm-up).
     pub fn run_with(
         &self,
         sc: &Scenario,
         primaries: &[(usize, u32)],
+        profile_at: SimTime,
         trial: u64,
         seed: u64,
     ) -> TrialResult {
         let mut t = DrillTrial::new(self, sc, seed);
+        t.profile_offset = profile_at.as_secs_f64();
         for &(c, p) in primaries {
             if let Some(comp) = t.comps.get_mut(c).filter(|x| p < x.active) {
                 comp.primary = p;
@@ -532,6 +538,7 @@ impl<'m> DrillTrial<'m> {
             events: 0,
             requests: 0,
             readings: Vec::with_capacity(bins),
+            profile_offset: 0.0,
             snapshot_at: &[],
             snapshots: Vec::new(),
             cluster: ClusterState::new(model),
@@ -673,7 +680,7 @@ impl<'m> DrillTrial<'m> {
 
     pub(super) fn rate_at(&self, t: SimTime) -> f64 {
         match &self.traffic.profile {
-            Some(p) => p.rate_at(t.as_secs_f64() - self.start.as_secs_f64()),
+            Some(p) => p.rate_at(t.as_secs_f64() - self.start.as_secs_f64() + self.profile_offset),
             None => self.traffic.rate,
         }
     }

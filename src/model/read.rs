@@ -27,6 +27,7 @@ pub(crate) const TOP_KEYS: &[&str] = &[
     "service",
     "alerts",
     "alerting",
+    "changes",
 ];
 const SYSTEM_KEYS: &[&str] = &["name", "description"];
 const COMPONENT_KEYS: &[&str] = &[
@@ -127,6 +128,7 @@ pub(super) fn read_model(text: &str, origin: &str) -> Result<Model, ModelError> 
         slo: None,
         cost: None,
         alerting: None,
+        changes: Vec::new(),
         defaults_applied: Vec::new(),
     };
 
@@ -162,6 +164,7 @@ pub(super) fn read_model(text: &str, origin: &str) -> Result<Model, ModelError> 
     let top_service = top.table("service", &mut diags);
     let top_alerts = top.get("alerts");
     let top_alerting = top.table("alerting", &mut diags);
+    let top_changes = top.table("changes", &mut diags);
     let crews = named_tables(&mut top, "crews", &mut diags);
     let groups = named_tables(&mut top, "groups", &mut diags);
     let components = named_tables(&mut top, "components", &mut diags);
@@ -283,6 +286,9 @@ pub(super) fn read_model(text: &str, origin: &str) -> Result<Model, ModelError> 
     model.alerting = crate::alerts::spec::alerting(interval, rules, generated);
     let cost = top_cost.and_then(|tr| crate::cost::read_cost(tr, &model, &mut diags));
     model.cost = cost;
+    if let Some(tr) = top_changes {
+        model.changes = crate::changes::read_changes(tr, &model, &mut diags);
+    }
 
     if diags.is_empty() {
         Ok(model)

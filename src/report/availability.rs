@@ -179,13 +179,8 @@ fn percent_range(lo: f64) -> (f64, f64) {
 /// downtime blamed on each cause.
 pub fn trials_csv(run: &AvailabilityRun) -> String {
     let mut s = String::from("trial,seed,availability,downtime_minutes,outages");
-    for (id, is_group) in &run.causes {
-        let _ = write!(
-            s,
-            ",{}_{}_minutes",
-            if *is_group { "group" } else { "component" },
-            id
-        );
+    for (id, kind) in &run.causes {
+        let _ = write!(s, ",{kind}_{id}_minutes");
     }
     s.push('\n');
     let horizon_secs = run.summary.horizon_hours * 3600.0;

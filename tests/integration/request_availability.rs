@@ -344,3 +344,32 @@ fn the_cli_prints_both_availabilities_and_writes_them_to_summary_json() {
     assert_eq!(r["trials"], 2);
     assert!(json["availability"]["mean"].as_f64().is_some());
 }
+
+/// Issue 10 leftover: the windows and the baseline replay a daily traffic
+/// profile at their time of day, not from the profile's start (which, with
+/// the peak at noon, sits at the trough and would halve the year's traffic).
+#[test]
+fn a_daily_profile_is_replayed_at_each_windows_time_of_day() {
+    let text = zero_time("").replace(
+        "rate = \"20/s\"",
+        "rate = \"20/s\"\ndaily = { trough = \"10/s\", peak = \"30/s\", peak_at = \"12h\" }",
+    );
+    let (trials, hours) = (8, 48);
+    let r = request_level(&text, trials, hours, WindowSettings::default());
+    let year = SimTime::YEAR.as_secs_f64();
+    // Offered: the profile's mean, 20/s; the baseline's samples of the
+    // sinusoid average to it exactly, the Poisson noise is ~1e-3.
+    let offered = r.requests_per_year / year;
+    assert!((offered - 20.0).abs() < 0.5, "offered {offered}/s");
+    // Failed: failures fall uniformly over the day, so (1 - A) x 20/s; the
+    // share's sd over the trials is sd_of_time_average / sqrt(trials), and
+    // the rate's swing adds at most as much again: 5 sd of the share.
+    let failed = r.failed_per_year.mean / year;
+    let sd = sd_of_time_average(hours as f64 * 3600.0) / (trials as f64).sqrt();
+    let theory = (1.0 - A) * 20.0;
+    assert!(
+        (failed - theory).abs() < 5.0 * sd * 20.0,
+        "failed {failed}/s, theory {theory} +- {}",
+        5.0 * sd * 20.0
+    );
+}
