@@ -19,6 +19,7 @@
 //! 5. [`report`] writes JSON, CSV and charts (PNG and SVG).
 #![warn(missing_docs)]
 
+pub mod alerts;
 pub mod analytic;
 pub mod availability;
 pub mod behaviours;

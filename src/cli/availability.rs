@@ -5,7 +5,6 @@ use std::path::PathBuf;
 
 use resim::availability::{self, AvailabilityRequest};
 use resim::engine::SimTime;
-use resim::report::OutputDir;
 use resim::report::diagram::Diagram;
 use resim::report::index::RunInfo;
 
@@ -80,6 +79,8 @@ pub struct Args {
     /// beta times as fast as the repairs in progress.
     #[arg(long, default_value_t = resim::rare_event::DEFAULT_BIAS)]
     bias: f64,
+    #[command(flatten)]
+    control: super::partial::Control,
 }
 
 /// How unavailability is estimated.
@@ -153,8 +154,20 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     resim::budget::check_availability(&model, args.trials, args.horizon, &budget)
         .map_err(|e| Failure::Input(format!("{}: {e}", model.origin)))?;
     let stem = format!("availability-{}", model.name);
-    let out = OutputDir::prepare(args.out.as_deref(), std::path::Path::new("results"), &stem)
-        .map_err(|e| Failure::Run(e.to_string()))?;
+    if args.precision.is_some() {
+        super::partial::refuse_with_shard(
+            &args.control,
+            "--precision",
+            "when to stop depends on all trials; give each shard a fixed --trials",
+        )?;
+    }
+    let out = super::partial::prepare_output(
+        "availability",
+        args.out.as_deref(),
+        &stem,
+        args.seed,
+        &args.control,
+    )?;
     let req = AvailabilityRequest {
         trials: args.trials,
         horizon: args.horizon,
@@ -199,6 +212,9 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     .map_err(|e| Failure::Run(e.to_string()))?;
     if tty {
         eprintln!();
+    }
+    if super::partial::finish_shard()? {
+        return Ok(());
     }
     out!("{}", resim::report::availability::render_text(&run));
     let info = RunInfo::current("availability", &args.model.display().to_string());
