@@ -15,7 +15,7 @@ use std::time::Instant;
 use resim::availability::{self, AvailabilityRequest, AvailabilitySim};
 use resim::engine::SimTime;
 use resim::model::Model;
-use resim::montecarlo::run_trials;
+use resim::montecarlo::run_trials_local;
 use resim::rare_event::{self, IsRequest};
 
 const MODEL: &str = r#"
@@ -56,7 +56,7 @@ fn main() {
             grid_points: 1,
         },
     );
-    let mc_events: u64 = run_trials(req.seed, 0..trials, 0, |i, s| {
+    let mc_events: u64 = run_trials_local(req.seed, 0..trials, 0, |i, s| {
         sim.run_trial_traced(i, s).1.len() as u64
     })
     .expect("replays")
