@@ -291,6 +291,11 @@ fn choose_is(model: &resim::model::Model, args: &Args) -> Result<bool, Failure> 
 
 /// `--method is`: importance sampling of steady-state unavailability.
 fn run_is(model: &resim::model::Model, args: &Args) -> Result<(), Failure> {
+    super::partial::refuse_with_shard(
+        &args.control,
+        "--method is",
+        "importance sampling takes seconds; run it whole",
+    )?;
     let req = resim::rare_event::IsRequest {
         cycles: args.cycles,
         seed: args.seed,
@@ -317,8 +322,12 @@ fn run_is(model: &resim::model::Model, args: &Args) -> Result<(), Failure> {
         e => Failure::Run(e.to_string()),
     })?;
     let stem = format!("availability-{}", model.name);
-    let out = OutputDir::prepare(args.out.as_deref(), std::path::Path::new("results"), &stem)
-        .map_err(|e| Failure::Run(e.to_string()))?;
+    let out = resim::report::OutputDir::prepare(
+        args.out.as_deref(),
+        std::path::Path::new("results"),
+        &stem,
+    )
+    .map_err(|e| Failure::Run(e.to_string()))?;
     out!(
         "{}",
         resim::report::importance::render_text(&model.name, &est)
