@@ -291,11 +291,13 @@ fn choose_is(model: &resim::model::Model, args: &Args) -> Result<bool, Failure> 
 
 /// `--method is`: importance sampling of steady-state unavailability.
 fn run_is(model: &resim::model::Model, args: &Args) -> Result<(), Failure> {
-    super::partial::refuse_with_shard(
-        &args.control,
-        "--method is",
-        "importance sampling takes seconds; run it whole",
-    )?;
+    let why = "importance sampling's cycles are not journaled yet; run it whole on one machine";
+    super::partial::refuse_with_shard(&args.control, "--method is", why)?;
+    if args.control.resume.is_some() {
+        return Err(Failure::Input(format!(
+            "--method is cannot be used with --resume: {why}"
+        )));
+    }
     let req = resim::rare_event::IsRequest {
         cycles: args.cycles,
         seed: args.seed,
@@ -322,7 +324,7 @@ fn run_is(model: &resim::model::Model, args: &Args) -> Result<(), Failure> {
         e => Failure::Run(e.to_string()),
     })?;
     let stem = format!("availability-{}", model.name);
-    let out = resim::report::OutputDir::prepare(
+    let out = resim::report::output::OutputDir::prepare(
         args.out.as_deref(),
         std::path::Path::new("results"),
         &stem,
