@@ -47,7 +47,7 @@ pub use system::{Excursion, System};
 
 use crate::engine::rng::{Purpose, stream};
 use crate::model::Model;
-use crate::montecarlo::{RunnerError, run_trials};
+use crate::montecarlo::{RunnerError, run_trials_local};
 
 /// The default bias parameter β.
 pub const DEFAULT_BIAS: f64 = 0.5;
@@ -134,12 +134,12 @@ pub fn run(
     loop {
         let (b0, u0) = (biased.n, unbiased.n);
         let u_target = (target / UNBIASED_SHARE).max(100);
-        for x in run_trials(req.seed, b0..target, req.threads, |_, s| {
+        for x in run_trials_local(req.seed, b0..target, req.threads, |_, s| {
             sys.excursion(&mut stream(s, 0, Purpose::Misc), Some(req.bias))
         })? {
             biased.add(&x);
         }
-        for x in run_trials(req.seed, u0..u_target.max(u0), req.threads, |_, s| {
+        for x in run_trials_local(req.seed, u0..u_target.max(u0), req.threads, |_, s| {
             sys.excursion(&mut stream(s, 1, Purpose::Misc), None)
         })? {
             unbiased.add(&x);

@@ -14,7 +14,7 @@ use rand::RngExt;
 
 use super::NotApplicable;
 use crate::engine::rng::SimRng;
-use crate::model::{Dist, Model};
+use crate::model::{Dist, Model, RepairPolicy};
 use crate::topology::Topology;
 
 /// An entity that fails: an instance or a group.
@@ -26,6 +26,8 @@ struct Entity {
     /// \[1/s\] (1/mean, or the tail's decay rate when slower).
     bias_rate: f64,
     crew: Option<usize>,
+    /// Its place in a priority crew's order (lower first).
+    rank: (u32, u32),
 }
 
 /// A required database with failover.
@@ -138,7 +140,8 @@ impl<'m> System<'m> {
             if let (true, Some(rel)) = (inst_rel[f] || shares_crew, &comp.reliability) {
                 let what = format!("component '{}'", comp.id);
                 inst_entity[f] = Some(entities.len());
-                entities.push(entity(&what, rel, comp.crew)?);
+                let rank = (rank_of(model, comp.crew, Some(c), None), f as u32);
+                entities.push(entity(&what, rel, comp.crew, rank)?);
             }
         }
         let mut group_entity = vec![None; model.groups.len()];
@@ -147,7 +150,8 @@ impl<'m> System<'m> {
             if let (true, Some(rel)) = (group_rel[g] || shares_crew, &group.reliability) {
                 let what = format!("group '{}'", group.id);
                 group_entity[g] = Some(entities.len());
-                entities.push(entity(&what, rel, group.crew)?);
+                let rank = (rank_of(model, group.crew, None, Some(g)), g as u32);
+                entities.push(entity(&what, rel, group.crew, rank)?);
             }
         }
         let inst_groups = flat
@@ -321,10 +325,14 @@ impl<'m> System<'m> {
         st.up[e] = false;
         st.down += 1;
         match self.entities[e].crew {
-            Some(k) if st.busy[k] >= self.model.crews[k].size => st.queues[k].push_back(e),
             Some(k) => {
-                st.busy[k] += 1;
-                self.start_repair(st, e, now, rng);
+                let crew = &mut st.crews[k];
+                crew.down += 1;
+                crew.waiting.push_back(e);
+                if crew.down >= self.model.crews[k].call_out {
+                    crew.on_site = true;
+                }
+                self.dispatch(st, k, now, rng);
             }
             None => self.start_repair(st, e, now, rng),
         }
@@ -339,10 +347,35 @@ impl<'m> System<'m> {
         st.up[e] = true;
         st.down -= 1;
         if let Some(k) = self.entities[e].crew {
-            match st.queues[k].pop_front() {
-                Some(next) => self.start_repair(st, next, now, rng),
-                None => st.busy[k] -= 1,
+            let crew = &mut st.crews[k];
+            crew.down -= 1;
+            crew.busy -= 1;
+            if crew.busy == 0 && crew.waiting.is_empty() {
+                crew.on_site = false;
             }
+            self.dispatch(st, k, now, rng);
+        }
+    }
+
+    /// The trial's crew rule: on site, take waiting repairs (FIFO, by
+    /// priority rank, or at random) while a member is free.
+    fn dispatch(&self, st: &mut State, k: usize, now: f64, rng: &mut SimRng) {
+        let size = self.model.crews[k].size;
+        loop {
+            let crew = &mut st.crews[k];
+            if !crew.on_site || crew.busy >= size || crew.waiting.is_empty() {
+                return;
+            }
+            let pick = match &self.model.crews[k].policy {
+                RepairPolicy::Fifo => 0,
+                RepairPolicy::Random => rng.random_range(0..crew.waiting.len()),
+                RepairPolicy::Priority { .. } => (0..crew.waiting.len())
+                    .min_by_key(|&i| self.entities[crew.waiting[i]].rank)
+                    .expect("non-empty"),
+            };
+            let e = crew.waiting.remove(pick).expect("in range");
+            crew.busy += 1;
+            self.start_repair(st, e, now, rng);
         }
     }
 
@@ -400,10 +433,22 @@ impl<'m> System<'m> {
     }
 }
 
+/// The rank of a component or group in its crew's priority order (0 without one).
+fn rank_of(model: &Model, crew: Option<usize>, c: Option<usize>, g: Option<usize>) -> u32 {
+    match crew.map(|k| &model.crews[k].policy) {
+        Some(RepairPolicy::Priority { components, groups }) => c
+            .map(|c| components[c])
+            .or(g.map(|g| groups[g]))
+            .unwrap_or(0),
+        _ => 0,
+    }
+}
+
 fn entity(
     what: &str,
     rel: &crate::model::Reliability,
     crew: Option<usize>,
+    rank: (u32, u32),
 ) -> Result<Entity, NotApplicable> {
     if !rel.failure.is_exponential() {
         return Err(NotApplicable {
@@ -429,7 +474,21 @@ fn entity(
         repair: rel.repair.clone(),
         bias_rate,
         crew,
+        rank,
     })
+}
+
+/// A crew during an excursion.
+#[derive(Default)]
+struct Crew {
+    /// Its entities down.
+    down: u32,
+    /// Members at work.
+    busy: u32,
+    /// Failed entities waiting, in arrival order.
+    waiting: VecDeque<usize>,
+    /// Called out (see the model's `call_out`), until nothing is left.
+    on_site: bool,
 }
 
 /// The state during an excursion.
@@ -437,8 +496,7 @@ struct State {
     up: Vec<bool>,
     /// Entities down.
     down: usize,
-    busy: Vec<u32>,
-    queues: Vec<VecDeque<usize>>,
+    crews: Vec<Crew>,
     primary: Vec<Option<u32>>,
     failing_over: Vec<bool>,
     /// Repairs and failovers running, with their end times \[s\].
@@ -450,8 +508,9 @@ impl State {
         State {
             up: vec![true; sys.entities.len()],
             down: 0,
-            busy: vec![0; sys.model.crews.len()],
-            queues: vec![VecDeque::new(); sys.model.crews.len()],
+            crews: (0..sys.model.crews.len())
+                .map(|_| Crew::default())
+                .collect(),
             primary: vec![Some(0); sys.databases.len()],
             failing_over: vec![false; sys.databases.len()],
             pending: Vec::new(),

@@ -199,3 +199,93 @@ fn refuses_models_outside_the_method_naming_the_part() {
         assert!(msg.contains(what) && msg.contains(why), "{msg}");
     }
 }
+
+/// `--method is` on a model it cannot cover: exit 2, naming the component
+/// and the reason.
+#[test]
+fn cli_refuses_is_naming_the_component_and_reason() {
+    let dir = crate::util::scratch("rare_event_refuse");
+    std::fs::write(
+        dir.join("m.toml"),
+        "[components.db]\ninstances = 3\nmin_up = 2\n\
+         failure = { dist = \"exponential\", mean = \"100h\" }\n\
+         repair = { dist = \"lognormal\", median = \"1h\", p95 = \"4h\" }\n",
+    )
+    .unwrap();
+    let out = crate::util::resim(&dir, &["availability", "m.toml", "--method", "is"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("m.toml: --method is")
+            && err.contains("component 'db'")
+            && err.contains("heavy-tailed"),
+        "{err}"
+    );
+    assert!(
+        !dir.join("results").exists(),
+        "nothing written on bad input"
+    );
+}
+
+/// Plain Monte Carlo is the default and `--method mc` changes nothing: the
+/// same trials, byte for byte.
+#[test]
+fn cli_plain_monte_carlo_stays_the_default() {
+    let dir = crate::util::scratch("rare_event_default");
+    std::fs::write(dir.join("m.toml"), cases()[0].1.clone()).unwrap();
+    let base = ["availability", "m.toml", "--trials", "50", "--seed", "3"];
+    let a = crate::util::resim(&dir, &[&base[..], &["--out", "a"]].concat());
+    let b = crate::util::resim(
+        &dir,
+        &[&base[..], &["--out", "b", "--method", "mc"]].concat(),
+    );
+    assert!(a.status.success() && b.status.success());
+    let csv = |d: &str| std::fs::read(dir.join(d).join("trials.csv")).unwrap();
+    assert_eq!(csv("a"), csv("b"));
+    let head = |o: &std::process::Output| {
+        let s = String::from_utf8_lossy(&o.stdout).to_string();
+        s[..s.find("wrote").unwrap()].to_string()
+    };
+    assert_eq!(head(&a), head(&b));
+}
+
+/// The bundled quorum at 7+ nines: `--method is --precision 5%` holds the
+/// exact value 3q²(1 − q) + q³ (independent members, insensitive to the
+/// repair distribution) and reports a speed-up over plain Monte Carlo.
+#[test]
+fn cli_quorum_db_by_importance_sampling() {
+    let dir = crate::util::scratch("rare_event_quorum");
+    let model = crate::util::repo().join("models/quorum-db.toml");
+    let out = crate::util::resim(
+        &dir,
+        &[
+            "availability",
+            model.to_str().unwrap(),
+            "--method",
+            "is",
+            "--precision",
+            "5%",
+            "--out",
+            "o",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("o/summary.json")).unwrap()).unwrap();
+    let is = &json["importance_sampling"];
+    let f = |k: &str| is[k].as_f64().unwrap();
+    let q = 7.0 / (30.0 * 24.0 * 60.0 + 7.0);
+    let exact = 3.0 * q * q * (1.0 - q) + q * q * q;
+    let (lo, hi) = (
+        is["ci95"][0].as_f64().unwrap(),
+        is["ci95"][1].as_f64().unwrap(),
+    );
+    assert!(lo <= exact && exact <= hi, "{exact:e} outside {is}");
+    assert!(f("relative_half_width") <= 0.05, "{is}");
+    assert!(-f("unavailability").log10() > 7.0, "{is}");
+    assert!(f("speedup") > 100.0, "{is}");
+}
