@@ -19,6 +19,7 @@ mod pods;
 pub mod random_failures;
 pub mod readings;
 pub mod sim;
+mod slow_commands;
 mod stampede;
 
 pub use backup::RestoreRecord;
