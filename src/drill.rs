@@ -2,6 +2,7 @@
 //! [`sim`] runs one trial; [`metrics`] is what it measures; [`plan`] is the
 //! call structure compiled from the model; `faults` applies the scenario.
 
+pub mod alerting;
 mod backup;
 mod balancer;
 mod cache;
@@ -18,6 +19,7 @@ pub mod plan;
 mod pods;
 pub mod random_failures;
 pub mod readings;
+mod response;
 pub mod sim;
 mod slow_commands;
 mod stampede;

@@ -13,18 +13,27 @@
 //! - [`persistence`]: RDB snapshots (fork stall, copy-on-write), AOF, reload at restart.
 //! - [`slow_command`]: commands that block the single thread (`KEYS *`, a big key's `DEL`).
 //! - [`stampede`]: the application's stampede guards (single-flight, XFetch, TTL jitter).
+//! - [`cluster`]: Redis Cluster's hash slots (CRC16, hash tags) and shards.
+//! - [`replication`]: asynchronous replicas and the writes a failover loses.
+//! - [`failover`]: Sentinel's and Cluster's failover timelines.
+//! - [`nodes`]: a cache's primary or shards, their replicas and failover.
 
 pub mod che;
+pub mod cluster;
+pub mod failover;
 pub mod keyspace;
 pub mod memory;
+pub mod nodes;
 pub mod persistence;
 pub mod policy;
 pub mod popularity;
+pub mod replication;
 pub mod slow_command;
 pub mod spec;
 pub mod stampede;
 
 pub use keyspace::{Keyspace, Oom, Stats};
+pub use nodes::Nodes;
 pub use policy::{EvictionPolicy, RedisConfig};
 pub use popularity::{KeyPopularity, SizeDist};
-pub use spec::{CacheSetting, CacheSpec, OnWrite};
+pub use spec::{CacheSetting, CacheSpec, HaSpec, OnWrite};

@@ -487,6 +487,9 @@ impl<'m> DrillTrial<'m> {
 
     pub(super) fn on_served(&mut self, id: u32, now: SimTime) {
         let comp = self.calls.get(id).expect("live").comp as usize;
+        if self.fails_served(id, comp) {
+            return self.complete(id, Some(Cause::ServerError), now);
+        }
         match self.model.components[comp].kind {
             ComponentKind::Cache if self.comps[comp].cache.is_some() => {
                 if let Some(cause) = self.cache_serve(id, comp, now) {
@@ -510,6 +513,14 @@ impl<'m> DrillTrial<'m> {
         }
         self.calls.get_mut(id).expect("live").step_start = now;
         self.advance(id, now);
+    }
+
+    /// Whether an `errors` fault on the call's instance fails it now.
+    fn fails_served(&mut self, id: u32, comp: usize) -> bool {
+        let cs = &mut self.comps[comp];
+        let inst = self.calls.get(id).expect("live").inst as usize;
+        let share = cs.errors.max(cs.insts.get(inst).map_or(0.0, |x| x.errors));
+        share > 0.0 && cs.rng_errors.random::<f64>() < share
     }
 
     /// The call's work is done (`error` None) or failed: release its worker
@@ -752,6 +763,7 @@ impl<'m> DrillTrial<'m> {
             }
         }
         self.open_roots -= 1;
+        self.count_done(error.is_some());
         if c.bin != NONE {
             match error {
                 None => self.recorder.success(c.bin, now - c.start),

@@ -63,7 +63,7 @@ pub fn reading_defs(model: &Model) -> Vec<ReadingDef> {
 }
 
 /// A text snapshot of one trial's state at one moment.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct Snapshot {
     /// Time since the warm-up ended \[s\].
     pub at_s: f64,
@@ -123,6 +123,7 @@ impl DrillTrial<'_> {
         self.busy_snapshot(now, &mut s);
         self.dns_snapshot(now, &mut s);
         self.db_snapshot(now, &mut s);
+        self.alert_snapshot(now, &mut s);
         s
     }
 }

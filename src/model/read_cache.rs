@@ -164,6 +164,7 @@ pub(super) fn read_cache(
         on_write,
         stampede,
         persistence,
+        ha: Default::default(),
     })
 }
 

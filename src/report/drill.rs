@@ -139,6 +139,8 @@ pub fn markers(s: &ScenarioSummary) -> Vec<Marker> {
         .map(|e| {
             let kind = if e.kind.starts_with("fault") {
                 MarkerKind::Fault
+            } else if e.kind == "alert" {
+                MarkerKind::Note
             } else {
                 MarkerKind::Action
             };
@@ -503,6 +505,10 @@ pub fn render_text(s: &ScenarioSummary) -> String {
             mean(|r| r.restore_s)
         );
     }
+    t.push_str(&crate::alerts::summary::render_text(
+        &s.alerts,
+        s.response.as_ref(),
+    ));
     for e in &s.timeline {
         let _ = writeln!(t, "  {:>7.0} s  {:10}  {}", e.at_s, e.kind, e.label);
     }

@@ -1,5 +1,6 @@
 //! Integration tests: one binary, one module per behaviour.
 
+mod alerts;
 mod availability_run;
 mod availability_theory;
 mod cli_errors;
@@ -19,16 +20,19 @@ mod drill_resilience;
 mod drill_stampede;
 mod drill_theory;
 mod drill_traffic;
+mod first_outage;
 mod fuzz;
 mod hardening;
 mod interval_coverage;
 mod precision_cli;
 mod random_failures;
+mod rare_event;
 mod redis_che;
 mod redis_real;
 mod report;
 mod request_availability;
 mod resilient_system;
 mod slo;
+mod structure;
 mod sweep;
 mod util;
