@@ -21,6 +21,7 @@ pub mod random_failures;
 pub mod readings;
 mod response;
 pub mod sim;
+mod slow_commands;
 mod stampede;
 
 pub use backup::RestoreRecord;

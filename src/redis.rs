@@ -11,6 +11,7 @@
 //! - [`keyspace`]: the keys, their memory, eviction and expiry, the counters.
 //! - [`che`]: Che's approximation of LRU hit ratios, to check the model.
 //! - [`persistence`]: RDB snapshots (fork stall, copy-on-write), AOF, reload at restart.
+//! - [`slow_command`]: commands that block the single thread (`KEYS *`, a big key's `DEL`).
 //! - [`stampede`]: the application's stampede guards (single-flight, XFetch, TTL jitter).
 //! - [`cluster`]: Redis Cluster's hash slots (CRC16, hash tags) and shards.
 //! - [`replication`]: asynchronous replicas and the writes a failover loses.
@@ -27,6 +28,7 @@ pub mod persistence;
 pub mod policy;
 pub mod popularity;
 pub mod replication;
+pub mod slow_command;
 pub mod spec;
 pub mod stampede;
 

@@ -225,6 +225,13 @@ pub enum Action {
         /// Free space left \[bytes\].
         free: u64,
     },
+    /// A command run on a cache (`redis-cli keys '*'`, a big key's `DEL`).
+    Command {
+        /// The component index.
+        target: usize,
+        /// The command.
+        command: crate::redis::slow_command::SlowCommand,
+    },
     /// A database loses its data (its disk with the replicas', or a bad
     /// write replicated everywhere) and is restored from its backups after
     /// `restore_after`.
@@ -301,6 +308,7 @@ pub const ACTION_NAMES: &[&str] = &[
     "cleanup_disk",
     "fill_disk",
     "lose_data",
+    "command",
 ];
 /// How long a bounce keeps the target down when no duration is given.
 pub const DEFAULT_BOUNCE: SimTime = SimTime(10 * SimTime::SECOND.0);

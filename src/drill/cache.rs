@@ -69,6 +69,8 @@ pub(super) struct CacheState {
     pub(super) guard: Option<Box<super::stampede::GuardState>>,
     /// RDB and AOF, if the cache has them.
     pub(super) persist: Option<Box<super::persistence::PersistState>>,
+    /// The slow log and command latencies.
+    pub(super) busy: super::slow_commands::BusyState,
 }
 
 impl CacheState {
@@ -90,6 +92,7 @@ impl CacheState {
             at_restart: Stats::default(),
             last_at: SimTime::ZERO,
             guard: super::stampede::GuardState::new(c, seed),
+            busy: Default::default(),
             persist: super::persistence::PersistState::new(spec.persistence.as_ref(), c.instances),
         }))
     }
@@ -147,7 +150,13 @@ impl DrillTrial<'_> {
         if key.id == NONE {
             return None;
         }
-        let inst = self.calls.get(id).expect("live").inst as usize;
+        let (inst, arrived) = {
+            let c = self.calls.get(id).expect("live");
+            (c.inst as usize, c.start)
+        };
+        if let Some(st) = self.comps[comp].cache.as_mut() {
+            st.busy.observe(arrived, now);
+        }
         if let Some(cause) = self.persist_before_command(comp, inst, key.op != CacheOp::Get, now) {
             return Some(cause);
         }

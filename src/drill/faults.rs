@@ -218,6 +218,7 @@ impl DrillTrial<'_> {
             Action::HostsOverride { target } => self.hosts_override(target),
             Action::CleanupDisk { target, free } => self.cleanup_disk(target, free, now),
             Action::FillDisk { target, free } => self.cleanup_disk(target, Some(free), now),
+            Action::Command { target, command } => self.run_command(target, command, now),
             Action::LoseData {
                 target,
                 cause,

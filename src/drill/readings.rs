@@ -56,6 +56,7 @@ pub fn reading_defs(model: &Model) -> Vec<ReadingDef> {
     super::cache::cache_reading_defs(model, &mut defs);
     super::stampede::reading_defs(model, &mut defs);
     super::persistence::reading_defs(model, &mut defs);
+    super::slow_commands::reading_defs(model, &mut defs);
     super::dns::reading_defs(model, &mut defs);
     super::db::reading_defs(model, &mut defs);
     defs
@@ -81,6 +82,7 @@ impl DrillTrial<'_> {
         self.sample_cache_readings(now, out);
         self.sample_stampede(now, out);
         self.sample_persistence(now, out);
+        self.sample_busy(out);
         self.sample_dns(now, out);
         self.sample_db(now, out);
     }
@@ -118,6 +120,7 @@ impl DrillTrial<'_> {
         }
         self.cache_snapshot(&mut s);
         self.persistence_snapshot(now, &mut s);
+        self.busy_snapshot(now, &mut s);
         self.dns_snapshot(now, &mut s);
         self.db_snapshot(now, &mut s);
         self.alert_snapshot(now, &mut s);

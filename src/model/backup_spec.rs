@@ -94,7 +94,7 @@ impl DataLoss {
 fn byte_rate(t: &mut TableReader, key: &str, diags: &mut Diagnostics) -> Option<u64> {
     let s = t.str(key, diags)?;
     match crate::model::k8s_spec::parse_leak(&s.value) {
-        Ok(r) if r >= 1.0 && r < 1e15 => Some(r as u64),
+        Ok(r) if (1.0..1e15).contains(&r) => Some(r as u64),
         Ok(_) => {
             diags.error(s.span, format!("'{}.{key}' must be at least 1 B/s", t.path));
             None
@@ -153,40 +153,6 @@ pub(super) fn read_backup(mut t: TableReader, diags: &mut Diagnostics) -> Option
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn restore_is_download_plus_replay_and_archiving_bounds_the_loss() {
-        let mb = 1u64 << 20;
-        let b = BackupSpec {
-            base_every: SimTime(24 * 3600 * SimTime::SECOND.0),
-            size: 100 * 1024 * mb,
-            wal_rate: mb,
-            archive_timeout: Some(SimTime(60 * SimTime::SECOND.0)),
-            download: 200 * mb,
-            replay: 60 * mb,
-        };
-        // 100 GB at 200 MB/s = 512 s; 6 h of WAL at 1 MB/s = 21,600 MB at
-        // 60 MB/s = 360 s.
-        let six_h = SimTime(6 * 3600 * SimTime::SECOND.0);
-        assert_eq!(b.restore_time(six_h), SimTime(872 * SimTime::SECOND.0));
-        // A segment fills in 16 s at 1 MB/s: sooner than the timeout.
-        assert_eq!(b.archive_every(), SimTime(16 * SimTime::SECOND.0));
-        let quiet = BackupSpec {
-            wal_rate: 1024,
-            ..b
-        };
-        assert_eq!(quiet.archive_every(), SimTime(60 * SimTime::SECOND.0));
-        let off = BackupSpec {
-            archive_timeout: None,
-            ..quiet
-        };
-        assert_eq!(off.archive_every(), SimTime(16384 * SimTime::SECOND.0));
-    }
-}
-
 /// Reads `lose_data` on `target` (a database with a `backup`): `cause =
 /// "disk" | "bad_write"`, and `restore_after` (the time to notice and start
 /// the restore, 0 by default).
@@ -226,4 +192,38 @@ pub(super) fn read_lose_data(
         cause: cause?,
         restore_after,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn restore_is_download_plus_replay_and_archiving_bounds_the_loss() {
+        let mb = 1u64 << 20;
+        let b = BackupSpec {
+            base_every: SimTime(24 * 3600 * SimTime::SECOND.0),
+            size: 100 * 1024 * mb,
+            wal_rate: mb,
+            archive_timeout: Some(SimTime(60 * SimTime::SECOND.0)),
+            download: 200 * mb,
+            replay: 60 * mb,
+        };
+        // 100 GB at 200 MB/s = 512 s; 6 h of WAL at 1 MB/s = 21,600 MB at
+        // 60 MB/s = 360 s.
+        let six_h = SimTime(6 * 3600 * SimTime::SECOND.0);
+        assert_eq!(b.restore_time(six_h), SimTime(872 * SimTime::SECOND.0));
+        // A segment fills in 16 s at 1 MB/s: sooner than the timeout.
+        assert_eq!(b.archive_every(), SimTime(16 * SimTime::SECOND.0));
+        let quiet = BackupSpec {
+            wal_rate: 1024,
+            ..b
+        };
+        assert_eq!(quiet.archive_every(), SimTime(60 * SimTime::SECOND.0));
+        let off = BackupSpec {
+            archive_timeout: None,
+            ..quiet
+        };
+        assert_eq!(off.archive_every(), SimTime(16384 * SimTime::SECOND.0));
+    }
 }

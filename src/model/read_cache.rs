@@ -364,3 +364,61 @@ pub(super) fn read_config_set(
     target.filter(|(_, c)| c.serving.keyspace.is_some())?;
     setting
 }
+
+/// `action = "command", command = "KEYS *" | "DEL" | "UNLINK", elements =
+/// 5_000_000` (the collection's size for DEL and UNLINK) on a cache with a
+/// key space.
+pub(super) fn read_command(
+    et: &mut TableReader,
+    target: Option<(usize, &super::Component)>,
+    diags: &mut Diagnostics,
+) -> Option<crate::redis::slow_command::SlowCommand> {
+    use crate::redis::slow_command::SlowCommand;
+    if let Some((_, c)) = target
+        && c.serving.keyspace.is_none()
+    {
+        diags.error_hint(
+            et.span_of("target"),
+            format!(
+                "'command' needs a cache with a key space; '{}' has none",
+                c.id
+            ),
+            Some("give the cache maxmemory and keys = { count, zipf, size }".into()),
+        );
+    }
+    let cmd = et.str("command", diags);
+    if cmd.is_none() && !et.has("command") {
+        et.missing(
+            "command",
+            diags,
+            "\"KEYS *\" (or \"DEL\", \"UNLINK\" with elements)",
+        );
+    }
+    let elements = et.u32("elements", diags).map(|e| u64::from(e.value));
+    let out = match cmd.as_ref().map(|c| c.value.to_ascii_uppercase()) {
+        Some(c) if c == "KEYS *" || c == "KEYS" => Some(SlowCommand::Keys),
+        Some(c) if c == "DEL" || c == "UNLINK" => {
+            if elements.is_none() && !et.has("elements") {
+                et.missing("elements", diags, "5_000_000 (the big key's elements)");
+            }
+            let elements = elements?;
+            Some(if c == "DEL" {
+                SlowCommand::Del { elements }
+            } else {
+                SlowCommand::Unlink { elements }
+            })
+        }
+        Some(_) => {
+            let c = cmd.as_ref().expect("some");
+            diags.error_hint(
+                c.span.clone(),
+                format!("unknown slow command '{}'", c.value),
+                Some(format!("commands: {}", SlowCommand::NAMES.join(", "))),
+            );
+            None
+        }
+        None => None,
+    };
+    target.filter(|(_, c)| c.serving.keyspace.is_some())?;
+    out
+}

@@ -727,6 +727,9 @@ fn read_event(
         EventKind::Action(Action::HostsOverride { .. }) => format!("hosts override {t}"),
         EventKind::Action(Action::CleanupDisk { .. }) => format!("cleanup disk {t}"),
         EventKind::Action(Action::FillDisk { .. }) => format!("disk fills {t}"),
+        EventKind::Action(Action::Command { command, .. }) => {
+            format!("{} on {t}", command.text())
+        }
         EventKind::Action(Action::LoseData { cause, .. }) => {
             format!("{t} loses data ({})", cause.name())
         }
@@ -958,6 +961,14 @@ fn read_action(
         "repair" => Some(Action::Repair { target: target? }),
         "cleanup_disk" => super::db_spec::read_cleanup(et, name, target, components, diags),
         "fill_disk" => super::db_spec::read_fill(et, name, target, components, diags),
+        "command" => {
+            let t = target.map(|i| (i, &components[i]));
+            let command = super::read_cache::read_command(et, t, diags)?;
+            Some(Action::Command {
+                target: target?,
+                command,
+            })
+        }
         "lose_data" => super::backup_spec::read_lose_data(et, name, target, components, diags),
         "release" => Some(Action::Release { target: target? }),
         "flush" => Some(Action::Flush { target: target? }),

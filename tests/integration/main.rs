@@ -8,6 +8,7 @@ mod cli_errors;
 mod compare;
 mod determinism;
 mod drill_backup;
+mod drill_busy_redis;
 mod drill_cache;
 mod drill_db;
 mod drill_dns;
