@@ -3,6 +3,7 @@
 //! call structure compiled from the model; `faults` applies the scenario.
 
 pub mod alerting;
+mod backup;
 mod balancer;
 mod cache;
 mod calls;
@@ -13,13 +14,16 @@ mod faults;
 mod lanes;
 pub mod metrics;
 mod partition;
+mod persistence;
 pub mod plan;
 mod pods;
 pub mod random_failures;
 pub mod readings;
 mod response;
 pub mod sim;
+mod stampede;
 
+pub use backup::RestoreRecord;
 pub use metrics::{BinStats, CAUSES, Cause, GaugeBin, TrialResult};
 pub use sim::DrillSetup;
 pub mod summary;

@@ -35,6 +35,7 @@ pub mod lb;
 pub mod model;
 pub mod montecarlo;
 pub mod overrides;
+pub mod rare_event;
 pub mod redis;
 pub mod report;
 pub mod scenario;

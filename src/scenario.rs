@@ -3,7 +3,7 @@
 //! runbook does), so that a runbook's steps become simulated events.
 //!
 //! The fault verbs follow turmoil's vocabulary: `crash`, `bounce`, `slow`,
-//! `partition`, `hold`; the actions are `scale`, `set`, `repair`, `release`,
+//! `partition`, `hold`, and `errors` (a share of calls answered 500); the actions are `scale`, `set`, `repair`, `release`,
 //! for pods `apply`, `rollout_restart` and `autoscale`, for Redis `flush`
 //! and `config_set`, for DNS `restart_resolver`,
 //! `switch_resolver`, `hosts_override`, and for databases `fill_disk` and
@@ -112,6 +112,9 @@ pub enum Fault {
     Bounce,
     /// Service times multiplied by a factor.
     Slow(f64),
+    /// A share in \[0, 1\] of the target's calls fail with a server error
+    /// once served (a bad release answering 500s).
+    Errors(f64),
     /// Calls between the target and `peer` (one instance of it, or all) are
     /// dropped (callers time out) or, with `refuse`, refused at once.
     Partition {
@@ -222,6 +225,17 @@ pub enum Action {
         /// Free space left \[bytes\].
         free: u64,
     },
+    /// A database loses its data (its disk with the replicas', or a bad
+    /// write replicated everywhere) and is restored from its backups after
+    /// `restore_after`.
+    LoseData {
+        /// The component index.
+        target: usize,
+        /// What destroyed the data.
+        cause: crate::model::backup_spec::DataLoss,
+        /// The time until the restore starts.
+        restore_after: SimTime,
+    },
 }
 
 /// The parts of a pod template an `apply` action may change (`None`: unchanged).
@@ -269,7 +283,7 @@ impl Param {
 }
 
 /// The fault names accepted in model files.
-pub const FAULT_NAMES: &[&str] = &["crash", "bounce", "slow", "partition", "hold"];
+pub const FAULT_NAMES: &[&str] = &["crash", "bounce", "slow", "errors", "partition", "hold"];
 /// The action names accepted in model files.
 pub const ACTION_NAMES: &[&str] = &[
     "scale",
@@ -286,6 +300,7 @@ pub const ACTION_NAMES: &[&str] = &[
     "hosts_override",
     "cleanup_disk",
     "fill_disk",
+    "lose_data",
 ];
 /// How long a bounce keeps the target down when no duration is given.
 pub const DEFAULT_BOUNCE: SimTime = SimTime(10 * SimTime::SECOND.0);

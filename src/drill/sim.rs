@@ -95,6 +95,16 @@ pub(super) enum Ev {
     Promote {
         comp: u16,
     },
+    /// A database's restore starts or ends (`drill/backup.rs`).
+    Restore {
+        comp: u16,
+        done: bool,
+    },
+    /// A cache shard's fork or slow command ends (`drill/persistence.rs`).
+    Unblock {
+        comp: u16,
+        inst: u16,
+    },
     /// A client's name lookup (`drill/dns.rs`) returns.
     DnsDone {
         dns: u32,
@@ -165,6 +175,8 @@ pub(super) struct Inst {
     pub(super) up: bool,
     pub(super) held: bool,
     pub(super) slow: f64,
+    /// Share of served calls failed with a server error (`Fault::Errors`).
+    pub(super) errors: f64,
     pub(super) busy: u32,
     pub(super) queue: VecDeque<u32>,
     /// In the Service's endpoints (always, for components without a `pod` spec).
@@ -181,6 +193,7 @@ impl Inst {
             up: true,
             held: false,
             slow: 1.0,
+            errors: 0.0,
             busy: 0,
             queue: VecDeque::new(),
             in_endpoints: true,
@@ -229,6 +242,8 @@ pub(super) struct Comp {
     pub(super) timeout: SimTime,
     pub(super) hit_ratio: f64,
     pub(super) slow: f64,
+    /// Share of served calls failed with a server error on every instance.
+    pub(super) errors: f64,
     pub(super) rr: u32,
     pub(super) primary: u32,
     pub(super) busy_total: u32,
@@ -245,6 +260,9 @@ pub(super) struct Comp {
     pub(super) rng_service: SimRng,
     pub(super) rng_latency: SimRng,
     pub(super) rng_route: SimRng,
+    /// Draws which served calls an `errors` fault fails (its own stream, so
+    /// a fault leaves the other draws unchanged).
+    pub(super) rng_errors: SimRng,
     /// Pod lifecycle state, for pods with a `pod` spec.
     pub(super) pods: Option<Box<PodSet>>,
     /// A cache's Redis key space (`None`: the fixed `hit_ratio` applies).
@@ -307,6 +325,8 @@ pub struct DrillTrial<'m> {
     pub(super) snapshots: Vec<Snapshot>,
     /// The nodes pods are scheduled on.
     pub(super) cluster: Box<ClusterState>,
+    /// Databases with backups, and the trial's restores.
+    pub(super) backups: super::backup::Backups,
     /// The trial's seed (for streams drawn on demand).
     pub(super) seed: u64,
     /// Requests finished and failed since the trial began (alert counters).
@@ -447,6 +467,7 @@ impl<'m> DrillTrial<'m> {
                     timeout: c.serving.timeout,
                     hit_ratio: c.serving.hit_ratio,
                     slow: 1.0,
+                    errors: 0.0,
                     rr: 0,
                     primary: 0,
                     busy_total: 0,
@@ -462,6 +483,7 @@ impl<'m> DrillTrial<'m> {
                     rng_service: stream(seed, key, Purpose::Service),
                     rng_latency: stream(seed, key, Purpose::Network),
                     rng_route: stream(seed, key, Purpose::Routing),
+                    rng_errors: stream(seed, key, Purpose::Misc),
                     pods: PodSet::new(c, seed),
                     cache: CacheState::new(c, seed),
                     writes_fail_at: super::db::writes_fail_at(model, ci),
@@ -510,6 +532,7 @@ impl<'m> DrillTrial<'m> {
             snapshot_at: &[],
             snapshots: Vec::new(),
             cluster: ClusterState::new(model),
+            backups: super::backup::backups(model, seed),
             seed,
             done: [0; 2],
             alert_rules: setup.alerts.as_ref(),
@@ -593,6 +616,8 @@ impl<'m> DrillTrial<'m> {
                 Ev::PoolTimeout { call, tag } => self.on_pool_timeout(call, tag, now),
                 Ev::Promote { comp } => self.on_promote(comp as usize, now),
                 Ev::DnsDone { dns, slot } => self.on_dns_done(dns as usize, slot, now),
+                Ev::Restore { comp, done } => self.on_restore(comp as usize, done, now),
+                Ev::Unblock { comp, inst } => self.unblock(comp as usize, inst as usize, now),
                 Ev::AlertEval => self.on_alert_eval(now),
                 Ev::ActionDone(i) => self.finish_action(i as usize, now),
                 Ev::Snapshot(k) => {
@@ -628,6 +653,7 @@ impl<'m> DrillTrial<'m> {
             requests: self.requests,
             readings: self.readings,
             snapshots: self.snapshots,
+            restores: self.backups.records,
             alerts: self.alerts.map(|a| a.log).unwrap_or_default(),
             actions: self.actions,
         }

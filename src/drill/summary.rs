@@ -196,9 +196,22 @@ pub struct ScenarioSummary {
     /// The mechanisms' readings, per series across trials.
     #[serde(skip)]
     pub readings: Vec<ReadingSeries>,
+    /// Every database restore, per trial in trial order: RPO and RTO (`lose_data`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub restores: Vec<TrialRestore>,
     /// Text snapshots of trial 0 (`--at`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub snapshots: Vec<Snapshot>,
+}
+
+/// One database restore of one trial.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct TrialRestore {
+    /// The trial's index.
+    pub trial: u64,
+    /// Its RPO and RTO.
+    #[serde(flatten)]
+    pub restore: super::backup::RestoreRecord,
 }
 
 /// One reading across trials: its definition and per-bin band.
@@ -392,6 +405,15 @@ impl ScenarioSummary {
                                 .fold(f64::NAN, f64::max)
                         })
                         .collect(),
+                })
+                .collect(),
+            restores: trials
+                .iter()
+                .flat_map(|t| {
+                    t.restores.iter().map(|r| TrialRestore {
+                        trial: t.trial,
+                        restore: r.clone(),
+                    })
                 })
                 .collect(),
             snapshots: trials

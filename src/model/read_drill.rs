@@ -698,6 +698,7 @@ fn read_event(
                 Fault::Crash => "crash".to_string(),
                 Fault::Bounce => "bounce".to_string(),
                 Fault::Slow(x) => format!("slow x{x}"),
+                Fault::Errors(x) => format!("errors {}%", x * 100.0),
                 Fault::Partition { peer, .. } => {
                     let named = et.str("peer", diags).map(|p| p.value);
                     format!(
@@ -726,6 +727,9 @@ fn read_event(
         EventKind::Action(Action::HostsOverride { .. }) => format!("hosts override {t}"),
         EventKind::Action(Action::CleanupDisk { .. }) => format!("cleanup disk {t}"),
         EventKind::Action(Action::FillDisk { .. }) => format!("disk fills {t}"),
+        EventKind::Action(Action::LoseData { cause, .. }) => {
+            format!("{t} loses data ({})", cause.name())
+        }
     };
     let at = match &on_alert {
         Some(_) => SimTime::ZERO,
@@ -801,6 +805,25 @@ fn read_fault(
                 }
             }
         }
+        "errors" => match et.f64("share", diags) {
+            Some(f) if (0.0..=1.0).contains(&f.value) => Fault::Errors(f.value),
+            Some(f) => {
+                diags.error(
+                    f.span,
+                    format!(
+                        "'{}.share' must be a fraction in [0, 1] of the calls that fail, found {:?}",
+                        et.path, f.value
+                    ),
+                );
+                return None;
+            }
+            None => {
+                if !et.has("share") {
+                    et.missing("share", diags, "0.3 (30% of the target's calls fail)");
+                }
+                return None;
+            }
+        },
         other => {
             let hint = suggest(other, FAULT_NAMES.iter().copied())
                 .or_else(|| Some(format!("faults: {}", FAULT_NAMES.join(", "))));
@@ -935,6 +958,7 @@ fn read_action(
         "repair" => Some(Action::Repair { target: target? }),
         "cleanup_disk" => super::db_spec::read_cleanup(et, name, target, components, diags),
         "fill_disk" => super::db_spec::read_fill(et, name, target, components, diags),
+        "lose_data" => super::backup_spec::read_lose_data(et, name, target, components, diags),
         "release" => Some(Action::Release { target: target? }),
         "flush" => Some(Action::Flush { target: target? }),
         "config_set" => {
