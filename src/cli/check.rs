@@ -121,6 +121,16 @@ pub fn run(path: &Path, format: &str) -> Result<(), Failure> {
             outln!("  {}: {line}", c.id);
         }
     }
+    if let Some(a) = &model.alerting {
+        outln!(
+            "\nalerts (evaluated every {}):",
+            resim::alerts::summary::clock(a.interval.as_secs_f64())
+        );
+        for r in &a.rules {
+            let hold = resim::alerts::summary::clock(r.timing.hold.as_secs_f64());
+            outln!("  {} [{}] for {hold}: {}", r.name, r.severity, r.text);
+        }
+    }
     outln!("\n{}", resim::analytic::analyze(&model).render().trim_end());
     if !model.defaults_applied.is_empty() {
         outln!("\ndefaults applied:");
