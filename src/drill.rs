@@ -4,6 +4,7 @@
 
 mod balancer;
 mod cache;
+mod cache_ha;
 mod calls;
 mod db;
 mod dns;

@@ -24,6 +24,7 @@ mod read;
 pub(crate) use read::TOP_KEYS;
 mod read_cache;
 mod read_drill;
+mod read_redis_ha;
 pub mod reader;
 mod request_lint;
 pub mod resilience;

@@ -100,6 +100,11 @@ pub(super) enum Ev {
         dns: u32,
         slot: u32,
     },
+    /// A cache shard's failover promotes its replica.
+    CacheFailover {
+        comp: u16,
+        shard: u16,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -560,6 +565,9 @@ impl<'m> DrillTrial<'m> {
                 Ev::PoolTimeout { call, tag } => self.on_pool_timeout(call, tag, now),
                 Ev::Promote { comp } => self.on_promote(comp as usize, now),
                 Ev::DnsDone { dns, slot } => self.on_dns_done(dns as usize, slot, now),
+                Ev::CacheFailover { comp, shard } => {
+                    self.on_cache_failover(comp as usize, shard as usize, now)
+                }
                 Ev::Snapshot(k) => {
                     let text = self.snapshot_text(now);
                     self.snapshots.push(Snapshot {

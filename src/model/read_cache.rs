@@ -20,8 +20,19 @@ pub(super) const CACHE_KEYS: &[&str] = &[
     "maxmemory_samples",
     "keys",
     "on_write",
+    "replication",
+    "sentinel",
+    "cluster",
 ];
-const KEYS_KEYS: &[&str] = &["count", "zipf", "uniform", "size", "ttl", "ttl_share"];
+const KEYS_KEYS: &[&str] = &[
+    "count",
+    "zipf",
+    "uniform",
+    "size",
+    "ttl",
+    "ttl_share",
+    "hash_tag_share",
+];
 const SIZE_KEYS: &[&str] = &["dist", "median", "p95", "min", "max"];
 
 /// The key space of cache `name`, if it has one (`keys` given).
@@ -139,7 +150,12 @@ pub(super) fn read_cache(
         Some(p) => p.value,
         None => 1.0,
     };
+    let hash_tag_share = super::read_redis_ha::read_hash_tag_share(&mut kt, diags);
     kt.finish(KEYS_KEYS, diags);
+    let ha = crate::redis::HaSpec {
+        hash_tag_share,
+        ..super::read_redis_ha::read_ha(tr, name, defaults, diags)
+    };
     if !unset.is_empty() {
         defaults.push(format!(
             "component '{name}' (redis defaults): {}",
@@ -153,7 +169,7 @@ pub(super) fn read_cache(
         ttl,
         ttl_share,
         on_write,
-        ha: Default::default(),
+        ha,
     })
 }
 

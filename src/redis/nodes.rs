@@ -58,7 +58,20 @@ pub struct Nodes {
     retired: Stats,
     lost_writes: u64,
     stale_keys: u64,
-    failovers: Vec<(SimTime, usize)>,
+    failovers: Vec<Failover>,
+}
+
+/// A failover that happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Failover {
+    /// The shard.
+    pub shard: usize,
+    /// When its primary was lost.
+    pub lost: SimTime,
+    /// When the replica was promoted.
+    pub promoted: SimTime,
+    /// Writes lost with the primary (SETs and DELs).
+    pub lost_writes: u64,
 }
 
 fn add(a: Stats, b: Stats) -> Stats {
@@ -272,8 +285,8 @@ impl Nodes {
         self.stale_keys
     }
 
-    /// Promotions so far: (when, shard).
-    pub fn failovers(&self) -> &[(SimTime, usize)] {
+    /// Failovers so far.
+    pub fn failovers(&self) -> &[Failover] {
         &self.failovers
     }
 
@@ -344,7 +357,12 @@ impl Nodes {
         gone.sort_unstable();
         sh.ks.remove_where(|k| gone.binary_search(&k).is_ok());
         sh.down = None;
-        self.failovers.push((now, i));
+        self.failovers.push(Failover {
+            shard: i,
+            lost: lost_at,
+            promoted: now,
+            lost_writes: lost.len() as u64,
+        });
         true
     }
 

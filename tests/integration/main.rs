@@ -21,6 +21,7 @@ mod interval_coverage;
 mod precision_cli;
 mod random_failures;
 mod redis_che;
+mod redis_ha;
 mod redis_real;
 mod report;
 mod request_availability;
