@@ -2,6 +2,8 @@
 //! [`sim`] runs one trial; [`metrics`] is what it measures; [`plan`] is the
 //! call structure compiled from the model; `faults` applies the scenario.
 
+pub mod alerting;
+mod backup;
 mod balancer;
 mod cache;
 mod cache_ha;
@@ -13,12 +15,16 @@ mod faults;
 mod lanes;
 pub mod metrics;
 mod partition;
+mod persistence;
 pub mod plan;
 mod pods;
 pub mod random_failures;
 pub mod readings;
+mod response;
 pub mod sim;
+mod stampede;
 
+pub use backup::RestoreRecord;
 pub use metrics::{BinStats, CAUSES, Cause, GaugeBin, TrialResult};
 pub use sim::DrillSetup;
 pub mod summary;

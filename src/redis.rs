@@ -10,6 +10,8 @@
 //! - [`memory`]: the bytes a key costs, as Redis 7 on jemalloc counts them.
 //! - [`keyspace`]: the keys, their memory, eviction and expiry, the counters.
 //! - [`che`]: Che's approximation of LRU hit ratios, to check the model.
+//! - [`persistence`]: RDB snapshots (fork stall, copy-on-write), AOF, reload at restart.
+//! - [`stampede`]: the application's stampede guards (single-flight, XFetch, TTL jitter).
 //! - [`cluster`]: Redis Cluster's hash slots (CRC16, hash tags) and shards.
 //! - [`replication`]: asynchronous replicas and the writes a failover loses.
 //! - [`failover`]: Sentinel's and Cluster's failover timelines.
@@ -21,10 +23,12 @@ pub mod failover;
 pub mod keyspace;
 pub mod memory;
 pub mod nodes;
+pub mod persistence;
 pub mod policy;
 pub mod popularity;
 pub mod replication;
 pub mod spec;
+pub mod stampede;
 
 pub use keyspace::{Keyspace, Oom, Stats};
 pub use nodes::Nodes;

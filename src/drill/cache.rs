@@ -61,7 +61,7 @@ impl CacheKey {
 
 /// A trial's state of one cache with a key space.
 pub(super) struct CacheState {
-    ks: Nodes,
+    pub(super) ks: Nodes,
     rng_keys: SimRng,
     rng_ops: SimRng,
     /// Failover jitter (Sentinel's desync, Cluster's election delay).
@@ -71,6 +71,10 @@ pub(super) struct CacheState {
     last: Stats,
     at_restart: Stats,
     last_at: SimTime,
+    /// The application's stampede guards, if any is on.
+    pub(super) guard: Option<Box<super::stampede::GuardState>>,
+    /// RDB and AOF, if the cache has them.
+    pub(super) persist: Option<Box<super::persistence::PersistState>>,
 }
 
 impl CacheState {
@@ -93,6 +97,8 @@ impl CacheState {
             last: Stats::default(),
             at_restart: Stats::default(),
             last_at: SimTime::ZERO,
+            guard: super::stampede::GuardState::new(c, seed),
+            persist: super::persistence::PersistState::new(spec.persistence.as_ref(), c.instances),
         }))
     }
 }
@@ -149,7 +155,12 @@ impl DrillTrial<'_> {
         if key.id == NONE {
             return None;
         }
+        let inst = self.calls.get(id).expect("live").inst as usize;
+        if let Some(cause) = self.persist_before_command(comp, inst, key.op != CacheOp::Get, now) {
+            return Some(cause);
+        }
         let spec = spec_of(self.model, comp);
+        let measured = self.measured(now);
         let st = self.comps[comp].cache.as_mut().expect("a cache");
         st.mark_warmup_end(self.start, now);
         if st.ks.cluster_down(now) {
@@ -158,14 +169,22 @@ impl DrillTrial<'_> {
         }
         match key.op {
             CacheOp::Get => {
-                let hit = st.ks.get(key.id, now, &mut st.rng_ops);
+                let mut hit = st.ks.get(key.id, now, &mut st.rng_ops);
+                // XFetch: the app treats some hits near expiry as misses.
+                if hit && let Some(g) = st.guard.as_mut() {
+                    hit = !g.recompute_early(st.ks.ttl_left(key.id, now), measured);
+                }
                 self.calls.get_mut(id).expect("live").hit = hit;
                 None
             }
             CacheOp::Set => {
                 let bytes = spec.size.sample(&mut st.rng_ops);
+                let ttl = match st.guard.as_mut() {
+                    Some(g) => g.fill_ttl(spec.ttl_of(key.id)),
+                    None => spec.ttl_of(key.id),
+                };
                 st.ks
-                    .set(key.id, bytes, spec.ttl_of(key.id), now, &mut st.rng_ops)
+                    .set(key.id, bytes, ttl, now, &mut st.rng_ops)
                     .err()
                     .map(|_| Cause::WriteRejected)
             }
@@ -183,8 +202,17 @@ impl DrillTrial<'_> {
     }
 
     /// `FLUSHALL` on every node of `comp` (`None`), or node `inst` lost
-    /// (a crash or bounce): it restarts empty, or its failover is scheduled.
+    /// (a crash or bounce): a replica takes over if it can fail over, else
+    /// a node with persistence keeps what it will reload, else it restarts
+    /// empty.
     pub(super) fn cache_lose_keys(&mut self, comp: usize, inst: Option<usize>, now: SimTime) {
+        let fails_over = self.comps[comp]
+            .cache
+            .as_ref()
+            .is_some_and(|st| st.ks.fails_over());
+        if !fails_over && inst.is_some_and(|i| self.persist_crash(comp, i)) {
+            return;
+        }
         let Some(st) = self.comps[comp].cache.as_mut() else {
             return;
         };

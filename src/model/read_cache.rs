@@ -20,6 +20,8 @@ pub(super) const CACHE_KEYS: &[&str] = &[
     "maxmemory_samples",
     "keys",
     "on_write",
+    "stampede",
+    "persistence",
     "replication",
     "sentinel",
     "cluster",
@@ -156,6 +158,13 @@ pub(super) fn read_cache(
         hash_tag_share,
         ..super::read_redis_ha::read_ha(tr, name, defaults, diags)
     };
+    let stampede = tr
+        .table("stampede", diags)
+        .map(|st| super::read_stampede::read_stampede(st, ttl.is_some(), diags))
+        .unwrap_or_default();
+    let persistence = tr
+        .table("persistence", diags)
+        .and_then(|pt| super::read_persistence::read_persistence(pt, name, defaults, diags));
     if !unset.is_empty() {
         defaults.push(format!(
             "component '{name}' (redis defaults): {}",
@@ -169,6 +178,8 @@ pub(super) fn read_cache(
         ttl,
         ttl_share,
         on_write,
+        stampede,
+        persistence,
         ha,
     })
 }

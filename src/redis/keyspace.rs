@@ -237,6 +237,14 @@ impl Keyspace {
         self.slot[key as usize] != ABSENT
     }
 
+    /// `PTTL key` as a time: what is left before present `key` expires;
+    /// `None` when it is absent or has no TTL (zero once due).
+    pub fn ttl_left(&self, key: u32, now: SimTime) -> Option<SimTime> {
+        let at = self.expire[key as usize];
+        (self.contains(key) && at != NO_EXPIRY)
+            .then(|| SimTime((at as u64 * SimTime::MILLISECOND.0).saturating_sub(now.0)))
+    }
+
     /// `GET key`: a hit or a miss. An expired key is deleted and misses.
     pub fn get<R: Rng + ?Sized>(&mut self, key: u32, now: SimTime, rng: &mut R) -> bool {
         self.before_command(now, rng);

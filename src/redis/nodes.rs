@@ -146,6 +146,41 @@ impl Nodes {
         }
     }
 
+    /// Whether a lost primary is replaced by a replica (replicas, and
+    /// Sentinel for one node or a majority of masters for a cluster).
+    pub fn fails_over(&self) -> bool {
+        let replicas = self.spec.ha.replication.is_some_and(|r| r.replicas > 0);
+        replicas
+            && if self.shards.len() > 1 {
+                self.cluster().has_majority_without_one()
+            } else {
+                self.spec.ha.sentinel.is_some_and(|s| s.can_promote())
+            }
+    }
+
+    /// Whether key `key` is present (expired or not).
+    pub fn contains(&self, key: u32) -> bool {
+        let (s, k) = self.locate(key);
+        self.shards[s].ks.contains(k)
+    }
+
+    /// The TTL left on `key`, if present with one.
+    pub fn ttl_left(&self, key: u32, now: SimTime) -> Option<SimTime> {
+        let (s, k) = self.locate(key);
+        self.shards[s].ks.ttl_left(k, now)
+    }
+
+    /// Removes the keys of shard `shard` (by key id) for which `lost`
+    /// holds; how many went.
+    pub fn remove_from_shard(&mut self, shard: usize, lost: impl Fn(u32) -> bool) -> usize {
+        let map = &self.map;
+        let Some(sh) = self.shards.get_mut(shard) else {
+            return 0;
+        };
+        sh.ks
+            .remove_where(|k| lost(map.as_ref().map_or(k, |m| m.keys[shard][k as usize])))
+    }
+
     /// The cluster settings in force.
     pub fn cluster(&self) -> ClusterSpec {
         self.spec.ha.cluster_of(self.shards.len() as u16)

@@ -48,6 +48,10 @@ pub struct CacheSpec {
     pub ttl_share: f64,
     /// What writes do to the entry.
     pub on_write: OnWrite,
+    /// The application's stampede guards around this cache.
+    pub stampede: super::stampede::StampedeGuard,
+    /// RDB and AOF (`None`: a restart comes back empty).
+    pub persistence: Option<super::persistence::Persistence>,
     /// Replicas, Sentinel, Cluster and the keys' hash tag.
     pub ha: HaSpec,
 }
@@ -129,6 +133,8 @@ mod tests {
             ttl: Some(SimTime::MINUTE),
             ttl_share: 0.3,
             on_write: OnWrite::Invalidate,
+            stampede: Default::default(),
+            persistence: None,
             ha: HaSpec::default(),
         };
         let with = (0..100_000).filter(|&k| spec.ttl_of(k).is_some()).count() as f64;
