@@ -6,6 +6,7 @@ pub mod alerting;
 mod backup;
 mod balancer;
 mod cache;
+mod cache_ha;
 mod calls;
 mod db;
 mod dns;

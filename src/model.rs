@@ -27,6 +27,7 @@ pub(crate) use read::TOP_KEYS;
 mod read_cache;
 mod read_drill;
 mod read_persistence;
+mod read_redis_ha;
 mod read_stampede;
 pub mod reader;
 mod request_lint;

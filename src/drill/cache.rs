@@ -11,21 +11,27 @@
 //! persistence); `flush` empties it; `config_set` changes `maxmemory` or the
 //! policy.
 //!
-//! A cache of n instances is a cluster of n shards: one key space with n x
-//! `maxmemory` (hash slots spread keys evenly), key k on shard k mod n; a
-//! shard that restarts loses its keys. Components without a key space keep
-//! the fixed `hit_ratio` and never reach this module.
+//! A cache of n instances is a Redis Cluster of n shards ([`Nodes`]): each
+//! key goes to the instance owning its hash slot, each shard has its own
+//! key space and `maxmemory`; `scale` reshards. A lost primary (a crash)
+//! restarts empty, or with replicas its failover (Sentinel for one node,
+//! the cluster's own for shards) promotes a replica at the time its
+//! timeline gives (the event `CacheFailover`): the instance answers again,
+//! with the writes of the replication lag lost. While a shard has no
+//! primary, a cluster requiring full coverage answers `-CLUSTERDOWN` (a
+//! server error) for every key. Components without a key space keep the
+//! fixed `hit_ratio` and never reach this module.
 
 use std::fmt::Write as _;
 
 use super::plan::{Step, StepKind};
 use super::readings::ReadingDef;
-use super::sim::{DrillTrial, NONE};
+use super::sim::{DrillTrial, Ev, NONE};
 use crate::cause::Cause;
 use crate::engine::SimTime;
 use crate::engine::rng::{Purpose, SimRng, named_key, stream};
 use crate::model::{Component, Model};
-use crate::redis::{CacheSetting, CacheSpec, Keyspace, OnWrite, Stats};
+use crate::redis::{CacheSetting, CacheSpec, Nodes, OnWrite, Stats};
 
 /// What a call does to the cache.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,11 +61,11 @@ impl CacheKey {
 
 /// A trial's state of one cache with a key space.
 pub(super) struct CacheState {
-    pub(super) ks: Keyspace,
-    /// `maxmemory` per shard \[bytes\].
-    per_node: u64,
+    pub(super) ks: Nodes,
     rng_keys: SimRng,
     rng_ops: SimRng,
+    /// Failover jitter (Sentinel's desync, Cluster's election delay).
+    rng_failover: SimRng,
     /// Counters at the last reading, and at the last restart (`INFO`
     /// counts from the node's start).
     last: Stats,
@@ -77,11 +83,13 @@ impl CacheState {
     /// A cold cache for component `c`, if it has a key space.
     pub(super) fn new(c: &Component, seed: u64) -> Option<Box<CacheState>> {
         let spec = c.serving.keyspace.as_ref()?;
-        let mut cfg = spec.config.clone();
-        cfg.maxmemory *= c.instances.max(1) as u64;
         Some(Box::new(CacheState {
-            ks: Keyspace::new(cfg, spec.keys.count()),
-            per_node: spec.config.maxmemory,
+            ks: Nodes::new(spec, c.instances.max(1) as u16),
+            rng_failover: stream(
+                seed,
+                named_key(&format!("{}.failover", c.id), 0),
+                Purpose::Keys,
+            ),
             rng_keys: stream(seed, named_key(&format!("{}.keys", c.id), 0), Purpose::Keys),
             rng_ops: stream(
                 seed,
@@ -164,6 +172,10 @@ impl DrillTrial<'_> {
         let measured = self.measured(now);
         let st = self.comps[comp].cache.as_mut().expect("a cache");
         st.mark_warmup_end(self.start, now);
+        if st.ks.cluster_down(now) {
+            // -CLUSTERDOWN The cluster is down.
+            return Some(Cause::ServerError);
+        }
         match key.op {
             CacheOp::Get => {
                 let mut hit = st.ks.get(key.id, now, &mut st.rng_ops);
@@ -192,48 +204,89 @@ impl DrillTrial<'_> {
         }
     }
 
-    /// A node of `comp` restarted empty (`inst`), or `FLUSHALL` (`None`).
-    pub(super) fn cache_lose_keys(&mut self, comp: usize, inst: Option<usize>) {
-        // A node with persistence keeps what it will reload.
-        if inst.is_some_and(|i| self.persist_crash(comp, i)) {
+    /// The instance serving the call's key: the shard owning its slot.
+    pub(super) fn cache_shard(&self, comp: u16, key: CacheKey) -> Option<u16> {
+        let st = self.comps[comp as usize].cache.as_ref()?;
+        (key.id != NONE && st.ks.shards() > 1).then(|| st.ks.shard_of(key.id) as u16)
+    }
+
+    /// `FLUSHALL` on every node of `comp` (`None`), or node `inst` lost
+    /// (a crash or bounce): a replica takes over if it can fail over, else
+    /// a node with persistence keeps what it will reload, else it restarts
+    /// empty.
+    pub(super) fn cache_lose_keys(&mut self, comp: usize, inst: Option<usize>, now: SimTime) {
+        let fails_over = self.comps[comp]
+            .cache
+            .as_ref()
+            .is_some_and(|st| st.ks.fails_over());
+        if !fails_over && inst.is_some_and(|i| self.persist_crash(comp, i)) {
             return;
         }
-        let shards = self.comps[comp].active.max(1) as usize;
         let Some(st) = self.comps[comp].cache.as_mut() else {
             return;
         };
-        match inst {
-            Some(i) if shards > 1 => {
-                st.ks.remove_where(|k| k as usize % shards == i);
-            }
-            Some(_) => {
-                st.ks.flush();
-                st.at_restart = st.ks.stats();
-            }
-            None => st.ks.flush(),
+        let Some(i) = inst else {
+            return st.ks.flush();
+        };
+        if i >= st.ks.shards() {
+            return;
         }
+        match st.ks.lose_primary(i, now, &mut st.rng_failover) {
+            Some(at) => {
+                let ev = Ev::CacheFailover {
+                    comp: comp as u16,
+                    shard: i as u16,
+                };
+                self.queue.schedule(at, ev);
+            }
+            None if st.ks.shards() == 1 => st.at_restart = st.ks.stats(),
+            None => {}
+        }
+    }
+
+    /// Node `inst` of `comp` is back after a crash: a primary that was not
+    /// replaced restarts empty.
+    pub(super) fn cache_primary_back(&mut self, comp: usize, inst: usize) {
+        if let Some(st) = self.comps[comp].cache.as_mut() {
+            st.ks.primary_back(inst);
+        }
+    }
+
+    /// The failover of shard `shard` of `comp` promotes its replica: clients
+    /// reconnect to it and the instance answers again.
+    pub(super) fn on_cache_failover(&mut self, comp: usize, shard: usize, now: SimTime) {
+        let Some(st) = self.comps[comp].cache.as_mut() else {
+            return;
+        };
+        if !st.ks.promote(shard, now) {
+            return;
+        }
+        if st.ks.shards() == 1 {
+            // `INFO` counts from the new primary's start.
+            st.at_restart = st.ks.stats();
+        }
+        if let Some(x) = self.comps[comp].insts.get_mut(shard) {
+            x.up = true;
+        }
+        self.comps[comp].recount_up();
     }
 
     /// `CONFIG SET` on every shard of `comp`.
     pub(super) fn cache_config_set(&mut self, comp: usize, setting: CacheSetting, now: SimTime) {
-        let shards = self.comps[comp].active.max(1) as u64;
         let Some(st) = self.comps[comp].cache.as_mut() else {
             return;
         };
         match setting {
-            CacheSetting::MaxMemory(b) => {
-                st.per_node = b;
-                st.ks.set_maxmemory(b * shards);
-            }
+            CacheSetting::MaxMemory(b) => st.ks.set_maxmemory(b),
             CacheSetting::Policy(p) => st.ks.set_policy(p, now),
         }
     }
 
-    /// The number of shards changed: the cluster's memory follows.
+    /// The number of shards changed: the slots are resharded.
     pub(super) fn cache_resized(&mut self, comp: usize) {
-        let shards = self.comps[comp].active.max(1) as u64;
+        let shards = self.comps[comp].active.max(1) as u16;
         if let Some(st) = self.comps[comp].cache.as_mut() {
-            st.ks.set_maxmemory(st.per_node * shards);
+            st.ks.reshard(shards);
         }
     }
 
@@ -257,7 +310,7 @@ impl DrillTrial<'_> {
                 hits as f64 / (hits + misses) as f64
             });
             out.push(st.ks.used_memory() as f64 / MB);
-            out.push(st.ks.config().maxmemory as f64 / MB);
+            out.push(st.ks.maxmemory() as f64 / MB);
             out.push((s.evicted - st.last.evicted) as f64 / secs);
             out.push((s.expired - st.last.expired) as f64 / secs);
             st.last = s;
@@ -277,8 +330,8 @@ impl DrillTrial<'_> {
             let _ = writeln!(out, "$ redis-cli -h {} info memory", c.id);
             let _ = writeln!(out, "used_memory:{}", ks.used_memory());
             let _ = writeln!(out, "used_memory_human:{}", bytes_human(ks.used_memory()));
-            let _ = writeln!(out, "maxmemory:{}", cfg.maxmemory);
-            let _ = writeln!(out, "maxmemory_human:{}", bytes_human(cfg.maxmemory));
+            let _ = writeln!(out, "maxmemory:{}", ks.maxmemory());
+            let _ = writeln!(out, "maxmemory_human:{}", bytes_human(ks.maxmemory()));
             let _ = writeln!(out, "maxmemory_policy:{}", cfg.policy.name());
             let _ = writeln!(out, "$ redis-cli -h {} info stats", c.id);
             let _ = writeln!(out, "evicted_keys:{}", s.evicted - r.evicted);
@@ -291,6 +344,7 @@ impl DrillTrial<'_> {
                 s.oom_rejected - r.oom_rejected
             );
             let _ = writeln!(out, "db0:keys={},expires={}", ks.len(), ks.volatile_len());
+            super::cache_ha::snapshot(&c.id, ks, self.start, out);
         }
     }
 }
@@ -344,7 +398,7 @@ pub(super) fn cache_reading_defs(model: &Model, defs: &mut Vec<ReadingDef>) {
 }
 
 /// Redis's `bytesToHuman` (src/server.c): `1.00G`, `512.00M`, `100B`.
-fn bytes_human(b: u64) -> String {
+pub(super) fn bytes_human(b: u64) -> String {
     let x = b as f64;
     let k = 1024.0;
     if x < k {

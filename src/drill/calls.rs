@@ -332,6 +332,8 @@ impl<'m> DrillTrial<'m> {
             }
             _ => CacheKey::NONE,
         };
+        // A cluster client sends the key to the shard owning its slot.
+        let inst = self.cache_shard(s.dep, key).unwrap_or(inst);
         let cut = if caller == CLIENT {
             None
         } else {

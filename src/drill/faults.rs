@@ -56,7 +56,7 @@ impl DrillTrial<'_> {
                         self.fail_instance_calls(f.target, inst, now);
                         self.comps[f.target].insts[inst].up = false;
                         self.comps[f.target].recount_up();
-                        self.cache_lose_keys(f.target, Some(inst));
+                        self.cache_lose_keys(f.target, Some(inst), now);
                         self.on_db_instance_down(f.target, inst, now);
                     }
                 }
@@ -96,6 +96,7 @@ impl DrillTrial<'_> {
                         x.up = true;
                         self.persist_restarted(f.target, inst, now);
                     }
+                    self.cache_primary_back(f.target, inst);
                 }
                 self.comps[f.target].recount_up();
             }
@@ -206,7 +207,7 @@ impl DrillTrial<'_> {
                 }
                 c.recount_up();
             }
-            Action::Flush { target } => self.cache_lose_keys(target, None),
+            Action::Flush { target } => self.cache_lose_keys(target, None, now),
             Action::ConfigSet { target, setting } => self.cache_config_set(target, setting, now),
             Action::Release { target } => {
                 for inst in 0..self.comps[target].insts.len() {

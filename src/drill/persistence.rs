@@ -201,9 +201,8 @@ impl DrillTrial<'_> {
         p.child = None;
         if p.spec.aof.is_none() {
             let saved = p.saved.as_deref();
-            st.ks.remove_where(|k| {
-                k as usize % shards == inst % shards && !saved.is_some_and(|b| has_bit(b, k))
-            });
+            st.ks
+                .remove_from_shard(inst % shards, |k| !saved.is_some_and(|b| has_bit(b, k)));
         }
         if p.pending.len() <= inst {
             p.pending.resize(inst + 1, false);

@@ -110,6 +110,11 @@ pub(super) enum Ev {
         dns: u32,
         slot: u32,
     },
+    /// A cache shard's failover promotes its replica.
+    CacheFailover {
+        comp: u16,
+        shard: u16,
+    },
     /// An alert evaluation tick (`drill/alerting.rs`).
     AlertEval,
     /// Scenario action `.0`, started earlier, takes effect.
@@ -626,6 +631,9 @@ impl<'m> DrillTrial<'m> {
                 Ev::PoolTimeout { call, tag } => self.on_pool_timeout(call, tag, now),
                 Ev::Promote { comp } => self.on_promote(comp as usize, now),
                 Ev::DnsDone { dns, slot } => self.on_dns_done(dns as usize, slot, now),
+                Ev::CacheFailover { comp, shard } => {
+                    self.on_cache_failover(comp as usize, shard as usize, now)
+                }
                 Ev::Restore { comp, done } => self.on_restore(comp as usize, done, now),
                 Ev::Unblock { comp, inst } => self.unblock(comp as usize, inst as usize, now),
                 Ev::AlertEval => self.on_alert_eval(now),

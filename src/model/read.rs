@@ -65,6 +65,9 @@ const COMPONENT_KEYS: &[&str] = &[
     "maxmemory_samples",
     "keys",
     "on_write",
+    "replication",
+    "sentinel",
+    "cluster",
 ];
 const GROUP_KEYS: &[&str] = &["kind", "within", "failure", "repair", "crew", "description"];
 

@@ -22,8 +22,19 @@ pub(super) const CACHE_KEYS: &[&str] = &[
     "on_write",
     "stampede",
     "persistence",
+    "replication",
+    "sentinel",
+    "cluster",
 ];
-const KEYS_KEYS: &[&str] = &["count", "zipf", "uniform", "size", "ttl", "ttl_share"];
+const KEYS_KEYS: &[&str] = &[
+    "count",
+    "zipf",
+    "uniform",
+    "size",
+    "ttl",
+    "ttl_share",
+    "hash_tag_share",
+];
 const SIZE_KEYS: &[&str] = &["dist", "median", "p95", "min", "max"];
 
 /// The key space of cache `name`, if it has one (`keys` given).
@@ -141,7 +152,12 @@ pub(super) fn read_cache(
         Some(p) => p.value,
         None => 1.0,
     };
+    let hash_tag_share = super::read_redis_ha::read_hash_tag_share(&mut kt, diags);
     kt.finish(KEYS_KEYS, diags);
+    let ha = crate::redis::HaSpec {
+        hash_tag_share,
+        ..super::read_redis_ha::read_ha(tr, name, defaults, diags)
+    };
     let stampede = tr
         .table("stampede", diags)
         .map(|st| super::read_stampede::read_stampede(st, ttl.is_some(), diags))
@@ -164,7 +180,7 @@ pub(super) fn read_cache(
         on_write,
         stampede,
         persistence,
-        ha: Default::default(),
+        ha,
     })
 }
 

@@ -106,37 +106,48 @@ fn secs(x: f64) -> SimTime {
 }
 
 impl SentinelSpec {
+    /// Whether Sentinel can promote a replica at all: a quorum it can reach
+    /// and a `failover-timeout` long enough for the election and promotion.
+    pub fn can_promote(&self) -> bool {
+        self.quorum >= 1
+            && self.quorum <= self.sentinels
+            && self.failover_timeout >= SENTINEL_ROUND + SENTINEL_ROUND
+    }
+
     /// The failover of a primary lost at `lost`; `rng` draws the desync.
     pub fn failover<R: Rng + ?Sized>(&self, lost: SimTime, rng: &mut R) -> Timeline {
         let suspected = lost + self.down_after;
         let agreed = suspected + SENTINEL_ROUND;
         let start = agreed + secs(rng.random::<f64>() * SENTINEL_MAX_DESYNC_S);
         // Election (one ask round) and promotion (the next INFO).
-        let needed = SENTINEL_ROUND + SENTINEL_ROUND;
-        let possible =
-            self.quorum >= 1 && self.quorum <= self.sentinels && self.failover_timeout >= needed;
         Timeline {
             suspected,
             agreed,
-            promoted: possible.then_some(start + needed),
+            promoted: self
+                .can_promote()
+                .then_some(start + SENTINEL_ROUND + SENTINEL_ROUND),
         }
     }
 }
 
 impl ClusterSpec {
+    /// Whether a shard's replica (if any) can be promoted: a majority of
+    /// the masters must flag FAIL and vote, the other n - 1 more than n / 2.
+    pub fn has_majority_without_one(&self) -> bool {
+        (self.shards as u32).saturating_sub(1) * 2 > self.shards as u32
+    }
+
     /// The failover of shard primary lost at `lost`, with `replicas` replicas
     /// (the best one, rank 0, is promoted); `rng` draws gossip and delay.
     pub fn failover<R: Rng + ?Sized>(&self, lost: SimTime, replicas: u32, rng: &mut R) -> Timeline {
         let suspected = lost + self.node_timeout;
         let agreed = suspected + secs(rng.random::<f64>() * CLUSTER_GOSSIP_S);
         let delay = CLUSTER_ELECTION_FIXED_S + rng.random::<f64>() * CLUSTER_ELECTION_RANDOM_S;
-        // A majority of the masters must flag FAIL and vote: the others,
-        // n - 1 of them, must be more than n / 2.
-        let majority = (self.shards as u32 - 1) * 2 > self.shards as u32;
+        let promote = replicas > 0 && self.has_majority_without_one();
         Timeline {
             suspected,
             agreed,
-            promoted: (replicas > 0 && majority).then_some(agreed + secs(delay)),
+            promoted: promote.then_some(agreed + secs(delay)),
         }
     }
 }

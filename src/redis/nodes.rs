@@ -58,7 +58,20 @@ pub struct Nodes {
     retired: Stats,
     lost_writes: u64,
     stale_keys: u64,
-    failovers: Vec<(SimTime, usize)>,
+    failovers: Vec<Failover>,
+}
+
+/// A failover that happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Failover {
+    /// The shard.
+    pub shard: usize,
+    /// When its primary was lost.
+    pub lost: SimTime,
+    /// When the replica was promoted.
+    pub promoted: SimTime,
+    /// Writes lost with the primary (SETs and DELs).
+    pub lost_writes: u64,
 }
 
 fn add(a: Stats, b: Stats) -> Stats {
@@ -131,6 +144,41 @@ impl Nodes {
             Some(m) => (m.shard[key as usize] as usize, m.local[key as usize]),
             None => (0, key),
         }
+    }
+
+    /// Whether a lost primary is replaced by a replica (replicas, and
+    /// Sentinel for one node or a majority of masters for a cluster).
+    pub fn fails_over(&self) -> bool {
+        let replicas = self.spec.ha.replication.is_some_and(|r| r.replicas > 0);
+        replicas
+            && if self.shards.len() > 1 {
+                self.cluster().has_majority_without_one()
+            } else {
+                self.spec.ha.sentinel.is_some_and(|s| s.can_promote())
+            }
+    }
+
+    /// Whether key `key` is present (expired or not).
+    pub fn contains(&self, key: u32) -> bool {
+        let (s, k) = self.locate(key);
+        self.shards[s].ks.contains(k)
+    }
+
+    /// The TTL left on `key`, if present with one.
+    pub fn ttl_left(&self, key: u32, now: SimTime) -> Option<SimTime> {
+        let (s, k) = self.locate(key);
+        self.shards[s].ks.ttl_left(k, now)
+    }
+
+    /// Removes the keys of shard `shard` (by key id) for which `lost`
+    /// holds; how many went.
+    pub fn remove_from_shard(&mut self, shard: usize, lost: impl Fn(u32) -> bool) -> usize {
+        let map = &self.map;
+        let Some(sh) = self.shards.get_mut(shard) else {
+            return 0;
+        };
+        sh.ks
+            .remove_where(|k| lost(map.as_ref().map_or(k, |m| m.keys[shard][k as usize])))
     }
 
     /// The cluster settings in force.
@@ -272,8 +320,8 @@ impl Nodes {
         self.stale_keys
     }
 
-    /// Promotions so far: (when, shard).
-    pub fn failovers(&self) -> &[(SimTime, usize)] {
+    /// Failovers so far.
+    pub fn failovers(&self) -> &[Failover] {
         &self.failovers
     }
 
@@ -344,7 +392,12 @@ impl Nodes {
         gone.sort_unstable();
         sh.ks.remove_where(|k| gone.binary_search(&k).is_ok());
         sh.down = None;
-        self.failovers.push((now, i));
+        self.failovers.push(Failover {
+            shard: i,
+            lost: lost_at,
+            promoted: now,
+            lost_writes: lost.len() as u64,
+        });
         true
     }
 

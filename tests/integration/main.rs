@@ -30,6 +30,7 @@ mod precision_cli;
 mod random_failures;
 mod rare_event;
 mod redis_che;
+mod redis_ha;
 mod redis_real;
 mod report;
 mod request_availability;
