@@ -25,6 +25,7 @@ mod redis_real;
 mod report;
 mod request_availability;
 mod resilient_system;
+mod shards;
 mod slo;
 mod sweep;
 mod util;
