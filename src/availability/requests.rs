@@ -177,6 +177,7 @@ pub fn window_scenario() -> Scenario {
         events: Vec::new(),
         random_failures: false,
         traffic: None,
+        onset: None,
     }
 }
 

@@ -6,7 +6,10 @@
 //! - every instance and group starts new and up at time zero;
 //! - an instance's own failure/repair cycle runs regardless of its group; it
 //!   is *effectively* up when it is up itself and every group it sits in is up;
-//! - a repair starts when a crew member is free (FIFO), at once without crews;
+//! - a repair starts when a crew member is free, at once without crews; a
+//!   crew takes waiting repairs first come first served, by priority or at
+//!   random (its `policy`), and with a call-out threshold starts only once
+//!   that many of its entities are down, then stays until none is left;
 //! - a database serves while a primary is up; when the primary goes down and a
 //!   replica is up, a replica is promoted after the failover time; when no
 //!   replica is up, the first instance back becomes primary at once;
@@ -17,8 +20,9 @@
 use crate::engine::SimTime;
 use crate::engine::queue::EventQueue;
 use crate::engine::rng::{Purpose, SimRng, named_key, stream};
-use crate::model::{Model, Reliability};
+use crate::model::{Model, Reliability, RepairPolicy};
 use crate::topology::Topology;
+use rand::RngExt;
 
 /// How one availability trial is run.
 #[derive(Clone, Debug)]
@@ -41,6 +45,8 @@ pub struct TrialOutcome {
     pub downtime_secs: f64,
     /// Number of times the service went down.
     pub outages: u32,
+    /// When the service first went down \[s\], if it did within the horizon.
+    pub first_outage_secs: Option<f64>,
     /// Downtime blamed on each cause \[s\]: components, then groups.
     pub blame_secs: Vec<f64>,
     /// Whether the service was up at each grid point (for point availability A(t)).
@@ -149,6 +155,12 @@ pub struct AvailabilitySim<'m> {
 struct CrewState {
     busy: u32,
     waiting: std::collections::VecDeque<Entity>,
+    /// Its entities down (waiting or under repair).
+    down: u32,
+    /// Called out: it takes waiting repairs.
+    on_site: bool,
+    /// For `policy = "random"`.
+    rng: SimRng,
 }
 
 struct State {
@@ -404,9 +416,12 @@ impl<'m> AvailabilitySim<'m> {
             crews: m
                 .crews
                 .iter()
-                .map(|_| CrewState {
+                .map(|k| CrewState {
                     busy: 0,
                     waiting: Default::default(),
+                    down: 0,
+                    on_site: false,
+                    rng: stream(seed, named_key(&format!("crew:{}", k.id), 0), Purpose::Misc),
                 })
                 .collect(),
             own_ok: vec![true; m.components.len()],
@@ -437,6 +452,7 @@ impl<'m> AvailabilitySim<'m> {
             seed,
             downtime_secs: 0.0,
             outages: 0,
+            first_outage_secs: None,
             blame_secs: vec![0.0; n_causes],
             up_at_grid: Vec::with_capacity(self.config.grid_points),
             down_in_cell: vec![0.0; self.config.grid_points],
@@ -485,6 +501,7 @@ impl<'m> AvailabilitySim<'m> {
             up = self.evaluate(&mut st);
             if was_up && !up {
                 out.outages += 1;
+                out.first_outage_secs.get_or_insert(now.as_secs_f64());
             }
         }
         (out, st)
@@ -502,12 +519,14 @@ impl<'m> AvailabilitySim<'m> {
                 }
                 self.set_up(st, e, false);
                 match self.crew(e) {
-                    Some(c) if st.crews[c].busy >= self.model.crews[c].size => {
-                        st.crews[c].waiting.push_back(e)
-                    }
                     Some(c) => {
-                        st.crews[c].busy += 1;
-                        self.start_repair(st, queue, now, e);
+                        let crew = &mut st.crews[c];
+                        crew.down += 1;
+                        crew.waiting.push_back(e);
+                        if crew.down >= self.model.crews[c].call_out {
+                            crew.on_site = true;
+                        }
+                        self.dispatch(st, queue, now, c);
                     }
                     None => self.start_repair(st, queue, now, e),
                 }
@@ -527,10 +546,13 @@ impl<'m> AvailabilitySim<'m> {
                 let t = rel.failure.sample(&mut self.rngs(st, e).0);
                 queue.schedule(now + t, Event::Fail(e));
                 if let Some(c) = self.crew(e) {
-                    match st.crews[c].waiting.pop_front() {
-                        Some(next) => self.start_repair(st, queue, now, next),
-                        None => st.crews[c].busy -= 1,
+                    let crew = &mut st.crews[c];
+                    crew.down -= 1;
+                    crew.busy -= 1;
+                    if crew.busy == 0 && crew.waiting.is_empty() {
+                        crew.on_site = false;
                     }
+                    self.dispatch(st, queue, now, c);
                 }
             }
             Event::FailoverDone(c) => {
@@ -538,6 +560,33 @@ impl<'m> AvailabilitySim<'m> {
                 st.failing_over[c] = false;
                 st.primary[c] = self.first_up_instance(st, c);
             }
+        }
+    }
+
+    /// Crew `c`, when on site, takes waiting repairs while a member is free.
+    fn dispatch(&self, st: &mut State, queue: &mut EventQueue<Event>, now: SimTime, c: usize) {
+        let size = self.model.crews[c].size;
+        loop {
+            let crew = &mut st.crews[c];
+            if !crew.on_site || crew.busy >= size || crew.waiting.is_empty() {
+                return;
+            }
+            let pick = match &self.model.crews[c].policy {
+                RepairPolicy::Fifo => 0,
+                RepairPolicy::Random => crew.rng.random_range(0..crew.waiting.len()),
+                RepairPolicy::Priority { components, groups } => {
+                    let rank = |e: &Entity| match *e {
+                        Entity::Instance(i) => (components[self.instances[i as usize].0], i),
+                        Entity::Group(g) => (groups[g as usize], g),
+                    };
+                    (0..crew.waiting.len())
+                        .min_by_key(|&i| rank(&crew.waiting[i]))
+                        .expect("non-empty")
+                }
+            };
+            let e = crew.waiting.remove(pick).expect("in range");
+            crew.busy += 1;
+            self.start_repair(st, queue, now, e);
         }
     }
 

@@ -127,6 +127,24 @@ pub struct TrialResult {
     pub readings: Vec<Vec<f64>>,
     /// Text snapshots taken in this trial (`--at`), in time order.
     pub snapshots: Vec<super::readings::Snapshot>,
+    /// The database restores of this trial (`lose_data`).
+    pub restores: Vec<super::backup::RestoreRecord>,
+    /// Alerts that fired or resolved, in time order (none without rules).
+    pub alerts: Vec<crate::alerts::AlertEvent>,
+    /// Containment actions as they ran, in start order.
+    pub actions: Vec<ActionRecord>,
+}
+
+/// One containment action in one trial.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ActionRecord {
+    /// The scenario event's index.
+    pub event: u16,
+    /// When it started, after the warm-up.
+    pub started: SimTime,
+    /// When its effect landed, after the warm-up (`None`: still running
+    /// when the trial ended).
+    pub done: Option<SimTime>,
 }
 
 impl TrialResult {

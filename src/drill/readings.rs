@@ -54,6 +54,8 @@ pub fn reading_defs(model: &Model) -> Vec<ReadingDef> {
     super::edges::reading_defs(model, &mut defs);
     super::pods::pod_reading_defs(model, &mut defs);
     super::cache::cache_reading_defs(model, &mut defs);
+    super::stampede::reading_defs(model, &mut defs);
+    super::persistence::reading_defs(model, &mut defs);
     super::dns::reading_defs(model, &mut defs);
     super::db::reading_defs(model, &mut defs);
     defs
@@ -77,6 +79,8 @@ impl DrillTrial<'_> {
         self.edge_readings(now, bin, width, out);
         self.sample_pod_readings(now, out);
         self.sample_cache_readings(now, out);
+        self.sample_stampede(now, out);
+        self.sample_persistence(now, out);
         self.sample_dns(now, out);
         self.sample_db(now, out);
     }
@@ -113,8 +117,10 @@ impl DrillTrial<'_> {
             super::pods::pod_snapshot(&c.id, comp, nodes, now, &mut s);
         }
         self.cache_snapshot(&mut s);
+        self.persistence_snapshot(now, &mut s);
         self.dns_snapshot(now, &mut s);
         self.db_snapshot(now, &mut s);
+        self.alert_snapshot(now, &mut s);
         s
     }
 }
