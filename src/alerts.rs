@@ -101,7 +101,7 @@ impl CompiledRules {
 }
 
 /// An alert firing or resolving in one trial.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AlertEvent {
     /// The rule's index.
     pub rule: u16,

@@ -2,8 +2,8 @@
 //! [`sim`] runs one trial; [`metrics`] is what it measures; [`plan`] is the
 //! call structure compiled from the model; `faults` applies the scenario.
 
-mod backup;
 pub mod alerting;
+mod backup;
 mod balancer;
 mod cache;
 mod calls;

@@ -25,7 +25,7 @@ use crate::model::Model;
 use crate::model::backup_spec::{BackupSpec, DataLoss};
 
 /// One restore of one trial.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct RestoreRecord {
     /// The database.
     pub component: String,

@@ -136,7 +136,7 @@ pub struct TrialResult {
 }
 
 /// One containment action in one trial.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ActionRecord {
     /// The scenario event's index.
     pub event: u16,

@@ -42,7 +42,7 @@ enum Pending {
 }
 
 /// What one excursion from all-up gave.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Excursion {
     /// Service downtime during it \[s\].
     pub downtime: f64,
