@@ -204,37 +204,22 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         }
     );
     let tty = std::io::stderr().is_terminal();
-    // A shard keeps its trials in its journal only.
-    let mut trials = if super::partial::is_shard() {
-        None
-    } else {
-        Some(
-            resim::report::availability::TrialsCsv::create(&out, args.horizon)
-                .map_err(|e| Failure::Run(e.to_string()))?,
-        )
-    };
-    let progress = |done, total| {
+    let run = availability::run(&model, &req, |done, total| {
         if tty {
             eprint!("\r  {done} / {total} trials");
-        }
-    };
-    let run = availability::run_with(&model, &req, progress, |causes, o| {
-        if let Some(t) = trials.as_mut() {
-            t.row(causes, o);
         }
     })
     .map_err(|e| Failure::Run(e.to_string()))?;
     if tty {
         eprintln!();
     }
-    let Some(trials) = trials else {
-        super::partial::finish_shard()?;
+    if super::partial::finish_shard()? {
         return Ok(());
-    };
+    }
     out!("{}", resim::report::availability::render_text(&run));
     let info = RunInfo::current("availability", &args.model.display().to_string());
     let written =
-        resim::report::availability::write_results(&out, &info, &Diagram::of(&model), &run, trials)
+        resim::report::availability::write_results(&out, &info, &Diagram::of(&model), &run)
             .map_err(|e| Failure::Run(e.to_string()))?;
     outln!("\nwrote {}", out.root().display());
     for w in written {
@@ -306,10 +291,12 @@ fn choose_is(model: &resim::model::Model, args: &Args) -> Result<bool, Failure> 
 
 /// `--method is`: importance sampling of steady-state unavailability.
 fn run_is(model: &resim::model::Model, args: &Args) -> Result<(), Failure> {
-    if args.control.shard.is_some() || args.control.resume.is_some() {
-        return Err(Failure::Input(
-            "importance sampling is not split into shards nor resumed (its cycles grow until the interval is met); use --method mc with --shard or --resume".into(),
-        ));
+    let why = "importance sampling's cycles are not journaled yet; run it whole on one machine";
+    super::partial::refuse_with_shard(&args.control, "--method is", why)?;
+    if args.control.resume.is_some() {
+        return Err(Failure::Input(format!(
+            "--method is cannot be used with --resume: {why}"
+        )));
     }
     let req = resim::rare_event::IsRequest {
         cycles: args.cycles,
@@ -337,13 +324,12 @@ fn run_is(model: &resim::model::Model, args: &Args) -> Result<(), Failure> {
         e => Failure::Run(e.to_string()),
     })?;
     let stem = format!("availability-{}", model.name);
-    let out = super::partial::prepare_output(
-        "availability",
+    let out = resim::report::output::OutputDir::prepare(
         args.out.as_deref(),
+        std::path::Path::new("results"),
         &stem,
-        args.seed,
-        &args.control,
-    )?;
+    )
+    .map_err(|e| Failure::Run(e.to_string()))?;
     out!(
         "{}",
         resim::report::importance::render_text(&model.name, &est)

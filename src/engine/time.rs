@@ -20,6 +20,7 @@ use std::ops::{Add, AddAssign, Sub};
     serde::Serialize,
     serde::Deserialize,
 )]
+#[serde(transparent)]
 pub struct SimTime(pub u64);
 
 impl SimTime {

@@ -18,6 +18,8 @@ fn spec(keys: u32, maxmemory: u64, ha: HaSpec) -> CacheSpec {
         ttl: None,
         ttl_share: 1.0,
         on_write: OnWrite::Invalidate,
+        stampede: Default::default(),
+        persistence: None,
         ha,
     }
 }
