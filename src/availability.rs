@@ -8,7 +8,7 @@ pub mod summary;
 pub mod timeline;
 pub mod trial;
 
-pub use summary::AvailabilitySummary;
+pub use summary::{AvailabilitySummary, Tally, TrialFigures};
 pub use trial::{AvailabilityConfig, AvailabilitySim, TrialOutcome};
 
 use crate::engine::SimTime;
@@ -59,11 +59,12 @@ impl Default for AvailabilityRequest {
     }
 }
 
-/// A finished run: every trial's outcome, in trial order, and the summary.
+/// A finished run: every trial's downtime and outages, in trial order, and
+/// the summary (the whole outcomes went by [`run_with`]'s callback).
 #[derive(Clone, Debug)]
 pub struct AvailabilityRun {
-    /// Per-trial outcomes, in trial order.
-    pub outcomes: Vec<TrialOutcome>,
+    /// Per-trial downtime and outages, in trial order.
+    pub outcomes: Vec<TrialFigures>,
     /// Cause names in the order of [`TrialOutcome::blame_secs`] with their kind (`component`, `group`, `change`).
     pub causes: Vec<(String, &'static str)>,
     /// The figures.
@@ -87,7 +88,19 @@ pub enum AvailabilityError {
 pub fn run(
     model: &Model,
     req: &AvailabilityRequest,
+    progress: impl FnMut(u64, u64),
+) -> Result<AvailabilityRun, AvailabilityError> {
+    run_with(model, req, progress, |_, _| {})
+}
+
+/// [`run`], handing each trial's whole outcome to `each` in trial order
+/// (with the causes its `blame_secs` follow) and keeping only its
+/// [`TrialFigures`], so memory does not grow with the grid and the causes.
+pub fn run_with(
+    model: &Model,
+    req: &AvailabilityRequest,
     mut progress: impl FnMut(u64, u64),
+    mut each: impl FnMut(&[(String, &'static str)], &TrialOutcome),
 ) -> Result<AvailabilityRun, AvailabilityError> {
     let sim = AvailabilitySim::new(
         model,
@@ -96,7 +109,8 @@ pub fn run(
             grid_points: req.grid_points,
         },
     );
-    let mut outcomes = Vec::new();
+    let causes = sim.causes();
+    let mut tally = Tally::new(causes.len(), req.grid_points.max(1));
     let mut target = req.trials.max(1);
     let total_hint = if req.precision.is_some() {
         req.max_trials
@@ -104,21 +118,22 @@ pub fn run(
         target
     };
     loop {
-        let start = outcomes.len() as u64;
+        let start = tally.figures.len() as u64;
         // Run in chunks so a progress bar can move; chunks do not change results.
         let mut next = start;
         while next < target {
             let end = (next + req.batch.max(1)).min(target);
-            outcomes.extend(run_trials(req.seed, next..end, req.threads, |i, s| {
-                sim.run_trial(i, s)
-            })?);
+            for o in run_trials(req.seed, next..end, req.threads, |i, s| sim.run_trial(i, s))? {
+                each(&causes, &o);
+                tally.add(&o);
+            }
             next = end;
             progress(next, total_hint);
         }
         let Some(precision) = req.precision else {
             break;
         };
-        let summary = AvailabilitySummary::from_outcomes(model, req, &sim.causes(), &outcomes);
+        let summary = AvailabilitySummary::from_tally(model, req, &causes, &tally);
         // Stop when met, at the limit, or when even the most hopeful reading
         // of the outages so far needs more trials than the limit allows (a
         // model too rare for the target ends now, not after --max-trials).
@@ -131,9 +146,8 @@ pub fn run(
         }
         target = (target + req.batch.max(1)).min(req.max_trials);
     }
-    let causes = sim.causes();
-    let mut summary = AvailabilitySummary::from_outcomes(model, req, &causes, &outcomes);
-    let n_req = req.request_trials.min(outcomes.len() as u64);
+    let mut summary = AvailabilitySummary::from_tally(model, req, &causes, &tally);
+    let n_req = req.request_trials.min(tally.figures.len() as u64);
     let mut request_trials = Vec::new();
     if n_req > 0 {
         let base = requests::window_scenario();
@@ -149,7 +163,7 @@ pub fn run(
         ));
     }
     Ok(AvailabilityRun {
-        outcomes,
+        outcomes: tally.figures,
         causes,
         summary,
         request_trials,

@@ -50,10 +50,17 @@ pub struct FirstOutage {
 impl FirstOutage {
     /// Summarises the trials' first outages over a horizon of `horizon_secs`.
     pub fn from_outcomes(outcomes: &[TrialOutcome], horizon_secs: f64) -> FirstOutage {
-        let n = outcomes.len() as u64;
-        let mut seen: Vec<f64> = outcomes
+        let firsts: Vec<Option<f64>> = outcomes.iter().map(|o| o.first_outage_secs).collect();
+        Self::from_times(&firsts, horizon_secs)
+    }
+
+    /// Summarises each trial's time of first outage \[s\] (`None`: none
+    /// within the horizon of `horizon_secs`).
+    pub fn from_times(firsts: &[Option<f64>], horizon_secs: f64) -> FirstOutage {
+        let n = firsts.len() as u64;
+        let mut seen: Vec<f64> = firsts
             .iter()
-            .filter_map(|o| o.first_outage_secs.map(|t| t / 3600.0))
+            .filter_map(|t| t.map(|t| t / 3600.0))
             .collect();
         seen.sort_by(f64::total_cmp);
         let k = seen.len() as u64;

@@ -4,6 +4,64 @@
 use serde::Serialize;
 
 use super::{AvailabilityRequest, TrialOutcome};
+
+/// The two figures of a trial kept per trial (16 bytes): the downtime
+/// quantiles, the interval and the downtime histogram need every trial's.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TrialFigures {
+    /// Service downtime over the horizon \[s\].
+    pub downtime_secs: f64,
+    /// Number of times the service went down.
+    pub outages: u32,
+    /// When the service first went down \[s\], if it did.
+    pub first_outage_secs: Option<f64>,
+}
+
+/// Trials folded in trial order: what the summary needs, in memory that
+/// grows by one [`TrialFigures`] per trial (the rest of a
+/// [`TrialOutcome`], its grid and causes, is summed at once).
+#[derive(Clone, Debug, Default)]
+pub struct Tally {
+    /// Each trial's figures, in trial order.
+    pub figures: Vec<TrialFigures>,
+    /// Downtime blamed on each cause, summed \[s\].
+    blame: Vec<f64>,
+    /// Trials up at each grid point.
+    up: Vec<u64>,
+    /// Downtime in each grid cell, summed \[s\].
+    cell_down: Vec<f64>,
+}
+
+impl Tally {
+    /// An empty tally for `causes` causes and `grid` grid points.
+    pub fn new(causes: usize, grid: usize) -> Tally {
+        // Sums start at -0.0 as `Iterator::sum` does, so they are the same bits.
+        Tally {
+            figures: Vec::new(),
+            blame: vec![-0.0; causes],
+            up: vec![0; grid],
+            cell_down: vec![-0.0; grid],
+        }
+    }
+
+    /// Adds the next trial (trials must come in trial order).
+    pub fn add(&mut self, o: &TrialOutcome) {
+        self.figures.push(TrialFigures {
+            downtime_secs: o.downtime_secs,
+            outages: o.outages,
+            first_outage_secs: o.first_outage_secs,
+        });
+        for (i, b) in self.blame.iter_mut().enumerate() {
+            *b += o.blame_secs.get(i).copied().unwrap_or(0.0);
+        }
+        for (g, u) in self.up.iter_mut().enumerate() {
+            *u += u64::from(o.up_at_grid.get(g).copied().unwrap_or(true));
+        }
+        for (g, c) in self.cell_down.iter_mut().enumerate() {
+            *c += o.down_in_cell.get(g).copied().unwrap_or(0.0);
+        }
+    }
+}
 use crate::engine::SimTime;
 use crate::model::Model;
 use crate::stats::ci::quantile_sorted;
@@ -173,6 +231,21 @@ impl AvailabilitySummary {
         causes: &[(String, &'static str)],
         outcomes: &[TrialOutcome],
     ) -> AvailabilitySummary {
+        let mut tally = Tally::new(causes.len(), req.grid_points.max(1));
+        for o in outcomes {
+            tally.add(o);
+        }
+        Self::from_tally(model, req, causes, &tally)
+    }
+
+    /// Summarises the trials folded into `tally`.
+    pub fn from_tally(
+        model: &Model,
+        req: &AvailabilityRequest,
+        causes: &[(String, &'static str)],
+        tally: &Tally,
+    ) -> AvailabilitySummary {
+        let outcomes = &tally.figures;
         let horizon = req.horizon.as_secs_f64();
         let years = horizon / (SimTime::YEAR.as_secs_f64());
         let mut down_min: Vec<f64> = outcomes
@@ -194,7 +267,7 @@ impl AvailabilitySummary {
             .iter()
             .enumerate()
             .map(|(i, &(ref id, kind))| {
-                let secs: f64 = outcomes.iter().map(|o| o.blame_secs[i]).sum();
+                let secs = tally.blame[i];
                 Attribution {
                     id: id.clone(),
                     kind,
@@ -217,18 +290,8 @@ impl AvailabilitySummary {
         let point_availability = (0..grid)
             .map(|g| PointAvailability {
                 t_hours: horizon / 3600.0 * g as f64 / grid as f64,
-                availability: outcomes
-                    .iter()
-                    .filter(|o| o.up_at_grid.get(g).copied().unwrap_or(true))
-                    .count() as f64
-                    / n,
-                cell_availability: 1.0
-                    - outcomes
-                        .iter()
-                        .map(|o| o.down_in_cell.get(g).copied().unwrap_or(0.0))
-                        .sum::<f64>()
-                        / n
-                        / (horizon / grid as f64),
+                availability: tally.up[g] as f64 / n,
+                cell_availability: 1.0 - tally.cell_down[g] / n / (horizon / grid as f64),
             })
             .collect();
 
@@ -265,8 +328,12 @@ impl AvailabilitySummary {
             service_mttr_minutes: (outages_observed > 0)
                 .then(|| total_down / outages_observed as f64 / 60.0),
             outages_observed,
-            time_to_first_outage: super::first_outage::FirstOutage::from_outcomes(
-                outcomes, horizon,
+            time_to_first_outage: super::first_outage::FirstOutage::from_times(
+                &outcomes
+                    .iter()
+                    .map(|o| o.first_outage_secs)
+                    .collect::<Vec<_>>(),
+                horizon,
             ),
             trials_with_downtime,
             attribution_rule: ATTRIBUTION_RULE,

@@ -204,22 +204,37 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         }
     );
     let tty = std::io::stderr().is_terminal();
-    let run = availability::run(&model, &req, |done, total| {
+    // A shard keeps its trials in its journal only.
+    let mut trials = if super::partial::is_shard() {
+        None
+    } else {
+        Some(
+            resim::report::availability::TrialsCsv::create(&out, args.horizon)
+                .map_err(|e| Failure::Run(e.to_string()))?,
+        )
+    };
+    let progress = |done, total| {
         if tty {
             eprint!("\r  {done} / {total} trials");
+        }
+    };
+    let run = availability::run_with(&model, &req, progress, |causes, o| {
+        if let Some(t) = trials.as_mut() {
+            t.row(causes, o);
         }
     })
     .map_err(|e| Failure::Run(e.to_string()))?;
     if tty {
         eprintln!();
     }
-    if super::partial::finish_shard()? {
+    let Some(trials) = trials else {
+        super::partial::finish_shard()?;
         return Ok(());
-    }
+    };
     out!("{}", resim::report::availability::render_text(&run));
     let info = RunInfo::current("availability", &args.model.display().to_string());
     let written =
-        resim::report::availability::write_results(&out, &info, &Diagram::of(&model), &run)
+        resim::report::availability::write_results(&out, &info, &Diagram::of(&model), &run, trials)
             .map_err(|e| Failure::Run(e.to_string()))?;
     outln!("\nwrote {}", out.root().display());
     for w in written {

@@ -222,8 +222,8 @@ pub fn prepare_output(
     }
     let (out, replay) = match &control.resume {
         Some(dir) => {
-            let lock = lock(dir)?;
             let old = read_manifest(dir)?;
+            let lock = lock(dir)?;
             check_resume(dir, &old, &manifest)?;
             manifest.shard = old.shard;
             let mut records = Records::new();

@@ -12,18 +12,22 @@ use super::plot::{
     Bar, BarChart, HistogramChart, LineChart, Series, bar_chart, histogram_chart, line_chart,
 };
 use super::{OutputDir, PlotError};
-use crate::availability::AvailabilityRun;
-use crate::availability::summary::MINUTES_PER_YEAR;
+use std::io::Write as _;
 
-/// Writes `summary.json`, `trials.csv` and the charts into `out`; returns
-/// the paths written.
+use crate::availability::summary::MINUTES_PER_YEAR;
+use crate::availability::{AvailabilityRun, TrialOutcome};
+
+/// Writes `summary.json`, the charts and `report.html` into `out`, and
+/// puts `trials` (written as the run went) in place; returns the paths
+/// written.
 pub fn write_results(
     out: &OutputDir,
     info: &RunInfo,
     diagram: &Diagram,
     run: &AvailabilityRun,
+    trials: TrialsCsv,
 ) -> Result<Vec<PathBuf>, PlotError> {
-    let mut written = vec![out.write("trials.csv", trials_csv(run))?];
+    let mut written = vec![trials.finish(&run.causes)?];
     let dir = OutputDir::open(&out.path(CHARTS))?;
     let (files, index) = write_charts(&dir, run)?;
     written.extend(files);
@@ -175,22 +179,54 @@ fn percent_range(lo: f64) -> (f64, f64) {
     ((100.0 - step).max(0.0), 100.0)
 }
 
-/// One row per trial: its seed, availability, downtime, outages and the
-/// downtime blamed on each cause.
-pub fn trials_csv(run: &AvailabilityRun) -> String {
-    let mut s = String::from("trial,seed,availability,downtime_minutes,outages");
-    for (id, kind) in &run.causes {
-        let _ = write!(s, ",{kind}_{id}_minutes");
+/// `trials.csv`, one row per trial, written as trials finish (see
+/// [`crate::availability::run_with`]): its seed, availability, downtime,
+/// outages and the downtime blamed on each cause.
+pub struct TrialsCsv {
+    file: super::output::Streamed,
+    horizon_secs: f64,
+    header: bool,
+    error: Option<std::io::Error>,
+}
+
+impl TrialsCsv {
+    /// Starts `trials.csv` in `out` for trials of `horizon`.
+    pub fn create(
+        out: &OutputDir,
+        horizon: crate::engine::SimTime,
+    ) -> Result<TrialsCsv, super::OutputError> {
+        Ok(TrialsCsv {
+            file: out.stream("trials.csv")?,
+            horizon_secs: horizon.as_secs_f64(),
+            header: false,
+            error: None,
+        })
     }
-    s.push('\n');
-    let horizon_secs = run.summary.horizon_hours * 3600.0;
-    for o in &run.outcomes {
+
+    fn header(&mut self, causes: &[(String, &'static str)]) -> String {
+        self.header = true;
+        let mut s = String::from("trial,seed,availability,downtime_minutes,outages");
+        for (id, kind) in causes {
+            let _ = write!(s, ",{kind}_{id}_minutes");
+        }
+        s.push('\n');
+        s
+    }
+
+    /// Appends trial `o` (trials come in trial order); a write error is
+    /// kept for [`TrialsCsv::finish`].
+    pub fn row(&mut self, causes: &[(String, &'static str)], o: &TrialOutcome) {
+        let mut s = if self.header {
+            String::new()
+        } else {
+            self.header(causes)
+        };
         let _ = write!(
             s,
             "{},{},{},{},{}",
             o.trial,
             o.seed,
-            1.0 - o.downtime_secs / horizon_secs,
+            1.0 - o.downtime_secs / self.horizon_secs,
             o.downtime_secs / 60.0,
             o.outages
         );
@@ -198,8 +234,30 @@ pub fn trials_csv(run: &AvailabilityRun) -> String {
             let _ = write!(s, ",{}", b / 60.0);
         }
         s.push('\n');
+        if self.error.is_none()
+            && let Err(e) = self.file.write_all(s.as_bytes())
+        {
+            self.error = Some(e);
+        }
     }
-    s
+
+    /// Puts the file in place.
+    pub fn finish(mut self, causes: &[(String, &'static str)]) -> Result<PathBuf, super::OutputError> {
+        if !self.header {
+            let h = self.header(causes);
+            if let Err(e) = self.file.write_all(h.as_bytes()) {
+                self.error.get_or_insert(e);
+            }
+        }
+        if let Some(e) = self.error.take() {
+            return Err(super::OutputError::Io {
+                action: "write",
+                path: PathBuf::from("trials.csv"),
+                source: e,
+            });
+        }
+        self.file.finish()
+    }
 }
 
 /// The terminal summary of a run.

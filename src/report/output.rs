@@ -201,6 +201,26 @@ impl OutputDir {
         })
     }
 
+    /// A file written piece by piece under a temporary name in the folder,
+    /// renamed to `name` by [`Streamed::finish`] (removed if dropped
+    /// unfinished): for results too large to hold in memory.
+    pub fn stream(&self, name: &str) -> Result<Streamed, OutputError> {
+        check_plain_name(name)?;
+        let tmp = self.temp_path(name);
+        let file = fs::File::create(&tmp).map_err(OutputError::io("create", &tmp))?;
+        Ok(Streamed {
+            file: Some(io::BufWriter::new(file)),
+            target: self.path(name),
+            tmp,
+        })
+    }
+
+    fn temp_path(&self, name: &str) -> PathBuf {
+        let seq = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+        self.root
+            .join(format!(".tmp-{}-{seq}-{name}", std::process::id()))
+    }
+
     /// Let `produce` write the file at a temporary path, then rename it to
     /// `name` and return the final path. The temporary path ends with
     /// `name`, so its extension is the same (some encoders pick the format
@@ -211,10 +231,7 @@ impl OutputDir {
         F: FnOnce(&Path) -> Result<(), E>,
     {
         check_plain_name(name)?;
-        let seq = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-        let tmp = self
-            .root
-            .join(format!(".tmp-{}-{seq}-{name}", std::process::id()));
+        let tmp = self.temp_path(name);
         let target = self.path(name);
         let result = produce(&tmp).and_then(|()| {
             fs::rename(&tmp, &target)
@@ -226,6 +243,45 @@ impl OutputDir {
             let _ = fs::remove_file(&tmp);
         }
         result.map(|()| target)
+    }
+}
+
+/// A file being written by [`OutputDir::stream`].
+pub struct Streamed {
+    file: Option<io::BufWriter<fs::File>>,
+    tmp: PathBuf,
+    target: PathBuf,
+}
+
+impl Write for Streamed {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.file.as_mut().expect("open until finished").write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.as_mut().expect("open until finished").flush()
+    }
+}
+
+impl Streamed {
+    /// Flushes the file to disk and renames it into place.
+    pub fn finish(mut self) -> Result<PathBuf, OutputError> {
+        let file = self.file.take().expect("open until finished");
+        file.into_inner()
+            .map_err(|e| e.into_error())
+            .and_then(|f| f.sync_all())
+            .map_err(OutputError::io("write", &self.tmp))?;
+        fs::rename(&self.tmp, &self.target)
+            .map_err(OutputError::io("rename into", &self.target))?;
+        Ok(self.target.clone())
+    }
+}
+
+impl Drop for Streamed {
+    fn drop(&mut self) {
+        if self.file.is_some() {
+            let _ = fs::remove_file(&self.tmp);
+        }
     }
 }
 

@@ -35,6 +35,7 @@ mod redis_real;
 mod report;
 mod request_availability;
 mod resilient_system;
+mod shards;
 mod slo;
 mod structure;
 mod sweep;
