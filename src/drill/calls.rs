@@ -475,6 +475,9 @@ impl<'m> DrillTrial<'m> {
             c.phase = Phase::Serving;
             c.tag
         };
+        if self.cpu_serve(comp, inst, (id, tag), base * factor, now) {
+            return;
+        }
         self.queue.schedule(
             now + SimTime::from_secs_f64(base * factor),
             Ev::Served { call: id, tag },
@@ -763,6 +766,7 @@ impl<'m> DrillTrial<'m> {
             })
             .map(|(id, _)| id)
             .collect();
+        self.cpu_clear_calls(comp, inst, now);
         let cs = &mut self.comps[comp];
         let x = &mut cs.insts[inst];
         cs.busy_total -= x.busy;

@@ -26,6 +26,7 @@
 //! nodes and the cluster autoscaler in `pods/nodes.rs`, the readings and the
 //! `kubectl get pods` table in `pods/view.rs`.
 
+mod cpu;
 mod deploy;
 mod endpoints;
 mod faults;
@@ -34,6 +35,7 @@ mod nodes;
 mod tests;
 mod view;
 
+pub(super) use cpu::cpu_reading_defs;
 pub(super) use nodes::ClusterState;
 pub(super) use view::{pod_reading_defs, pod_snapshot};
 
@@ -81,6 +83,11 @@ pub(super) enum PodEv {
     Tick { comp: u16 },
     /// An HPA reconciliation.
     HpaSync { comp: u16 },
+    /// A container's CPU: a call's work is done, its quota is spent or its
+    /// CFS period ends.
+    Cpu { comp: u16, slot: u16, life: u32 },
+    /// The measured window starts: the CPU readings count from here.
+    CpuWindow,
     /// A node-pool event (loss detection, eviction, new node, autoscaler scan).
     Node(nodes::NodeEv),
 }
@@ -149,6 +156,8 @@ pub(super) struct Pod {
     pub(super) crashing: bool,
     /// HPA samples since the last sync: sum and count.
     pub(super) metric: (f64, u32),
+    /// Its container's CPU, when the template gives one (`pods/cpu.rs`).
+    pub(super) cpu: Option<Box<cpu::PodCpu>>,
 }
 
 impl Pod {
@@ -177,6 +186,7 @@ impl Pod {
             ready: false,
             crashing: false,
             metric: (0.0, 0),
+            cpu: None,
         }
     }
 
@@ -326,6 +336,9 @@ impl<'m> DrillTrial<'m> {
             }
         }
         self.start_nodes();
+        if self.model.components.iter().any(cpu::has_cpu) {
+            self.queue.schedule(self.start, ev(PodEv::CpuWindow));
+        }
     }
 
     /// Handles a pod event.
@@ -373,6 +386,10 @@ impl<'m> DrillTrial<'m> {
             }
             PodEv::Tick { comp } => self.on_pod_tick(comp as usize, now),
             PodEv::HpaSync { comp } => self.on_hpa_sync(comp as usize, now),
+            PodEv::Cpu { comp, slot, life } => {
+                self.on_cpu(comp as usize, slot as usize, life, now);
+            }
+            PodEv::CpuWindow => self.cpu_window_starts(now),
             PodEv::Node(n) => self.on_node_event(n, now),
         }
     }
@@ -477,6 +494,7 @@ impl<'m> DrillTrial<'m> {
         x.up = true;
         x.held = false;
         comp.recount_up();
+        self.cpu_container_up(c, s, now);
         let ps = self.pod_set(c);
         let life = ps.pods[s].life;
         let p = &mut ps.pods[s];
@@ -543,6 +561,7 @@ impl<'m> DrillTrial<'m> {
         if self.comps[c].insts[s].up {
             self.fail_instance_calls(c, s, now);
         }
+        self.cpu_container_down(c, s, now);
         let comp = &mut self.comps[c];
         comp.insts[s].up = false;
         comp.insts[s].held = false;
@@ -601,6 +620,7 @@ impl<'m> DrillTrial<'m> {
             self.fail_instance_calls(c, s, now);
         }
         self.set_endpoint(c, s, false);
+        self.cpu_container_down(c, s, now);
         let comp = &mut self.comps[c];
         comp.insts[s].up = false;
         comp.insts[s].held = false;
@@ -644,11 +664,13 @@ impl<'m> DrillTrial<'m> {
                 self.remove_pod(c, s, now);
                 continue;
             }
+            let used = self.cpu_tick(c, s, now);
             let p = &mut self.pod_set(c).pods[s];
-            let v = if cpu {
-                100.0 * busy as f64 / workers
-            } else {
-                in_flight as f64
+            let v = match (cpu, used) {
+                // CPU utilisation: usage over the request (pods with a CPU).
+                (true, Some(u)) => u,
+                (true, None) => 100.0 * busy as f64 / workers,
+                (false, _) => in_flight as f64,
             };
             p.metric.0 += v;
             p.metric.1 += 1;

@@ -53,6 +53,7 @@ pub fn reading_defs(model: &Model) -> Vec<ReadingDef> {
     super::balancer::reading_defs(model, &mut defs);
     super::edges::reading_defs(model, &mut defs);
     super::pods::pod_reading_defs(model, &mut defs);
+    super::pods::cpu_reading_defs(model, &mut defs);
     super::cache::cache_reading_defs(model, &mut defs);
     super::dns::reading_defs(model, &mut defs);
     super::db::reading_defs(model, &mut defs);
@@ -76,6 +77,7 @@ impl DrillTrial<'_> {
         let width = now - (self.start + SimTime(self.bin.0 * bin as u64));
         self.edge_readings(now, bin, width, out);
         self.sample_pod_readings(now, out);
+        self.sample_cpu_readings(now, out);
         self.sample_cache_readings(now, out);
         self.sample_dns(now, out);
         self.sample_db(now, out);

@@ -6,6 +6,7 @@ mod cli_errors;
 mod compare;
 mod determinism;
 mod drill_cache;
+mod drill_cpu;
 mod drill_db;
 mod drill_dns;
 mod drill_faults;
