@@ -20,6 +20,7 @@
 
 pub mod markov;
 mod render;
+pub mod structure;
 
 use crate::availability::summary::{MINUTES_PER_YEAR, nines};
 use crate::model::{Dist, Model, Reliability};
@@ -84,8 +85,15 @@ pub struct ComponentAnalysis {
 pub struct Analysis {
     /// Per component, in model order.
     pub components: Vec<ComponentAnalysis>,
-    /// The product over required components (the independent approximation).
+    /// The product over required components (the independent approximation),
+    /// or with a structure the probability that it holds with independent
+    /// components ([`structure`]).
     pub service: Figure,
+    /// The service's up-condition in words, when not every required
+    /// component is needed (`[service]` or a `depends_on` expression).
+    pub structure: Option<String>,
+    /// With a structure: its minimal cut sets of up to 3 components.
+    pub cut_sets: Vec<Vec<String>>,
     /// True when the product is exact in the long run: no replicated
     /// database, no group holding two required instances, no crew that can be
     /// short, no instances kept in step by fixed times.
@@ -260,19 +268,51 @@ pub fn analyze(model: &Model) -> Analysis {
             figure: Figure::of(a),
         });
     }
-    let service = Figure::of(
-        components
-            .iter()
-            .filter(|c| c.required)
-            .map(|c| c.figure.availability)
-            .product(),
-    );
+    let product: f64 = components
+        .iter()
+        .filter(|c| c.required)
+        .map(|c| c.figure.availability)
+        .product();
+    let (mut structure, mut cut_sets) = (None, Vec::new());
+    let service = if topo.has_structure() {
+        let own: Vec<f64> = components.iter().map(|c| c.figure.availability).collect();
+        let can_fail: Vec<bool> = (0..own.len())
+            .map(|c| required[c] && own[c] < 1.0)
+            .collect();
+        cut_sets = structure::minimal_cut_sets(model, &topo, &can_fail, 3)
+            .into_iter()
+            .map(|cut| {
+                cut.iter()
+                    .map(|&c| model.components[c].id.clone())
+                    .collect()
+            })
+            .collect();
+        let name = |c: usize| model.components[c].id.clone();
+        structure = Some(match &model.service {
+            Some(s) => s.describe(&name),
+            None => "every entry component works".to_string(),
+        });
+        Figure::of(
+            structure::service_probability(model, &own).unwrap_or_else(|| {
+                caveats.push(
+                    "the structure is too large to expand; the figure is the product over \
+                 required components, a lower bound"
+                        .into(),
+                );
+                product
+            }),
+        )
+    } else {
+        Figure::of(product)
+    };
 
     common_cause_caveats(model, &required, &group_chain, &mut caveats);
     let product_is_exact = caveats.is_empty();
     Analysis {
         components,
         service,
+        structure,
+        cut_sets,
         product_is_exact,
         caveats,
         exact: markov::solve(model),

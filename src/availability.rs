@@ -1,6 +1,7 @@
 //! Long-run availability by Monte Carlo: many state-only trials over a
 //! horizon (a year by default), summarised with confidence intervals.
 
+pub mod first_outage;
 pub mod request_summary;
 pub mod requests;
 pub mod summary;

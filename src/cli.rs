@@ -17,6 +17,7 @@ macro_rules! outln {
 mod availability;
 mod check;
 mod compare;
+mod partial;
 mod report;
 mod run;
 mod stdout;
@@ -66,6 +67,17 @@ enum Command {
     /// random numbers: latency, success, goodput and utilisation against
     /// each, the SLO verdict, the cost; `--find` the knee by bisection.
     Sweep(sweep::Args),
+    /// Merge the folders of a run's shards (`--shard I/N`) into exactly what
+    /// one run of all trials writes; refuses shards of different models,
+    /// seeds, arguments or versions, and overlapping or missing shards.
+    Merge {
+        /// The shards' output folders, in any order.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Output folder (default: a new numbered folder under results/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 /// The options every drill-based command shares (`run`, `compare`).
@@ -89,6 +101,8 @@ pub struct DrillArgs {
     /// Output folder (default: a new numbered folder under results/).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub control: partial::Control,
     /// Refuse a scenario that would simulate more requests than this, all
     /// trials together (estimated from the peak rate before the run starts).
     #[arg(long, default_value_t = resim::budget::DEFAULT_MAX_REQUESTS)]
@@ -142,14 +156,10 @@ impl DrillArgs {
         })
     }
 
-    /// The output folder for a run named `stem`.
-    pub fn output(&self, stem: &str) -> Result<resim::report::OutputDir, Failure> {
-        resim::report::OutputDir::prepare(
-            self.out.as_deref(),
-            std::path::Path::new("results"),
-            stem,
-        )
-        .map_err(|e| Failure::Run(e.to_string()))
+    /// The output folder of `command` for a run named `stem` (see
+    /// [`partial::prepare_output`]).
+    pub fn output(&self, command: &str, stem: &str) -> Result<resim::report::OutputDir, Failure> {
+        partial::prepare_output(command, self.out.as_deref(), stem, self.seed, &self.control)
     }
 }
 
@@ -169,13 +179,20 @@ pub fn parse_duration_arg(s: &str) -> Result<SimTime, String> {
 /// Runs the command line and returns the exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Check { model, format } => check::run(&model, &format),
-        Command::Availability(args) => availability::run(&args),
-        Command::Run(args) => run::run(&args),
-        Command::Compare(args) => compare::run(&args),
-        Command::Report { dir } => report::run(&dir),
-        Command::Sweep(args) => sweep::run(&args),
+    let result = dispatch(cli.command);
+    let result = match result {
+        Ok(()) => {
+            partial::finish();
+            Ok(())
+        }
+        Err(e) => match partial::after_interrupt() {
+            Some(note) => {
+                stdout::finish();
+                eprintln!("\nresim: {note}");
+                return ExitCode::from(130);
+            }
+            None => Err(e),
+        },
     };
     let written = stdout::finish();
     match result {
@@ -198,9 +215,36 @@ pub fn main() -> ExitCode {
     }
 }
 
+fn dispatch(command: Command) -> Result<(), Failure> {
+    match command {
+        Command::Check { model, format } => check::run(&model, &format),
+        Command::Availability(args) => availability::run(&args),
+        Command::Run(args) => run::run(&args),
+        Command::Compare(args) => compare::run(&args),
+        Command::Report { dir } => report::run(&dir),
+        Command::Sweep(args) => sweep::run(&args),
+        Command::Merge { dirs, out } => {
+            let argv = partial::merge(&dirs, out.as_deref())?;
+            match Cli::try_parse_from(&argv) {
+                Ok(Cli {
+                    command: Command::Merge { .. },
+                }) => Err(Failure::Input("a merge cannot merge merges".into())),
+                Ok(cli) => dispatch(cli.command),
+                Err(e) => Err(Failure::Input(format!(
+                    "the shards' command line does not parse: {e}"
+                ))),
+            }
+        }
+    }
+}
+
 /// Loads a model, turning its problems into an input failure.
 pub fn load_model(path: &std::path::Path) -> Result<resim::model::Model, Failure> {
-    resim::model::Model::load(path).map_err(|e| Failure::Input(e.to_string()))
+    match partial::model_text(path) {
+        Ok(text) => resim::model::Model::parse(&text, &path.display().to_string()),
+        Err(_) => resim::model::Model::load(path),
+    }
+    .map_err(|e| Failure::Input(e.to_string()))
 }
 
 /// The last line of a run: where its report is.
@@ -210,7 +254,7 @@ pub fn print_report_path(out: &resim::report::OutputDir) {
 
 /// Reads a model file's text, or says why it cannot.
 pub fn read_model_text(path: &std::path::Path) -> Result<String, Failure> {
-    resim::model::read_text(path).map_err(|e| {
+    partial::model_text(path).map_err(|e| {
         Failure::Input(format!(
             "{}: cannot read the model file: {e}",
             path.display()

@@ -2,6 +2,8 @@
 //! [`sim`] runs one trial; [`metrics`] is what it measures; [`plan`] is the
 //! call structure compiled from the model; `faults` applies the scenario.
 
+mod backup;
+pub mod alerting;
 mod balancer;
 mod cache;
 mod calls;
@@ -12,12 +14,16 @@ mod faults;
 mod lanes;
 pub mod metrics;
 mod partition;
+mod persistence;
 pub mod plan;
 mod pods;
 pub mod random_failures;
 pub mod readings;
+mod response;
 pub mod sim;
+mod stampede;
 
+pub use backup::RestoreRecord;
 pub use metrics::{BinStats, CAUSES, Cause, GaugeBin, TrialResult};
 pub use sim::DrillSetup;
 pub mod summary;

@@ -19,6 +19,7 @@
 //! 5. [`report`] writes JSON, CSV and charts (PNG and SVG).
 #![warn(missing_docs)]
 
+pub mod alerts;
 pub mod analytic;
 pub mod availability;
 pub mod behaviours;
@@ -34,6 +35,7 @@ pub mod lb;
 pub mod model;
 pub mod montecarlo;
 pub mod overrides;
+pub mod rare_event;
 pub mod redis;
 pub mod report;
 pub mod scenario;

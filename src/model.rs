@@ -13,6 +13,8 @@
 //! assert_eq!(model.components[0].instances, 2);
 //! ```
 
+pub mod backup_spec;
+mod crew_spec;
 pub mod db_spec;
 pub mod dist;
 pub mod dns_spec;
@@ -24,10 +26,14 @@ mod read;
 pub(crate) use read::TOP_KEYS;
 mod read_cache;
 mod read_drill;
+mod read_persistence;
+mod read_stampede;
 pub mod reader;
 mod request_lint;
 pub mod resilience;
+mod response_spec;
 pub mod serving;
+pub mod structure;
 pub mod units;
 pub mod workload;
 
@@ -36,6 +42,7 @@ use std::path::Path;
 pub use dist::Dist;
 pub use error::ModelError;
 pub use serving::{LbAlgorithm, Serving};
+pub use structure::{Pick, Structure};
 
 use crate::engine::SimTime;
 
@@ -122,8 +129,12 @@ pub struct Component {
     /// How many instances must be up for the component to work (k of n).
     /// For a database: the primary role must be served; see [`Component::failover`].
     pub min_up: u32,
-    /// Components this one cannot work without (indices into [`Model::components`]).
+    /// Components this one cannot work without (indices into [`Model::components`]):
+    /// every component its dependency expression names.
     pub depends_on: Vec<usize>,
+    /// What of `depends_on` it needs when that is not all of them
+    /// (`depends_on = { any = [...] }`); `None`: every one.
+    pub requires: Option<Structure>,
     /// Components this one calls but survives without (degraded), e.g. a cache.
     pub soft_depends_on: Vec<usize>,
     /// Failure and repair; `None` means it never fails.
@@ -212,6 +223,44 @@ pub struct Crew {
     pub id: String,
     /// How many repairs can run at once.
     pub size: u32,
+    /// Which waiting repair a free member takes next.
+    pub policy: RepairPolicy,
+    /// The crew starts work once this many of its entities are down (1:
+    /// at once), and then stays until none is left.
+    pub call_out: u32,
+}
+
+/// The order in which a crew takes waiting repairs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RepairPolicy {
+    /// First come, first served.
+    Fifo,
+    /// By rank, lowest first: the rank of each component, then of each
+    /// group (listed ones in their order, the rest after them in file
+    /// order); instances of one component by instance index. Repairs under
+    /// way are not interrupted.
+    Priority {
+        /// Per component, its rank.
+        components: Vec<u32>,
+        /// Per group, its rank.
+        groups: Vec<u32>,
+    },
+    /// Uniformly at random among those waiting.
+    Random,
+}
+
+impl RepairPolicy {
+    /// The names accepted in model files.
+    pub const NAMES: &'static [&'static str] = &["fifo", "priority", "random"];
+
+    /// The policy's name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            RepairPolicy::Fifo => "fifo",
+            RepairPolicy::Priority { .. } => "priority",
+            RepairPolicy::Random => "random",
+        }
+    }
 }
 
 /// A validated model.
@@ -229,6 +278,8 @@ pub struct Model {
     pub groups: Vec<Group>,
     /// Repair crews in file order.
     pub crews: Vec<Crew>,
+    /// The service's up-condition (`[service]`); `None`: every entry component works.
+    pub service: Option<Structure>,
     /// Request traffic for drills, if the model gives any.
     pub traffic: Option<Traffic>,
     /// Failure scenarios for drills, in file order.
@@ -239,6 +290,8 @@ pub struct Model {
     pub slo: Option<crate::slo::Slo>,
     /// Hourly costs (`[cost]`), if given.
     pub cost: Option<crate::cost::Cost>,
+    /// Alerting rules (`[[alerts]]`, `[slo] alerts`), if any.
+    pub alerting: Option<crate::alerts::Alerting>,
     /// Defaults resim filled in, in words, for `resim check`.
     pub defaults_applied: Vec<String>,
 }

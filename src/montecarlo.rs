@@ -2,7 +2,12 @@
 //! a rayon pool of the requested size, results collected in trial order so
 //! that nothing depends on the thread count or on which trial ends first.
 
+pub mod journal;
+pub mod shard;
+
 use rayon::prelude::*;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use crate::engine::rng::trial_seed;
 
@@ -17,6 +22,19 @@ pub enum RunnerError {
         /// The cause.
         source: rayon::ThreadPoolBuildError,
     },
+    /// The journal stopped the run (interrupted) or could not be written.
+    #[error(transparent)]
+    Journal(#[from] journal::JournalError),
+}
+
+impl RunnerError {
+    /// Whether the run stopped because it was asked to (SIGINT, SIGTERM).
+    pub fn is_interrupt(&self) -> bool {
+        matches!(
+            self,
+            RunnerError::Journal(journal::JournalError::Interrupted)
+        )
+    }
 }
 
 /// The threads worth starting for `trials` trials when `requested` were
@@ -36,7 +54,9 @@ pub fn usable_threads(requested: usize, trials: u64) -> usize {
 }
 
 /// Runs trials `range` of a run with `master_seed` on `threads` threads
-/// (0 = one per core), returning results in trial order.
+/// (0 = one per core), returning results in trial order. With a
+/// [`journal::Session`] installed on this thread, results are replayed,
+/// journaled, limited to a shard, or stopped by a signal (see [`journal`]).
 ///
 /// ```
 /// let r = resim::montecarlo::run_trials(7, 0..4, 2, |i, seed| (i, seed)).unwrap();
@@ -49,18 +69,50 @@ pub fn run_trials<T, F>(
     f: F,
 ) -> Result<Vec<T>, RunnerError>
 where
+    T: Send + Serialize + DeserializeOwned + Clone,
+    F: Fn(u64, u64) -> T + Sync,
+{
+    let pool = pool(threads, range.end.saturating_sub(range.start))?;
+    let compute = |i: u64| f(i, trial_seed(master_seed, i));
+    let journaled = journal::with(|session| {
+        session.map(|s| {
+            s.run(range.clone(), compute, |todo, g| {
+                pool.install(|| todo.par_iter().map(|&i| g(i)).collect())
+            })
+        })
+    });
+    match journaled {
+        Some(r) => Ok(r?),
+        None => Ok(pool.install(|| range.into_par_iter().map(compute).collect())),
+    }
+}
+
+/// [`run_trials`] outside any journal: every shard computes all of them and
+/// nothing is replayed. For the few trials a run's later trials depend on
+/// (a baseline), which must be exact in every shard.
+pub fn run_trials_local<T, F>(
+    master_seed: u64,
+    range: std::ops::Range<u64>,
+    threads: usize,
+    f: F,
+) -> Result<Vec<T>, RunnerError>
+where
     T: Send,
     F: Fn(u64, u64) -> T + Sync,
 {
-    let threads = usable_threads(threads, range.end.saturating_sub(range.start));
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|source| RunnerError::Pool { threads, source })?;
+    let pool = pool(threads, range.end.saturating_sub(range.start))?;
     Ok(pool.install(|| {
         range
             .into_par_iter()
             .map(|i| f(i, trial_seed(master_seed, i)))
             .collect()
     }))
+}
+
+fn pool(threads: usize, trials: u64) -> Result<rayon::ThreadPool, RunnerError> {
+    let threads = usable_threads(threads, trials);
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|source| RunnerError::Pool { threads, source })
 }

@@ -17,6 +17,7 @@ pub use plot::{ChartFiles, Marker, MarkerKind, PlotError};
 pub mod compare;
 pub mod diagram;
 pub mod drill;
+pub mod importance;
 pub mod index;
 pub mod page;
 pub mod request_availability;

@@ -3,7 +3,7 @@
 //! runbook does), so that a runbook's steps become simulated events.
 //!
 //! The fault verbs follow turmoil's vocabulary: `crash`, `bounce`, `slow`,
-//! `partition`, `hold`; the actions are `scale`, `set`, `repair`, `release`,
+//! `partition`, `hold`, and `errors` (a share of calls answered 500); the actions are `scale`, `set`, `repair`, `release`,
 //! for pods `apply`, `rollout_restart` and `autoscale`, for Redis `flush`
 //! and `config_set`, for DNS `restart_resolver`,
 //! `switch_resolver`, `hosts_override`, and for databases `fill_disk` and
@@ -29,6 +29,23 @@ pub struct Scenario {
     pub random_failures: bool,
     /// The scenario's own traffic, when it overrides the model's `[traffic]`.
     pub traffic: Option<crate::model::Traffic>,
+    /// When the trouble starts, for the time to detect, mitigate and
+    /// recover (`onset = "75s"`); the first fault when `None`.
+    pub onset: Option<SimTime>,
+}
+
+impl Scenario {
+    /// When the trouble starts: `onset`, else the first fault (`None`
+    /// when the scenario has neither: any alert in it is a false alarm).
+    pub fn onset(&self) -> Option<SimTime> {
+        self.onset.or_else(|| {
+            self.events
+                .iter()
+                .filter(|e| matches!(e.what, EventKind::Fault(_)) && e.on_alert.is_none())
+                .map(|e| e.at)
+                .min()
+        })
+    }
 }
 
 /// One entry of a scenario's timeline.
@@ -40,6 +57,23 @@ pub struct TimedEvent {
     pub what: EventKind,
     /// A short label for charts and reports, e.g. `crash app[0]`.
     pub label: String,
+    /// The action waits for an alert instead of the clock (`at` unused).
+    pub on_alert: Option<OnAlert>,
+    /// How long the action takes from its start until its effect (a
+    /// restart waiting for the process to come back); at once when `None`.
+    pub takes: Option<crate::model::Dist>,
+}
+
+/// `on_alert = "RedisMemoryHigh"`, `after = {...}`: the on-call starts the
+/// action this long after the alert first fires (page, acknowledge, diagnose).
+#[derive(Clone, Debug)]
+pub struct OnAlert {
+    /// The rule's index in the model's alerting.
+    pub rule: usize,
+    /// The rule's name.
+    pub name: String,
+    /// The human delay; none when `None`.
+    pub after: Option<crate::model::Dist>,
 }
 
 /// A fault or a containment action.
@@ -78,6 +112,9 @@ pub enum Fault {
     Bounce,
     /// Service times multiplied by a factor.
     Slow(f64),
+    /// A share in \[0, 1\] of the target's calls fail with a server error
+    /// once served (a bad release answering 500s).
+    Errors(f64),
     /// Calls between the target and `peer` (one instance of it, or all) are
     /// dropped (callers time out) or, with `refuse`, refused at once.
     Partition {
@@ -188,6 +225,17 @@ pub enum Action {
         /// Free space left \[bytes\].
         free: u64,
     },
+    /// A database loses its data (its disk with the replicas', or a bad
+    /// write replicated everywhere) and is restored from its backups after
+    /// `restore_after`.
+    LoseData {
+        /// The component index.
+        target: usize,
+        /// What destroyed the data.
+        cause: crate::model::backup_spec::DataLoss,
+        /// The time until the restore starts.
+        restore_after: SimTime,
+    },
 }
 
 /// The parts of a pod template an `apply` action may change (`None`: unchanged).
@@ -235,7 +283,7 @@ impl Param {
 }
 
 /// The fault names accepted in model files.
-pub const FAULT_NAMES: &[&str] = &["crash", "bounce", "slow", "partition", "hold"];
+pub const FAULT_NAMES: &[&str] = &["crash", "bounce", "slow", "errors", "partition", "hold"];
 /// The action names accepted in model files.
 pub const ACTION_NAMES: &[&str] = &[
     "scale",
@@ -252,6 +300,7 @@ pub const ACTION_NAMES: &[&str] = &[
     "hosts_override",
     "cleanup_disk",
     "fill_disk",
+    "lose_data",
 ];
 /// How long a bounce keeps the target down when no duration is given.
 pub const DEFAULT_BOUNCE: SimTime = SimTime(10 * SimTime::SECOND.0);

@@ -72,6 +72,20 @@ impl Objective {
 pub struct Slo {
     /// The objectives.
     pub objectives: Vec<Objective>,
+    /// `alerts = "burn-rate"`: generate the SRE workbook's multiwindow
+    /// burn-rate alerts from the availability objective.
+    pub burn_rate_alerts: bool,
+}
+
+impl Slo {
+    /// The availability target the burn-rate alerts are generated from,
+    /// when they are asked for.
+    pub fn burn_rate_target(&self) -> Option<f64> {
+        self.objectives.iter().find_map(|o| match o.target {
+            Target::Availability(a) if self.burn_rate_alerts => Some(a),
+            _ => None,
+        })
+    }
 }
 
 /// The verdict on one objective.
@@ -277,6 +291,20 @@ pub(crate) fn read_slo(
     let span = tr.span.clone();
     let mut objectives: Vec<Objective> = Vec::new();
     let mut ok = true;
+    let alerts = tr.str("alerts", diags);
+    if let Some(a) = &alerts
+        && a.value != crate::alerts::burn_rate::STYLE
+    {
+        diags.error_hint(
+            a.span.clone(),
+            format!("slo.alerts: unknown style '{}'", a.value),
+            Some(format!(
+                "the one style is \"{}\"",
+                crate::alerts::burn_rate::STYLE
+            )),
+        );
+        ok = false;
+    }
     for (key, value) in tr.entries() {
         let mut found = Vec::new();
         flatten(&key.value, value, &mut found);
@@ -312,7 +340,23 @@ pub(crate) fn read_slo(
         );
         return None;
     }
-    ok.then_some(Slo { objectives })
+    let burn_rate_alerts = alerts.is_some();
+    if let Some(a) = &alerts
+        && !objectives
+            .iter()
+            .any(|o| matches!(o.target, Target::Availability(_)))
+    {
+        diags.error_hint(
+            a.span.clone(),
+            "slo.alerts: burn-rate alerts need an availability objective",
+            Some("add e.g. availability = \"99.9%\"".into()),
+        );
+        ok = false;
+    }
+    ok.then_some(Slo {
+        objectives,
+        burn_rate_alerts,
+    })
 }
 
 /// `p99 = { 9 = "1s" }` is how TOML reads a bare `p99.9 = "1s"`: walk into
@@ -497,6 +541,7 @@ mod tests {
                 name: "availability".into(),
                 target: Target::Availability(0.99),
             }],
+            burn_rate_alerts: false,
         };
         let a = Availability {
             mean: measured,

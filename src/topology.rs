@@ -2,14 +2,17 @@
 //! components work on their own, which does the whole service?
 //!
 //! A component *functions* when enough of its own instances are up (k of n,
-//! or a served primary for a database) and every hard dependency functions.
-//! The service is up when every entry component (one nothing depends on)
-//! functions. Soft dependencies degrade a component but do not take it down.
+//! or a served primary for a database) and its hard dependencies function:
+//! every one, or what its dependency expression asks (`depends_on = { any =
+//! [...] }`, [`crate::model::structure`]). The service is up when the
+//! `[service]` expression holds, or without one when every entry component
+//! (one nothing depends on) functions. Soft dependencies degrade a component
+//! but do not take it down.
 
 use petgraph::algo::{tarjan_scc, toposort};
 use petgraph::graph::{DiGraph, NodeIndex};
 
-use crate::model::{Component, Model};
+use crate::model::{Component, Model, Structure};
 
 /// The dependency graph of a valid (acyclic) model.
 #[derive(Clone, Debug)]
@@ -18,8 +21,12 @@ pub struct Topology {
     order: Vec<usize>,
     /// Hard dependencies per component.
     deps: Vec<Vec<usize>>,
+    /// Per component, what of its dependencies it needs (`None`: all).
+    requires: Vec<Option<Structure>>,
     /// The components that make up the service.
     entries: Vec<usize>,
+    /// The service's up-condition, when the model gives one.
+    service: Option<Structure>,
 }
 
 fn graph(components: &[Component]) -> DiGraph<usize, ()> {
@@ -88,11 +95,27 @@ impl Topology {
                 .iter()
                 .map(|c| c.depends_on.clone())
                 .collect(),
-            entries: model.entry_components(),
+            requires: model
+                .components
+                .iter()
+                .map(|c| c.requires.clone())
+                .collect(),
+            entries: match &model.service {
+                Some(s) => s.components(),
+                None => model.entry_components(),
+            },
+            service: model.service.clone(),
         }
     }
 
-    /// The components that make up the service (nothing depends on them).
+    /// True when some expression says other than "all of them": the
+    /// service is then not a plain product over its required components.
+    pub fn has_structure(&self) -> bool {
+        self.service.is_some() || self.requires.iter().any(Option::is_some)
+    }
+
+    /// The components that make up the service: those its `[service]`
+    /// expression names, or those nothing depends on.
     pub fn entries(&self) -> &[usize] {
         &self.entries
     }
@@ -119,19 +142,36 @@ impl Topology {
     /// Fills `functional[c]` from `own_ok[c]` (enough own instances up).
     pub fn evaluate(&self, own_ok: &[bool], functional: &mut [bool]) {
         for &c in &self.order {
-            functional[c] = own_ok[c] && self.deps[c].iter().all(|&d| functional[d]);
+            functional[c] = own_ok[c]
+                && match &self.requires[c] {
+                    None => self.deps[c].iter().all(|&d| functional[d]),
+                    Some(s) => s.eval(&|d| functional[d]),
+                };
         }
     }
 
-    /// True when every entry component functions.
+    /// True when the service's expression holds (without one: every entry
+    /// component functions).
     pub fn service_up(&self, functional: &[bool]) -> bool {
-        self.entries.iter().all(|&e| functional[e])
+        match &self.service {
+            Some(s) => s.eval(&|c| functional[c]),
+            None => self.entries.iter().all(|&e| functional[e]),
+        }
+    }
+
+    /// The service's up-condition in words, when the model gives one.
+    pub fn describe_service(&self, model: &Model) -> Option<String> {
+        let name = |c: usize| model.components[c].id.clone();
+        self.service.as_ref().map(|s| s.describe(&name))
     }
 
     /// The dependency tree as indented text, one line per edge walk from
     /// each entry, for `resim check`.
     pub fn render(&self, model: &Model) -> String {
         let mut out = String::new();
+        if let Some(s) = self.describe_service(model) {
+            out.push_str(&format!("service: up while {s}\n"));
+        }
         for &e in &self.entries {
             render_node(model, e, 0, &mut out);
         }
@@ -153,6 +193,14 @@ fn render_node(model: &Model, c: usize, depth: usize, out: &mut String) {
         comp.kind.name(),
         kofn
     ));
+    if let Some(r) = &comp.requires {
+        let name = |c: usize| model.components[c].id.clone();
+        out.push_str(&format!(
+            "{}needs {}\n",
+            "  ".repeat(depth + 1),
+            r.describe(&name)
+        ));
+    }
     for &d in &comp.depends_on {
         render_node(model, d, depth + 1, out);
     }

@@ -29,6 +29,7 @@
 //! the result does not depend on hashing.
 
 mod chain;
+mod first_passage;
 mod gth;
 
 use std::fmt;
@@ -50,6 +51,12 @@ pub struct MarkovAvailability {
     pub components: Vec<Option<f64>>,
     /// Reachable states of the chain.
     pub states: usize,
+    /// Mean time to the service's first outage from all-up \[h\] (the
+    /// chain with its down states absorbing); `None` when it never goes down.
+    pub mean_time_to_first_outage_hours: Option<f64>,
+    /// P(no outage within a year of 8760 h) from all-up; `None` when
+    /// uniformization would take too long.
+    pub p_no_outage_in_a_year: Option<f64>,
 }
 
 /// Why the exact chain was not solved.
@@ -117,9 +124,11 @@ pub fn solve_with_limit(model: &Model, max_states: usize) -> Result<MarkovAvaila
     let mut availability = 0.0;
     let mut components: Vec<Option<f64>> =
         chain.required().iter().map(|&r| r.then_some(0.0)).collect();
-    for (s, p) in states.iter().zip(&pi) {
+    let mut up = vec![false; states.len()];
+    for ((s, p), up) in states.iter().zip(&pi).zip(&mut up) {
         if chain.service_up(s, &mut own, &mut functional) {
             availability += p;
+            *up = true;
         }
         for (c, acc) in components.iter_mut().enumerate() {
             if let Some(a) = acc
@@ -129,10 +138,20 @@ pub fn solve_with_limit(model: &Model, max_states: usize) -> Result<MarkovAvaila
             }
         }
     }
+    let first = first_passage::UpChain::new(&up, &rates);
+    let year = crate::engine::SimTime::YEAR.as_secs_f64();
     Ok(MarkovAvailability {
         availability: availability.clamp(0.0, 1.0),
         components,
         states: states.len(),
+        mean_time_to_first_outage_hours: match &first {
+            Some(f) => f.mean_time().map(|s| s / 3600.0),
+            None => Some(0.0),
+        },
+        p_no_outage_in_a_year: match &first {
+            Some(f) => f.survival(year),
+            None => Some(0.0),
+        },
     })
 }
 

@@ -28,7 +28,7 @@ use crate::drill::random_failures::crash_events;
 use crate::drill::{CAUSES, DrillSetup, TrialResult};
 use crate::engine::SimTime;
 use crate::engine::rng::{Purpose, mix64, stream};
-use crate::montecarlo::{RunnerError, run_trials};
+use crate::montecarlo::{RunnerError, run_trials_local};
 use crate::scenario::Scenario;
 use crate::stats::LatencyHistogram;
 
@@ -69,7 +69,7 @@ impl Default for WindowSettings {
 }
 
 /// Request counts over some span (fractional once rates are charged).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Counts {
     /// Requests offered.
     pub offered: f64,
@@ -129,7 +129,7 @@ pub struct Baseline {
 }
 
 /// One trial-year at request level.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct RequestTrial {
     /// The trial's index.
     pub trial: u64,
@@ -177,6 +177,7 @@ pub fn window_scenario() -> Scenario {
         events: Vec::new(),
         random_failures: false,
         traffic: None,
+        onset: None,
     }
 }
 
@@ -217,7 +218,7 @@ impl<'m> RequestSim<'m> {
             warmup: settings.warmup.max(SimTime(30 * SimTime::SECOND.0)),
             ..base.clone()
         };
-        let runs = run_trials(
+        let runs = run_trials_local(
             mix64(seed ^ 0xBA5E_11E5),
             0..settings.baseline_trials.max(1),
             threads,

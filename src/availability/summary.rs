@@ -118,6 +118,8 @@ pub struct AvailabilitySummary {
     pub service_mttr_minutes: Option<f64>,
     /// Outages observed across all trials.
     pub outages_observed: u64,
+    /// Time to the service's first outage.
+    pub time_to_first_outage: super::first_outage::FirstOutage,
     /// Trials with any downtime.
     pub trials_with_downtime: u64,
     /// How overlapping outages are split.
@@ -263,6 +265,9 @@ impl AvailabilitySummary {
             service_mttr_minutes: (outages_observed > 0)
                 .then(|| total_down / outages_observed as f64 / 60.0),
             outages_observed,
+            time_to_first_outage: super::first_outage::FirstOutage::from_outcomes(
+                outcomes, horizon,
+            ),
             trials_with_downtime,
             attribution_rule: ATTRIBUTION_RULE,
             attribution,

@@ -6,7 +6,10 @@
 //! - every instance and group starts new and up at time zero;
 //! - an instance's own failure/repair cycle runs regardless of its group; it
 //!   is *effectively* up when it is up itself and every group it sits in is up;
-//! - a repair starts when a crew member is free (FIFO), at once without crews;
+//! - a repair starts when a crew member is free, at once without crews; a
+//!   crew takes waiting repairs first come first served, by priority or at
+//!   random (its `policy`), and with a call-out threshold starts only once
+//!   that many of its entities are down, then stays until none is left;
 //! - a database serves while a primary is up; when the primary goes down and a
 //!   replica is up, a replica is promoted after the failover time; when no
 //!   replica is up, the first instance back becomes primary at once;
@@ -17,8 +20,9 @@
 use crate::engine::SimTime;
 use crate::engine::queue::EventQueue;
 use crate::engine::rng::{Purpose, SimRng, named_key, stream};
-use crate::model::{Model, Reliability};
+use crate::model::{Model, Reliability, RepairPolicy};
 use crate::topology::Topology;
+use rand::RngExt;
 
 /// How one availability trial is run.
 #[derive(Clone, Debug)]
@@ -30,7 +34,8 @@ pub struct AvailabilityConfig {
 }
 
 /// What one trial observed; its size depends on the model, never on events.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(into = "OutcomeRecord", from = "OutcomeRecord")]
 pub struct TrialOutcome {
     /// The trial's index.
     pub trial: u64,
@@ -40,12 +45,77 @@ pub struct TrialOutcome {
     pub downtime_secs: f64,
     /// Number of times the service went down.
     pub outages: u32,
+    /// When the service first went down \[s\], if it did within the horizon.
+    pub first_outage_secs: Option<f64>,
     /// Downtime blamed on each cause \[s\]: components, then groups.
     pub blame_secs: Vec<f64>,
     /// Whether the service was up at each grid point (for point availability A(t)).
     pub up_at_grid: Vec<bool>,
     /// Downtime inside each grid cell \[s\] (for interval availability over time).
     pub down_in_cell: Vec<f64>,
+}
+
+/// A [`TrialOutcome`] as the trial journal stores it: the grid sparse, since
+/// most trials are up at almost every point.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct OutcomeRecord {
+    trial: u64,
+    seed: u64,
+    downtime_secs: f64,
+    outages: u32,
+    blame_secs: Vec<f64>,
+    grid: u32,
+    down_at: Vec<u32>,
+    cells: Vec<(u32, f64)>,
+}
+
+impl From<TrialOutcome> for OutcomeRecord {
+    fn from(o: TrialOutcome) -> Self {
+        let down_at = (0..o.up_at_grid.len() as u32)
+            .filter(|&g| !o.up_at_grid[g as usize])
+            .collect();
+        let cells = (0..o.down_in_cell.len() as u32)
+            .map(|g| (g, o.down_in_cell[g as usize]))
+            .filter(|&(_, d)| d.to_bits() != 0)
+            .collect();
+        OutcomeRecord {
+            trial: o.trial,
+            seed: o.seed,
+            downtime_secs: o.downtime_secs,
+            outages: o.outages,
+            blame_secs: o.blame_secs,
+            grid: o.up_at_grid.len() as u32,
+            down_at,
+            cells,
+        }
+    }
+}
+
+impl From<OutcomeRecord> for TrialOutcome {
+    fn from(r: OutcomeRecord) -> Self {
+        let n = r.grid as usize;
+        let mut up_at_grid = vec![true; n];
+        let mut down_in_cell = vec![0.0; n];
+        for g in r.down_at {
+            if let Some(u) = up_at_grid.get_mut(g as usize) {
+                *u = false;
+            }
+        }
+        for (g, d) in r.cells {
+            if let Some(c) = down_in_cell.get_mut(g as usize) {
+                *c = d;
+            }
+        }
+        TrialOutcome {
+            trial: r.trial,
+            seed: r.seed,
+            downtime_secs: r.downtime_secs,
+            outages: r.outages,
+            blame_secs: r.blame_secs,
+            up_at_grid,
+            down_in_cell,
+        }
+    }
 }
 
 /// Something that fails and is repaired: a flat instance (components'
@@ -85,6 +155,12 @@ pub struct AvailabilitySim<'m> {
 struct CrewState {
     busy: u32,
     waiting: std::collections::VecDeque<Entity>,
+    /// Its entities down (waiting or under repair).
+    down: u32,
+    /// Called out: it takes waiting repairs.
+    on_site: bool,
+    /// For `policy = "random"`.
+    rng: SimRng,
 }
 
 struct State {
@@ -340,9 +416,12 @@ impl<'m> AvailabilitySim<'m> {
             crews: m
                 .crews
                 .iter()
-                .map(|_| CrewState {
+                .map(|k| CrewState {
                     busy: 0,
                     waiting: Default::default(),
+                    down: 0,
+                    on_site: false,
+                    rng: stream(seed, named_key(&format!("crew:{}", k.id), 0), Purpose::Misc),
                 })
                 .collect(),
             own_ok: vec![true; m.components.len()],
@@ -373,6 +452,7 @@ impl<'m> AvailabilitySim<'m> {
             seed,
             downtime_secs: 0.0,
             outages: 0,
+            first_outage_secs: None,
             blame_secs: vec![0.0; n_causes],
             up_at_grid: Vec::with_capacity(self.config.grid_points),
             down_in_cell: vec![0.0; self.config.grid_points],
@@ -421,6 +501,7 @@ impl<'m> AvailabilitySim<'m> {
             up = self.evaluate(&mut st);
             if was_up && !up {
                 out.outages += 1;
+                out.first_outage_secs.get_or_insert(now.as_secs_f64());
             }
         }
         (out, st)
@@ -438,12 +519,14 @@ impl<'m> AvailabilitySim<'m> {
                 }
                 self.set_up(st, e, false);
                 match self.crew(e) {
-                    Some(c) if st.crews[c].busy >= self.model.crews[c].size => {
-                        st.crews[c].waiting.push_back(e)
-                    }
                     Some(c) => {
-                        st.crews[c].busy += 1;
-                        self.start_repair(st, queue, now, e);
+                        let crew = &mut st.crews[c];
+                        crew.down += 1;
+                        crew.waiting.push_back(e);
+                        if crew.down >= self.model.crews[c].call_out {
+                            crew.on_site = true;
+                        }
+                        self.dispatch(st, queue, now, c);
                     }
                     None => self.start_repair(st, queue, now, e),
                 }
@@ -463,10 +546,13 @@ impl<'m> AvailabilitySim<'m> {
                 let t = rel.failure.sample(&mut self.rngs(st, e).0);
                 queue.schedule(now + t, Event::Fail(e));
                 if let Some(c) = self.crew(e) {
-                    match st.crews[c].waiting.pop_front() {
-                        Some(next) => self.start_repair(st, queue, now, next),
-                        None => st.crews[c].busy -= 1,
+                    let crew = &mut st.crews[c];
+                    crew.down -= 1;
+                    crew.busy -= 1;
+                    if crew.busy == 0 && crew.waiting.is_empty() {
+                        crew.on_site = false;
                     }
+                    self.dispatch(st, queue, now, c);
                 }
             }
             Event::FailoverDone(c) => {
@@ -474,6 +560,33 @@ impl<'m> AvailabilitySim<'m> {
                 st.failing_over[c] = false;
                 st.primary[c] = self.first_up_instance(st, c);
             }
+        }
+    }
+
+    /// Crew `c`, when on site, takes waiting repairs while a member is free.
+    fn dispatch(&self, st: &mut State, queue: &mut EventQueue<Event>, now: SimTime, c: usize) {
+        let size = self.model.crews[c].size;
+        loop {
+            let crew = &mut st.crews[c];
+            if !crew.on_site || crew.busy >= size || crew.waiting.is_empty() {
+                return;
+            }
+            let pick = match &self.model.crews[c].policy {
+                RepairPolicy::Fifo => 0,
+                RepairPolicy::Random => crew.rng.random_range(0..crew.waiting.len()),
+                RepairPolicy::Priority { components, groups } => {
+                    let rank = |e: &Entity| match *e {
+                        Entity::Instance(i) => (components[self.instances[i as usize].0], i),
+                        Entity::Group(g) => (groups[g as usize], g),
+                    };
+                    (0..crew.waiting.len())
+                        .min_by_key(|&i| rank(&crew.waiting[i]))
+                        .expect("non-empty")
+                }
+            };
+            let e = crew.waiting.remove(pick).expect("in range");
+            crew.busy += 1;
+            self.start_repair(st, queue, now, e);
         }
     }
 

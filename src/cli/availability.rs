@@ -5,13 +5,12 @@ use std::path::PathBuf;
 
 use resim::availability::{self, AvailabilityRequest};
 use resim::engine::SimTime;
-use resim::report::OutputDir;
 use resim::report::diagram::Diagram;
 use resim::report::index::RunInfo;
 
 use super::{Failure, load_model_with, parse_duration_arg};
 
-#[derive(clap::Args)]
+#[derive(clap::Args, Clone)]
 pub struct Args {
     /// The model file (TOML).
     model: PathBuf,
@@ -63,6 +62,36 @@ pub struct Args {
     /// run starts).
     #[arg(long, default_value_t = resim::budget::DEFAULT_MAX_EVENTS)]
     max_events: u64,
+    /// mc: plain Monte Carlo over trial-years (the default); is: importance
+    /// sampling with balanced failure biasing over regenerative cycles, for
+    /// steady-state unavailability when it is rare; auto: is when the
+    /// analytic estimate of unavailability is below 1e-5 and the model
+    /// allows it, mc otherwise.
+    #[arg(long, value_enum, default_value_t = Method::Mc)]
+    method: Method,
+    /// With --method is: biased cycles (the minimum with --precision).
+    #[arg(long, default_value_t = 20_000)]
+    cycles: u64,
+    /// With --method is and --precision: the limit on biased cycles.
+    #[arg(long, default_value_t = 10_000_000)]
+    max_cycles: u64,
+    /// With --method is: the bias beta in (0, 1); failures are made about
+    /// beta times as fast as the repairs in progress.
+    #[arg(long, default_value_t = resim::rare_event::DEFAULT_BIAS)]
+    bias: f64,
+    #[command(flatten)]
+    control: super::partial::Control,
+}
+
+/// How unavailability is estimated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Method {
+    /// Plain Monte Carlo.
+    Mc,
+    /// Importance sampling.
+    Is,
+    /// Importance sampling where unavailability is rare and the model allows it.
+    Auto,
 }
 
 /// A relative precision: `5%` or the fraction `0.05`, both meaning ±5%. A
@@ -115,6 +144,9 @@ pub fn run(args: &Args) -> Result<(), Failure> {
             args.max_trials, args.trials
         )));
     }
+    if choose_is(&model, args)? {
+        return run_is(&model, args);
+    }
     let budget = resim::budget::Budget {
         max_events: args.max_events,
         ..resim::budget::Budget::default()
@@ -122,8 +154,20 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     resim::budget::check_availability(&model, args.trials, args.horizon, &budget)
         .map_err(|e| Failure::Input(format!("{}: {e}", model.origin)))?;
     let stem = format!("availability-{}", model.name);
-    let out = OutputDir::prepare(args.out.as_deref(), std::path::Path::new("results"), &stem)
-        .map_err(|e| Failure::Run(e.to_string()))?;
+    if args.precision.is_some() {
+        super::partial::refuse_with_shard(
+            &args.control,
+            "--precision",
+            "when to stop depends on all trials; give each shard a fixed --trials",
+        )?;
+    }
+    let out = super::partial::prepare_output(
+        "availability",
+        args.out.as_deref(),
+        &stem,
+        args.seed,
+        &args.control,
+    )?;
     let req = AvailabilityRequest {
         trials: args.trials,
         horizon: args.horizon,
@@ -169,6 +213,9 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     if tty {
         eprintln!();
     }
+    if super::partial::finish_shard()? {
+        return Ok(());
+    }
     out!("{}", resim::report::availability::render_text(&run));
     let info = RunInfo::current("availability", &args.model.display().to_string());
     let written =
@@ -179,5 +226,119 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         outln!("  {}", w.strip_prefix(out.root()).unwrap_or(&w).display());
     }
     super::print_report_path(&out);
+    Ok(())
+}
+
+/// Whether to run importance sampling: `is` always (refusing a model it
+/// cannot cover, naming the part and why), `auto` when the analytic
+/// unavailability is below the threshold and the model allows it.
+fn choose_is(model: &resim::model::Model, args: &Args) -> Result<bool, Failure> {
+    use resim::rare_event::{AUTO_THRESHOLD, System};
+    match args.method {
+        Method::Mc => Ok(false),
+        Method::Is => {
+            if !(args.bias > 0.0 && args.bias < 1.0) {
+                return Err(Failure::Input(format!(
+                    "--bias {} must be between 0 and 1 (exclusive)",
+                    args.bias
+                )));
+            }
+            if args.cycles < 2 {
+                return Err(Failure::Input("--cycles must be at least 2".into()));
+            }
+            System::new(model).map(|_| true).map_err(|e| {
+                Failure::Input(format!(
+                    "{}: --method is: {e}; use --method mc",
+                    model.origin
+                ))
+            })
+        }
+        Method::Auto => {
+            let analysis = resim::analytic::analyze(model);
+            let a = match &analysis.exact {
+                Ok(x) => x.availability,
+                Err(_) => analysis.service.availability,
+            };
+            let u = 1.0 - a;
+            let why = if u >= AUTO_THRESHOLD {
+                Some(format!(
+                    "the analytic unavailability {u:.2e} is not below {AUTO_THRESHOLD:.0e}"
+                ))
+            } else {
+                System::new(model).err().map(|e| e.to_string())
+            };
+            match why {
+                Some(why) => {
+                    eprintln!("--method auto: plain Monte Carlo ({why})");
+                    Ok(false)
+                }
+                None => {
+                    eprintln!(
+                        "--method auto: importance sampling (analytic unavailability {u:.2e} is below {AUTO_THRESHOLD:.0e})"
+                    );
+                    choose_is(
+                        model,
+                        &Args {
+                            method: Method::Is,
+                            ..args.clone()
+                        },
+                    )
+                }
+            }
+        }
+    }
+}
+
+/// `--method is`: importance sampling of steady-state unavailability.
+fn run_is(model: &resim::model::Model, args: &Args) -> Result<(), Failure> {
+    let req = resim::rare_event::IsRequest {
+        cycles: args.cycles,
+        seed: args.seed,
+        threads: args.threads,
+        precision: args.precision,
+        max_cycles: args.max_cycles.max(args.cycles),
+        bias: args.bias,
+    };
+    eprintln!(
+        "resim availability: {} ({}), seed {}, importance sampling, {} biased cycles{}",
+        model.name,
+        args.model.display(),
+        args.seed,
+        args.cycles,
+        args.precision
+            .map(|p| format!(", until ±{:.1}% on unavailability", p * 100.0))
+            .unwrap_or_default(),
+    );
+    let est = resim::rare_event::run(model, &req, |_, _| {}).map_err(|e| match e {
+        resim::rare_event::IsError::NotApplicable(e) => Failure::Input(format!(
+            "{}: --method is: {e}; use --method mc",
+            model.origin
+        )),
+        e => Failure::Run(e.to_string()),
+    })?;
+    let stem = format!("availability-{}", model.name);
+    let out = OutputDir::prepare(args.out.as_deref(), std::path::Path::new("results"), &stem)
+        .map_err(|e| Failure::Run(e.to_string()))?;
+    out!(
+        "{}",
+        resim::report::importance::render_text(&model.name, &est)
+    );
+    if let Some(p) = args.precision
+        && est.relative_half_width > p
+    {
+        outln!(
+            "  precision ±{:.1}% not reached within --max-cycles {}",
+            p * 100.0,
+            args.max_cycles
+        );
+    }
+    let info = RunInfo::current("availability", &args.model.display().to_string());
+    let written =
+        resim::report::importance::write_results(&out, &info, &model.name, args.seed, &est)
+            .map_err(|e| Failure::Run(e.to_string()))?;
+    outln!("\nwrote {}", out.root().display());
+    for w in written {
+        outln!("  {}", w.strip_prefix(out.root()).unwrap_or(&w).display());
+    }
     Ok(())
 }

@@ -75,7 +75,17 @@ pub fn run(path: &Path, format: &str) -> Result<(), Failure> {
     if !model.crews.is_empty() {
         outln!("\nrepair crews:");
         for c in &model.crews {
-            outln!("  {}: {} at a time", c.id, c.size);
+            let call_out = if c.call_out > 1 {
+                format!(", called out when {} are down", c.call_out)
+            } else {
+                String::new()
+            };
+            outln!(
+                "  {}: {} at a time, {} order{call_out}",
+                c.id,
+                c.size,
+                c.policy.name()
+            );
         }
     }
     outln!("\ndependency graph (from the service's entry points):");

@@ -62,7 +62,9 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         let chosen = design.scenarios.iter().filter(|s| names.contains(&s.name));
         args.drill.check_budget(design, chosen)?;
     }
-    let out = args.drill.output(&format!("compare-{}", a.name))?;
+    let out = args
+        .drill
+        .output("compare", &format!("compare-{}", a.name))?;
     let mut comparisons = Vec::new();
     for name in &names {
         eprintln!(
@@ -72,6 +74,9 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         let c = compare_scenario(&a, &b, name, &req, &|_| {})
             .map_err(|e| Failure::Input(e.to_string()))?;
         comparisons.push(c);
+    }
+    if super::partial::finish_shard()? {
+        return Ok(());
     }
     let labels = (a.origin.clone(), b.origin.clone());
     out!(

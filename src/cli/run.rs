@@ -67,7 +67,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
             eprintln!("resim run: warning: {w}");
         }
     }
-    let out = args.drill.output(&format!("run-{}", model.name))?;
+    let out = args.drill.output("run", &format!("run-{}", model.name))?;
     eprintln!(
         "resim run: {} ({}), seed {}, {} trials per scenario, {} bins",
         model.name,
@@ -91,6 +91,9 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         if tty {
             eprintln!();
         }
+        if super::partial::is_shard() {
+            continue;
+        }
         let s = ScenarioSummary::from_trials(&model, sc, args.drill.bin.as_secs_f64(), &trials);
         out!("{}", resim::report::drill::render_text(&s));
         if !s.slo.is_empty() {
@@ -107,6 +110,9 @@ pub fn run(args: &Args) -> Result<(), Failure> {
             outln!("{}", snap.text);
         }
         summaries.push(s);
+    }
+    if super::partial::finish_shard()? {
+        return Ok(());
     }
     let info = RunInfo::current("run", &args.model.display().to_string());
     let written = resim::report::drill::write_results(

@@ -61,6 +61,13 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         .map(|v| Vary::parse(v))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| input(&e))?;
+    if !args.find.is_empty() {
+        super::partial::refuse_with_shard(
+            &args.drill.control,
+            "--find",
+            "its bisection runs points chosen from all trials' results; shard the grid without --find",
+        )?;
+    }
     let goal = if args.find.is_empty() {
         None
     } else {
@@ -85,7 +92,9 @@ pub fn run(args: &Args) -> Result<(), Failure> {
             .filter(|s| req.scenarios.is_empty() || req.scenarios.contains(&s.name));
         args.drill.check_budget(&m, chosen)?;
     }
-    let out = args.drill.output(&format!("sweep-{}", base.name))?;
+    let out = args
+        .drill
+        .output("sweep", &format!("sweep-{}", base.name))?;
     let n_scen = if req.scenarios.is_empty() {
         base.scenarios.len()
     } else {
@@ -113,6 +122,9 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         .map_err(|e| Failure::Run(e.to_string()))?;
     if tty {
         eprintln!();
+    }
+    if super::partial::finish_shard()? {
+        return Ok(());
     }
     let findings = match &goal {
         Some(g) => find(g, &design, &varies, &mut results, &req, args.tolerance)

@@ -55,7 +55,7 @@ impl CacheKey {
 
 /// A trial's state of one cache with a key space.
 pub(super) struct CacheState {
-    ks: Keyspace,
+    pub(super) ks: Keyspace,
     /// `maxmemory` per shard \[bytes\].
     per_node: u64,
     rng_keys: SimRng,
@@ -65,6 +65,10 @@ pub(super) struct CacheState {
     last: Stats,
     at_restart: Stats,
     last_at: SimTime,
+    /// The application's stampede guards, if any is on.
+    pub(super) guard: Option<Box<super::stampede::GuardState>>,
+    /// RDB and AOF, if the cache has them.
+    pub(super) persist: Option<Box<super::persistence::PersistState>>,
 }
 
 impl CacheState {
@@ -85,6 +89,8 @@ impl CacheState {
             last: Stats::default(),
             at_restart: Stats::default(),
             last_at: SimTime::ZERO,
+            guard: super::stampede::GuardState::new(c, seed),
+            persist: super::persistence::PersistState::new(spec.persistence.as_ref(), c.instances),
         }))
     }
 }
@@ -141,19 +147,32 @@ impl DrillTrial<'_> {
         if key.id == NONE {
             return None;
         }
+        let inst = self.calls.get(id).expect("live").inst as usize;
+        if let Some(cause) = self.persist_before_command(comp, inst, key.op != CacheOp::Get, now) {
+            return Some(cause);
+        }
         let spec = spec_of(self.model, comp);
+        let measured = self.measured(now);
         let st = self.comps[comp].cache.as_mut().expect("a cache");
         st.mark_warmup_end(self.start, now);
         match key.op {
             CacheOp::Get => {
-                let hit = st.ks.get(key.id, now, &mut st.rng_ops);
+                let mut hit = st.ks.get(key.id, now, &mut st.rng_ops);
+                // XFetch: the app treats some hits near expiry as misses.
+                if hit && let Some(g) = st.guard.as_mut() {
+                    hit = !g.recompute_early(st.ks.ttl_left(key.id, now), measured);
+                }
                 self.calls.get_mut(id).expect("live").hit = hit;
                 None
             }
             CacheOp::Set => {
                 let bytes = spec.size.sample(&mut st.rng_ops);
+                let ttl = match st.guard.as_mut() {
+                    Some(g) => g.fill_ttl(spec.ttl_of(key.id)),
+                    None => spec.ttl_of(key.id),
+                };
                 st.ks
-                    .set(key.id, bytes, spec.ttl_of(key.id), now, &mut st.rng_ops)
+                    .set(key.id, bytes, ttl, now, &mut st.rng_ops)
                     .err()
                     .map(|_| Cause::WriteRejected)
             }
@@ -166,6 +185,10 @@ impl DrillTrial<'_> {
 
     /// A node of `comp` restarted empty (`inst`), or `FLUSHALL` (`None`).
     pub(super) fn cache_lose_keys(&mut self, comp: usize, inst: Option<usize>) {
+        // A node with persistence keeps what it will reload.
+        if inst.is_some_and(|i| self.persist_crash(comp, i)) {
+            return;
+        }
         let shards = self.comps[comp].active.max(1) as usize;
         let Some(st) = self.comps[comp].cache.as_mut() else {
             return;

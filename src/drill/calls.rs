@@ -212,6 +212,10 @@ impl<'m> DrillTrial<'m> {
     }
 
     pub(super) fn issue(&mut self, parent: u32, s: Step, now: SimTime) {
+        // A miss of a key whose read is in flight waits for it (single-flight).
+        if s.kind == StepKind::DbRead && self.join_flight(parent, now) {
+            return;
+        }
         self.issue_try(parent, s, false, now);
     }
 
@@ -486,6 +490,9 @@ impl<'m> DrillTrial<'m> {
 
     pub(super) fn on_served(&mut self, id: u32, now: SimTime) {
         let comp = self.calls.get(id).expect("live").comp as usize;
+        if self.fails_served(id, comp) {
+            return self.complete(id, Some(Cause::ServerError), now);
+        }
         match self.model.components[comp].kind {
             ComponentKind::Cache if self.comps[comp].cache.is_some() => {
                 if let Some(cause) = self.cache_serve(id, comp, now) {
@@ -499,12 +506,24 @@ impl<'m> DrillTrial<'m> {
             }
             ComponentKind::Database => {
                 let c = self.calls.get(id).expect("live");
-                self.db_served(comp, c.inst as usize, c.is_read, now);
+                let is_read = c.is_read;
+                self.db_served(comp, c.inst as usize, is_read, now);
+                if !is_read {
+                    self.backup_write(comp, now);
+                }
             }
             _ => {}
         }
         self.calls.get_mut(id).expect("live").step_start = now;
         self.advance(id, now);
+    }
+
+    /// Whether an `errors` fault on the call's instance fails it now.
+    fn fails_served(&mut self, id: u32, comp: usize) -> bool {
+        let cs = &mut self.comps[comp];
+        let inst = self.calls.get(id).expect("live").inst as usize;
+        let share = cs.errors.max(cs.insts.get(inst).map_or(0.0, |x| x.errors));
+        share > 0.0 && cs.rng_errors.random::<f64>() < share
     }
 
     /// The call's work is done (`error` None) or failed: release its worker
@@ -687,6 +706,9 @@ impl<'m> DrillTrial<'m> {
                 .schedule(now + delay, Ev::Retry { call: parent, tag });
             return;
         }
+        if s.kind == StepKind::DbRead {
+            self.land_flight(parent, result, now);
+        }
         let p = self.calls.get_mut(parent).expect("live parent");
         p.tries = 0;
         p.prev_delay = SimTime::ZERO;
@@ -744,6 +766,7 @@ impl<'m> DrillTrial<'m> {
             }
         }
         self.open_roots -= 1;
+        self.count_done(error.is_some());
         if c.bin != NONE {
             match error {
                 None => self.recorder.success(c.bin, now - c.start),

@@ -26,7 +26,19 @@ impl DrillTrial<'_> {
                     self.queue.schedule(now + d, super::sim::fault_end(i));
                 }
             }
-            EventKind::Action(a) => self.apply_action(a, now),
+            EventKind::Action(a) => {
+                if !self.start_action(i, now) {
+                    self.apply_action(a, now);
+                }
+            }
+        }
+    }
+
+    /// Action `i`, started earlier, takes effect now.
+    pub(super) fn finish_action(&mut self, i: usize, now: SimTime) {
+        if let EventKind::Action(a) = &self.scenario.events[i].what {
+            self.action_done(i, now);
+            self.apply_action(a, now);
         }
     }
 
@@ -53,6 +65,7 @@ impl DrillTrial<'_> {
                 Some(i) => self.comps[f.target].insts[i as usize].slow = factor,
                 None => self.comps[f.target].slow = factor,
             },
+            Fault::Errors(share) => self.set_errors(f, share),
             Fault::Partition { .. } => self.partitions.extend(super::partition::Cut::of(f)),
             Fault::Hold => {
                 for inst in self.targets(f) {
@@ -81,6 +94,7 @@ impl DrillTrial<'_> {
                 for inst in self.targets(f) {
                     if let Some(x) = self.comps[f.target].insts.get_mut(inst) {
                         x.up = true;
+                        self.persist_restarted(f.target, inst, now);
                     }
                 }
                 self.comps[f.target].recount_up();
@@ -89,6 +103,7 @@ impl DrillTrial<'_> {
                 Some(i) => self.comps[f.target].insts[i as usize].slow = 1.0,
                 None => self.comps[f.target].slow = 1.0,
             },
+            Fault::Errors(_) => self.set_errors(f, 0.0),
             Fault::Partition { .. } => {
                 let cut = super::partition::Cut::of(f);
                 if let Some(pos) = self.partitions.iter().position(|&p| Some(p) == cut) {
@@ -100,6 +115,19 @@ impl DrillTrial<'_> {
                     self.release_instance(f.target, inst, now);
                 }
             }
+        }
+    }
+
+    /// Sets the share of served calls that fail on the fault's target.
+    fn set_errors(&mut self, f: &FaultSpec, share: f64) {
+        let c = &mut self.comps[f.target];
+        match f.instance {
+            Some(i) => {
+                if let Some(x) = c.insts.get_mut(i as usize) {
+                    x.errors = share;
+                }
+            }
+            None => c.errors = share,
         }
     }
 
@@ -170,9 +198,11 @@ impl DrillTrial<'_> {
                 self.partitions.retain(|c| !c.touches(target));
                 let c = &mut self.comps[target];
                 c.slow = 1.0;
+                c.errors = 0.0;
                 for x in &mut c.insts {
                     x.up = true;
                     x.slow = 1.0;
+                    x.errors = 0.0;
                 }
                 c.recount_up();
             }
@@ -188,6 +218,11 @@ impl DrillTrial<'_> {
             Action::HostsOverride { target } => self.hosts_override(target),
             Action::CleanupDisk { target, free } => self.cleanup_disk(target, free, now),
             Action::FillDisk { target, free } => self.cleanup_disk(target, Some(free), now),
+            Action::LoseData {
+                target,
+                cause,
+                restore_after,
+            } => self.lose_data(target, cause, restore_after, now),
         }
     }
 }

@@ -5,13 +5,15 @@
 //! latency histograms are kept only for the few bins whose requests may
 //! still be in flight, then folded into scalars.
 
+use serde::{Deserialize, Serialize};
+
 use crate::engine::SimTime;
 use crate::stats::LatencyHistogram;
 
 pub use crate::cause::{CAUSES, Cause};
 
 /// Request outcomes in one bin of one trial.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct BinStats {
     /// Requests that arrived in the bin.
     pub offered: u64,
@@ -28,7 +30,7 @@ pub struct BinStats {
 }
 
 /// Time-weighted gauges of one component in one bin.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GaugeBin {
     /// Mean busy workers, summed over instances.
     pub busy: f64,
@@ -56,7 +58,7 @@ impl GaugeBin {
 
 /// Per-component call counts over the measured window (by the time the
 /// call reached the component).
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CallTotals {
     /// Calls that reached an instance.
     pub arrived: u64,
@@ -103,7 +105,7 @@ impl CallTotals {
 
 /// Everything one trial measured; its size depends on the model and the
 /// number of bins only.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TrialResult {
     /// Trial index.
     pub trial: u64,
@@ -125,6 +127,24 @@ pub struct TrialResult {
     pub readings: Vec<Vec<f64>>,
     /// Text snapshots taken in this trial (`--at`), in time order.
     pub snapshots: Vec<super::readings::Snapshot>,
+    /// The database restores of this trial (`lose_data`).
+    pub restores: Vec<super::backup::RestoreRecord>,
+    /// Alerts that fired or resolved, in time order (none without rules).
+    pub alerts: Vec<crate::alerts::AlertEvent>,
+    /// Containment actions as they ran, in start order.
+    pub actions: Vec<ActionRecord>,
+}
+
+/// One containment action in one trial.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ActionRecord {
+    /// The scenario event's index.
+    pub event: u16,
+    /// When it started, after the warm-up.
+    pub started: SimTime,
+    /// When its effect landed, after the warm-up (`None`: still running
+    /// when the trial ended).
+    pub done: Option<SimTime>,
 }
 
 impl TrialResult {

@@ -55,6 +55,8 @@ pub fn crash_events(model: &Model, outs: &[Outage], origin: SimTime) -> Vec<Time
                     group: None,
                 }]),
                 label: format!("crash {}[{}]", model.components[o.comp].id, o.inst),
+                on_alert: None,
+                takes: None,
             }
         })
         .collect()

@@ -55,13 +55,15 @@ pub fn reading_defs(model: &Model) -> Vec<ReadingDef> {
     super::pods::pod_reading_defs(model, &mut defs);
     super::pods::cpu_reading_defs(model, &mut defs);
     super::cache::cache_reading_defs(model, &mut defs);
+    super::stampede::reading_defs(model, &mut defs);
+    super::persistence::reading_defs(model, &mut defs);
     super::dns::reading_defs(model, &mut defs);
     super::db::reading_defs(model, &mut defs);
     defs
 }
 
 /// A text snapshot of one trial's state at one moment.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct Snapshot {
     /// Time since the warm-up ended \[s\].
     pub at_s: f64,
@@ -79,6 +81,8 @@ impl DrillTrial<'_> {
         self.sample_pod_readings(now, out);
         self.sample_cpu_readings(now, out);
         self.sample_cache_readings(now, out);
+        self.sample_stampede(now, out);
+        self.sample_persistence(now, out);
         self.sample_dns(now, out);
         self.sample_db(now, out);
     }
@@ -115,8 +119,10 @@ impl DrillTrial<'_> {
             super::pods::pod_snapshot(&c.id, comp, nodes, now, &mut s);
         }
         self.cache_snapshot(&mut s);
+        self.persistence_snapshot(now, &mut s);
         self.dns_snapshot(now, &mut s);
         self.db_snapshot(now, &mut s);
+        self.alert_snapshot(now, &mut s);
         s
     }
 }

@@ -95,11 +95,25 @@ pub(super) enum Ev {
     Promote {
         comp: u16,
     },
+    /// A database's restore starts or ends (`drill/backup.rs`).
+    Restore {
+        comp: u16,
+        done: bool,
+    },
+    /// A cache shard's fork or slow command ends (`drill/persistence.rs`).
+    Unblock {
+        comp: u16,
+        inst: u16,
+    },
     /// A client's name lookup (`drill/dns.rs`) returns.
     DnsDone {
         dns: u32,
         slot: u32,
     },
+    /// An alert evaluation tick (`drill/alerting.rs`).
+    AlertEval,
+    /// Scenario action `.0`, started earlier, takes effect.
+    ActionDone(u16),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -161,6 +175,8 @@ pub(super) struct Inst {
     pub(super) up: bool,
     pub(super) held: bool,
     pub(super) slow: f64,
+    /// Share of served calls failed with a server error (`Fault::Errors`).
+    pub(super) errors: f64,
     pub(super) busy: u32,
     pub(super) queue: VecDeque<u32>,
     /// In the Service's endpoints (always, for components without a `pod` spec).
@@ -177,6 +193,7 @@ impl Inst {
             up: true,
             held: false,
             slow: 1.0,
+            errors: 0.0,
             busy: 0,
             queue: VecDeque::new(),
             in_endpoints: true,
@@ -225,6 +242,8 @@ pub(super) struct Comp {
     pub(super) timeout: SimTime,
     pub(super) hit_ratio: f64,
     pub(super) slow: f64,
+    /// Share of served calls failed with a server error on every instance.
+    pub(super) errors: f64,
     pub(super) rr: u32,
     pub(super) primary: u32,
     pub(super) busy_total: u32,
@@ -241,6 +260,9 @@ pub(super) struct Comp {
     pub(super) rng_service: SimRng,
     pub(super) rng_latency: SimRng,
     pub(super) rng_route: SimRng,
+    /// Draws which served calls an `errors` fault fails (its own stream, so
+    /// a fault leaves the other draws unchanged).
+    pub(super) rng_errors: SimRng,
     /// Pod lifecycle state, for pods with a `pod` spec.
     pub(super) pods: Option<Box<PodSet>>,
     /// A cache's Redis key space (`None`: the fixed `hit_ratio` applies).
@@ -303,6 +325,20 @@ pub struct DrillTrial<'m> {
     pub(super) snapshots: Vec<Snapshot>,
     /// The nodes pods are scheduled on.
     pub(super) cluster: Box<ClusterState>,
+    /// Databases with backups, and the trial's restores.
+    pub(super) backups: super::backup::Backups,
+    /// The trial's seed (for streams drawn on demand).
+    pub(super) seed: u64,
+    /// Requests finished and failed since the trial began (alert counters).
+    pub(super) done: [u64; 2],
+    /// The model's compiled alert rules, if it has any.
+    pub(super) alert_rules: Option<&'m crate::alerts::CompiledRules>,
+    /// The alert state (`None` without rules: no cost).
+    pub(super) alerts: Option<Box<super::alerting::AlertTrial<'m>>>,
+    /// Scenario events already set off by an alert.
+    pub(super) responded: Vec<u16>,
+    /// Containment actions as they ran.
+    pub(super) actions: Vec<super::metrics::ActionRecord>,
 }
 
 /// The parts of a drill that do not change between trials.
@@ -325,6 +361,8 @@ pub struct DrillSetup<'m> {
     snapshots: (Vec<SimTime>, u64),
     /// The scenario's random failures (`random_failures = true`).
     random: Option<super::random_failures::RandomFailures<'m>>,
+    /// The model's alert rules compiled against the drill's series.
+    alerts: Option<crate::alerts::CompiledRules>,
 }
 
 impl<'m> DrillSetup<'m> {
@@ -349,6 +387,9 @@ impl<'m> DrillSetup<'m> {
             random: scenario
                 .random_failures
                 .then(|| super::random_failures::RandomFailures::new(model, scenario.duration)),
+            alerts: model.alerting.as_ref().map(|a| {
+                crate::alerts::CompiledRules::new(a, &super::alerting::series_names(model))
+            }),
         }
     }
 
@@ -426,6 +467,7 @@ impl<'m> DrillTrial<'m> {
                     timeout: c.serving.timeout,
                     hit_ratio: c.serving.hit_ratio,
                     slow: 1.0,
+                    errors: 0.0,
                     rr: 0,
                     primary: 0,
                     busy_total: 0,
@@ -441,6 +483,7 @@ impl<'m> DrillTrial<'m> {
                     rng_service: stream(seed, key, Purpose::Service),
                     rng_latency: stream(seed, key, Purpose::Network),
                     rng_route: stream(seed, key, Purpose::Routing),
+                    rng_errors: stream(seed, key, Purpose::Misc),
                     pods: PodSet::new(c, seed),
                     cache: CacheState::new(c, seed),
                     writes_fail_at: super::db::writes_fail_at(model, ci),
@@ -489,6 +532,16 @@ impl<'m> DrillTrial<'m> {
             snapshot_at: &[],
             snapshots: Vec::new(),
             cluster: ClusterState::new(model),
+            backups: super::backup::backups(model, seed),
+            seed,
+            done: [0; 2],
+            alert_rules: setup.alerts.as_ref(),
+            alerts: setup
+                .alerts
+                .as_ref()
+                .map(|r| Box::new(super::alerting::AlertTrial::new(r))),
+            responded: Vec::new(),
+            actions: Vec::new(),
         }
     }
 
@@ -503,9 +556,12 @@ impl<'m> DrillTrial<'m> {
         }
         self.schedule_next_arrival(SimTime::ZERO);
         for (i, ev) in self.scenario.events.iter().enumerate() {
-            self.queue
-                .schedule(self.start + ev.at, Ev::Scenario(i as u16));
+            if ev.on_alert.is_none() {
+                self.queue
+                    .schedule(self.start + ev.at, Ev::Scenario(i as u16));
+            }
         }
+        self.start_alerts();
         for c in 0..self.comps.len() {
             self.schedule_first_checks(c, 0, SimTime::ZERO);
         }
@@ -551,6 +607,10 @@ impl<'m> DrillTrial<'m> {
                 Ev::PoolTimeout { call, tag } => self.on_pool_timeout(call, tag, now),
                 Ev::Promote { comp } => self.on_promote(comp as usize, now),
                 Ev::DnsDone { dns, slot } => self.on_dns_done(dns as usize, slot, now),
+                Ev::Restore { comp, done } => self.on_restore(comp as usize, done, now),
+                Ev::Unblock { comp, inst } => self.unblock(comp as usize, inst as usize, now),
+                Ev::AlertEval => self.on_alert_eval(now),
+                Ev::ActionDone(i) => self.finish_action(i as usize, now),
                 Ev::Snapshot(k) => {
                     let text = self.snapshot_text(now);
                     self.snapshots.push(Snapshot {
@@ -584,6 +644,9 @@ impl<'m> DrillTrial<'m> {
             requests: self.requests,
             readings: self.readings,
             snapshots: self.snapshots,
+            restores: self.backups.records,
+            alerts: self.alerts.map(|a| a.log).unwrap_or_default(),
+            actions: self.actions,
         }
     }
 
@@ -698,6 +761,7 @@ impl<'m> DrillTrial<'m> {
         let mut row = Vec::with_capacity(self.readings.first().map_or(0, Vec::len));
         self.sample_readings(now, &mut row);
         self.readings.push(row);
+        self.scrape_alerts(now);
         self.recorder.close_until(now);
     }
 }

@@ -180,6 +180,13 @@ pub struct ScenarioSummary {
     /// The verdict on each objective of the model's `[slo]` (none without one).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub slo: Vec<crate::slo::Judgement>,
+    /// Each alert rule across the trials (none without rules).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub alerts: Vec<crate::alerts::summary::AlertSummary>,
+    /// Time to detect, mitigate and recover (models with alerts, scenarios
+    /// with an onset).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response: Option<crate::alerts::summary::Response>,
     /// Per-bin series.
     #[serde(skip)]
     pub bins: Vec<BinSummary>,
@@ -189,9 +196,22 @@ pub struct ScenarioSummary {
     /// The mechanisms' readings, per series across trials.
     #[serde(skip)]
     pub readings: Vec<ReadingSeries>,
+    /// Every database restore, per trial in trial order: RPO and RTO (`lose_data`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub restores: Vec<TrialRestore>,
     /// Text snapshots of trial 0 (`--at`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub snapshots: Vec<Snapshot>,
+}
+
+/// One database restore of one trial.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct TrialRestore {
+    /// The trial's index.
+    pub trial: u64,
+    /// Its RPO and RTO.
+    #[serde(flatten)]
+    pub restore: super::backup::RestoreRecord,
 }
 
 /// One reading across trials: its definition and per-bin band.
@@ -284,7 +304,7 @@ impl ScenarioSummary {
             })
             .collect();
         let mut timeline: Vec<TimelineEntry> = Vec::new();
-        for e in &scenario.events {
+        for e in scenario.events.iter().filter(|e| e.on_alert.is_none()) {
             let at_s = e.at.as_secs_f64();
             match &e.what {
                 EventKind::Fault(specs) => {
@@ -309,15 +329,20 @@ impl ScenarioSummary {
                 }),
             }
         }
+        let (alerts, response) = super::response::summarise(model, scenario, bin_s, trials);
+        super::response::timeline(model, scenario, trials, &alerts, &mut timeline);
         timeline.sort_by(|a, b| a.at_s.total_cmp(&b.at_s));
         // From the first fault, or, in a scenario whose trouble is an action
         // (a disk filled, a cache flushed), from its first action.
-        let first_fault = timeline
-            .iter()
-            .find(|e| e.kind == "fault")
-            .or(timeline.first())
-            .map(|e| e.at_s);
-        let recovery_s = first_fault.and_then(|t0| recovery_time(&bins, t0, bin_s));
+        let first_fault = scenario.onset().map(|t| t.as_secs_f64()).or_else(|| {
+            timeline
+                .iter()
+                .find(|e| e.kind == "fault")
+                .or(timeline.iter().find(|e| e.kind == "action"))
+                .map(|e| e.at_s)
+        });
+        let means: Vec<f64> = bins.iter().map(|b| b.success.mean).collect();
+        let recovery_s = first_fault.and_then(|t0| recovery_time(&means, t0, bin_s));
         let worst_success = bins
             .iter()
             .map(|b| b.success.mean)
@@ -359,6 +384,8 @@ impl ScenarioSummary {
             worst_success,
             events_per_trial: trials.iter().map(|t| t.events as f64).sum::<f64>() / n,
             slo,
+            alerts,
+            response,
             bins,
             components: model.components.iter().map(|c| c.id.clone()).collect(),
             readings: reading_defs(model)
@@ -380,6 +407,15 @@ impl ScenarioSummary {
                         .collect(),
                 })
                 .collect(),
+            restores: trials
+                .iter()
+                .flat_map(|t| {
+                    t.restores.iter().map(|r| TrialRestore {
+                        trial: t.trial,
+                        restore: r.clone(),
+                    })
+                })
+                .collect(),
             snapshots: trials
                 .iter()
                 .find(|t| !t.snapshots.is_empty())
@@ -389,12 +425,13 @@ impl ScenarioSummary {
 }
 
 /// Time from `t0` to the start of the first bin after which every bin's
-/// success ratio stays within 0.005 of the level before `t0`.
-fn recovery_time(bins: &[BinSummary], t0: f64, bin_s: f64) -> Option<f64> {
-    let before: Vec<f64> = bins
-        .iter()
-        .filter(|b| b.t_s + bin_s <= t0)
-        .map(|b| b.success.mean)
+/// success ratio (`success[b]` for the bin starting at `b * bin_s`; NaN
+/// for a bin without requests) stays within 0.005 of the level before `t0`.
+pub(super) fn recovery_time(success: &[f64], t0: f64, bin_s: f64) -> Option<f64> {
+    let t = |b: usize| b as f64 * bin_s;
+    let before: Vec<f64> = (0..success.len())
+        .filter(|&b| t(b) + bin_s <= t0)
+        .map(|b| success[b])
         .filter(|x| x.is_finite())
         .collect();
     let baseline = if before.is_empty() {
@@ -403,12 +440,12 @@ fn recovery_time(bins: &[BinSummary], t0: f64, bin_s: f64) -> Option<f64> {
         before.iter().sum::<f64>() / before.len() as f64
     };
     // A bin with no requests (NaN) does not count as a dip.
-    let ok = |b: &BinSummary| b.success.mean.is_nan() || b.success.mean >= baseline - 0.005;
-    let after: Vec<&BinSummary> = bins.iter().filter(|b| b.t_s + bin_s > t0).collect();
-    if after.iter().all(|b| ok(b)) {
+    let ok = |x: f64| x.is_nan() || x >= baseline - 0.005;
+    let after: Vec<usize> = (0..success.len()).filter(|&b| t(b) + bin_s > t0).collect();
+    if after.iter().all(|&b| ok(success[b])) {
         return None;
     }
-    let last_bad = after.iter().rposition(|b| !ok(b))?;
+    let last_bad = after.iter().rposition(|&b| !ok(success[b]))?;
     let recovered = after.get(last_bad + 1)?;
-    Some((recovered.t_s - t0).max(0.0))
+    Some((t(*recovered) - t0).max(0.0))
 }

@@ -12,7 +12,7 @@ use super::reader::TableReader;
 use crate::engine::SimTime;
 
 /// The keys of a component table this reader owns.
-pub const DB_KEYS: &[&str] = &["pool", "replication_lag", "disk"];
+pub const DB_KEYS: &[&str] = &["pool", "replication_lag", "disk", "backup"];
 const POOL_KEYS: &[&str] = &["size", "wait_timeout"];
 const DISK_KEYS: &[&str] = &["free", "fill_per_second"];
 
@@ -49,6 +49,8 @@ pub struct DbSpec {
     pub replication_lag: Option<SimTime>,
     /// A filling disk, if modelled.
     pub disk: Option<DiskSpec>,
+    /// Base backups and WAL archiving, if modelled.
+    pub backup: Option<super::backup_spec::BackupSpec>,
 }
 
 /// Reads the database keys of component `name`; `None` when it has none.
@@ -129,6 +131,9 @@ pub(super) fn read(
                 fill_per_second: fill.value,
             });
         }
+    }
+    if let Some(b) = tr.table("backup", diags) {
+        spec.backup = super::backup_spec::read_backup(b, diags);
     }
     Some(spec)
 }

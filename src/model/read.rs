@@ -7,8 +7,9 @@ use toml::de::DeTable;
 use super::error::{Diagnostics, ModelError, suggest};
 use super::read_drill;
 use super::reader::{Located, TableReader};
+use super::structure::{Structure, StructureReader};
 use super::{
-    Component, ComponentKind, Crew, DEFAULT_FAILOVER, Dist, Failover, Group, GroupKind, Model,
+    Component, ComponentKind, DEFAULT_FAILOVER, Dist, Failover, Group, GroupKind, Model,
     Reliability,
 };
 
@@ -23,6 +24,9 @@ pub(crate) const TOP_KEYS: &[&str] = &[
     "cluster",
     "slo",
     "cost",
+    "service",
+    "alerts",
+    "alerting",
 ];
 const SYSTEM_KEYS: &[&str] = &["name", "description"];
 const COMPONENT_KEYS: &[&str] = &[
@@ -62,7 +66,6 @@ const COMPONENT_KEYS: &[&str] = &[
     "on_write",
 ];
 const GROUP_KEYS: &[&str] = &["kind", "within", "failure", "repair", "crew", "description"];
-const CREW_KEYS: &[&str] = &["size", "description"];
 
 /// Names defined in the file, for resolving references.
 pub(super) struct Names {
@@ -117,11 +120,13 @@ pub(super) fn read_model(text: &str, origin: &str) -> Result<Model, ModelError> 
         components: Vec::new(),
         groups: Vec::new(),
         crews: Vec::new(),
+        service: None,
         traffic: None,
         scenarios: Vec::new(),
         cluster: None,
         slo: None,
         cost: None,
+        alerting: None,
         defaults_applied: Vec::new(),
     };
 
@@ -154,6 +159,9 @@ pub(super) fn read_model(text: &str, origin: &str) -> Result<Model, ModelError> 
     let top_scenarios = top.get("scenarios");
     let top_slo = top.table("slo", &mut diags);
     let top_cost = top.table("cost", &mut diags);
+    let top_service = top.table("service", &mut diags);
+    let top_alerts = top.get("alerts");
+    let top_alerting = top.table("alerting", &mut diags);
     let crews = named_tables(&mut top, "crews", &mut diags);
     let groups = named_tables(&mut top, "groups", &mut diags);
     let components = named_tables(&mut top, "components", &mut diags);
@@ -171,25 +179,11 @@ pub(super) fn read_model(text: &str, origin: &str) -> Result<Model, ModelError> 
         crews: crews.iter().map(|(k, _)| k.value.clone()).collect(),
     };
 
-    for (id, mut tr) in crews {
-        let size = tr.u32("size", &mut diags);
-        match &size {
-            Some(s) if s.value == 0 => diags.error(
-                s.span.clone(),
-                format!(
-                    "crew '{}' has size 0: nobody could repair anything",
-                    id.value
-                ),
-            ),
-            None if !tr.has("size") => tr.missing("size", &mut diags, "1"),
-            _ => {}
-        }
-        let _ = tr.str("description", &mut diags);
-        tr.finish(CREW_KEYS, &mut diags);
-        model.crews.push(Crew {
-            id: id.value,
-            size: size.map_or(1, |s| s.value.max(1)),
-        });
+    let mut call_out_spans = Vec::new();
+    for (id, tr) in crews {
+        let (crew, span) = super::crew_spec::read_crew(id, tr, &names, &mut diags);
+        model.crews.push(crew);
+        call_out_spans.push(span);
     }
 
     let mut within_spans = Vec::new();
@@ -247,13 +241,46 @@ pub(super) fn read_model(text: &str, origin: &str) -> Result<Model, ModelError> 
         model.components.push(component);
         dep_spans.push(spans);
     }
+    if let Some(mut tr) = top_service {
+        tr.path = "service".into();
+        let mut reader = StructureReader {
+            components: &names.components,
+            itself: None,
+            spans: Vec::new(),
+        };
+        model.service = reader.read_table(tr, &mut diags);
+    }
     check_cycles(&model.components, &dep_spans, &mut diags);
+    super::crew_spec::check_call_out(&model, &call_out_spans, &mut diags);
+    // Alerts before scenarios, whose actions may wait for them by name.
+    let interval = top_alerting.map_or(crate::alerts::DEFAULT_INTERVAL, |mut tr| {
+        tr.path = "alerting".into();
+        crate::alerts::spec::read_alerting(tr, &mut diags)
+    });
+    let rules = top_alerts.map_or_else(Vec::new, |v| {
+        let catalogue = crate::drill::alerting::series_names(&model);
+        crate::alerts::spec::read_alerts(v, text, &catalogue, &mut diags)
+    });
+    let mut alert_names: Vec<String> = rules.iter().map(|r| r.name.clone()).collect();
+    if top_slo.as_ref().is_some_and(|t| t.has("alerts")) {
+        alert_names.extend(
+            crate::alerts::burn_rate::NAMES
+                .iter()
+                .map(|n| n.to_string()),
+        );
+    }
     if let Some(v) = top_scenarios {
-        model.scenarios = read_drill::read_scenarios(v, &names, &model, &mut diags);
+        model.scenarios = read_drill::read_scenarios(v, &names, &alert_names, &model, &mut diags);
     }
     let has_traffic =
         model.traffic.is_some() || model.scenarios.iter().any(|s| s.traffic.is_some());
     model.slo = top_slo.and_then(|tr| crate::slo::read_slo(tr, has_traffic, &mut diags));
+    let generated = model
+        .slo
+        .as_ref()
+        .and_then(|s| s.burn_rate_target())
+        .map_or_else(Vec::new, crate::alerts::burn_rate::rules);
+    model.alerting = crate::alerts::spec::alerting(interval, rules, generated);
     let cost = top_cost.and_then(|tr| crate::cost::read_cost(tr, &model, &mut diags));
     model.cost = cost;
 
@@ -493,8 +520,23 @@ fn read_component(
             }
             out
         };
-    let depends_on = resolve_list("depends_on", tr, diags);
+    let mut structure_spans = Vec::new();
+    let (depends_on, requires) = if tr.get("depends_on").is_some_and(|v| v.get_ref().is_table()) {
+        let v = tr.get("depends_on").expect("present");
+        let mut reader = StructureReader {
+            components: &names.components,
+            itself: Some(name),
+            spans: Vec::new(),
+        };
+        let s = reader.read(v, &format!("components.{name}.depends_on"), diags);
+        structure_spans = reader.spans;
+        let flat = s.as_ref().map(Structure::components).unwrap_or_default();
+        (flat, s)
+    } else {
+        (resolve_list("depends_on", tr, diags), None)
+    };
     let soft_depends_on = resolve_list("soft_depends_on", tr, diags);
+    dep_spans.extend(structure_spans);
     for &s in &soft_depends_on {
         if depends_on.contains(&s) {
             diags.error(
@@ -570,6 +612,7 @@ fn read_component(
         instances: n,
         min_up: k,
         depends_on,
+        requires,
         soft_depends_on,
         reliability,
         placement,

@@ -20,6 +20,8 @@ pub(super) const CACHE_KEYS: &[&str] = &[
     "maxmemory_samples",
     "keys",
     "on_write",
+    "stampede",
+    "persistence",
 ];
 const KEYS_KEYS: &[&str] = &["count", "zipf", "uniform", "size", "ttl", "ttl_share"];
 const SIZE_KEYS: &[&str] = &["dist", "median", "p95", "min", "max"];
@@ -140,6 +142,13 @@ pub(super) fn read_cache(
         None => 1.0,
     };
     kt.finish(KEYS_KEYS, diags);
+    let stampede = tr
+        .table("stampede", diags)
+        .map(|st| super::read_stampede::read_stampede(st, ttl.is_some(), diags))
+        .unwrap_or_default();
+    let persistence = tr
+        .table("persistence", diags)
+        .and_then(|pt| super::read_persistence::read_persistence(pt, name, defaults, diags));
     if !unset.is_empty() {
         defaults.push(format!(
             "component '{name}' (redis defaults): {}",
@@ -153,6 +162,9 @@ pub(super) fn read_cache(
         ttl,
         ttl_share,
         on_write,
+        stampede,
+        persistence,
+        ha: Default::default(),
     })
 }
 

@@ -33,6 +33,7 @@ const SCENARIO_KEYS: &[&str] = &[
     "events",
     "random_failures",
     "traffic",
+    "onset",
 ];
 const EVENT_KEYS: &[&str] = &[
     "at",
@@ -53,6 +54,9 @@ const EVENT_KEYS: &[&str] = &[
     "nameserver",
     "free",
     "mode",
+    "on_alert",
+    "after",
+    "takes",
 ];
 
 /// The largest `slow` factor: a million times the service time is already
@@ -462,6 +466,7 @@ fn lb_table<'a, 'i>(
 pub(super) fn read_scenarios(
     value: &Spanned<DeValue>,
     names: &Names,
+    alerts: &[String],
     model: &super::Model,
     diags: &mut Diagnostics,
 ) -> Vec<Scenario> {
@@ -517,6 +522,7 @@ pub(super) fn read_scenarios(
             .duration("warmup", diags)
             .map_or(SimTime::MINUTE, |w| w.value);
         let random_failures = read_random_failures(&mut tr, components, groups, diags);
+        let onset = tr.duration("onset", diags).map(|o| o.value);
         // The scenario's own traffic (a spike, a daily peak) over the model's.
         let traffic = tr.table("traffic", diags).and_then(|mut t| {
             t.path = format!("{}.traffic", tr.path);
@@ -539,6 +545,7 @@ pub(super) fn read_scenarios(
                 if let Some(e) = read_event(
                     &mut et,
                     names,
+                    alerts,
                     components,
                     groups,
                     duration.as_ref().map(|d| d.value),
@@ -560,6 +567,7 @@ pub(super) fn read_scenarios(
                 events,
                 random_failures,
                 traffic,
+                onset,
             });
         }
     }
@@ -592,14 +600,24 @@ fn read_random_failures(
 fn read_event(
     et: &mut TableReader,
     names: &Names,
+    alerts: &[String],
     components: &[Component],
     groups: &[Group],
     scenario_duration: Option<SimTime>,
     diags: &mut Diagnostics,
 ) -> Option<TimedEvent> {
+    let (on_alert, takes) =
+        super::response_spec::read_response(et, alerts, et.has("action"), diags);
     let at = et.duration("at", diags);
-    if at.is_none() && !et.has("at") {
-        et.missing("at", diags, "\"5m\"");
+    if at.is_none() && !et.has("at") && !et.has("on_alert") {
+        et.missing("at", diags, "\"5m\" (or on_alert = \"AlertName\")");
+    }
+    if at.is_some() && et.has("on_alert") {
+        diags.error_hint(
+            et.span_of("at"),
+            format!("'{}': 'at' and 'on_alert' are mutually exclusive", et.path),
+            Some("an action waiting for an alert starts 'after' it fires".into()),
+        );
     }
     if let (Some(a), Some(d)) = (&at, scenario_duration)
         && a.value > d
@@ -680,6 +698,7 @@ fn read_event(
                 Fault::Crash => "crash".to_string(),
                 Fault::Bounce => "bounce".to_string(),
                 Fault::Slow(x) => format!("slow x{x}"),
+                Fault::Errors(x) => format!("errors {}%", x * 100.0),
                 Fault::Partition { peer, .. } => {
                     let named = et.str("peer", diags).map(|p| p.value);
                     format!(
@@ -708,11 +727,24 @@ fn read_event(
         EventKind::Action(Action::HostsOverride { .. }) => format!("hosts override {t}"),
         EventKind::Action(Action::CleanupDisk { .. }) => format!("cleanup disk {t}"),
         EventKind::Action(Action::FillDisk { .. }) => format!("disk fills {t}"),
+        EventKind::Action(Action::LoseData { cause, .. }) => {
+            format!("{t} loses data ({})", cause.name())
+        }
+    };
+    let at = match &on_alert {
+        Some(_) => SimTime::ZERO,
+        None => at?.value,
+    };
+    let label = match &on_alert {
+        Some(o) => format!("{label} (on {})", o.name),
+        None => label,
     };
     Some(TimedEvent {
-        at: at?.value,
+        at,
         what,
         label,
+        on_alert,
+        takes,
     })
 }
 
@@ -773,6 +805,25 @@ fn read_fault(
                 }
             }
         }
+        "errors" => match et.f64("share", diags) {
+            Some(f) if (0.0..=1.0).contains(&f.value) => Fault::Errors(f.value),
+            Some(f) => {
+                diags.error(
+                    f.span,
+                    format!(
+                        "'{}.share' must be a fraction in [0, 1] of the calls that fail, found {:?}",
+                        et.path, f.value
+                    ),
+                );
+                return None;
+            }
+            None => {
+                if !et.has("share") {
+                    et.missing("share", diags, "0.3 (30% of the target's calls fail)");
+                }
+                return None;
+            }
+        },
         other => {
             let hint = suggest(other, FAULT_NAMES.iter().copied())
                 .or_else(|| Some(format!("faults: {}", FAULT_NAMES.join(", "))));
@@ -907,6 +958,7 @@ fn read_action(
         "repair" => Some(Action::Repair { target: target? }),
         "cleanup_disk" => super::db_spec::read_cleanup(et, name, target, components, diags),
         "fill_disk" => super::db_spec::read_fill(et, name, target, components, diags),
+        "lose_data" => super::backup_spec::read_lose_data(et, name, target, components, diags),
         "release" => Some(Action::Release { target: target? }),
         "flush" => Some(Action::Flush { target: target? }),
         "config_set" => {

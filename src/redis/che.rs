@@ -163,6 +163,9 @@ mod tests {
             ttl: None,
             ttl_share: 1.0,
             on_write: OnWrite::Invalidate,
+            stampede: Default::default(),
+            persistence: None,
+            ha: Default::default(),
         };
         assert!((capacity_keys(&spec, 1) - 10_000.0).abs() < 1.0);
         let text = describe(&spec, 1);

@@ -112,6 +112,16 @@ impl Pool {
     }
 }
 
+/// A key's state on a node, as [`Keyspace::entries`] exports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// The key's id on the node it came from.
+    pub key: u32,
+    charge: u32,
+    meta: u32,
+    expire: u32,
+}
+
 /// One Redis node's key space.
 #[derive(Clone, Debug)]
 pub struct Keyspace {
@@ -227,6 +237,14 @@ impl Keyspace {
         self.slot[key as usize] != ABSENT
     }
 
+    /// `PTTL key` as a time: what is left before present `key` expires;
+    /// `None` when it is absent or has no TTL (zero once due).
+    pub fn ttl_left(&self, key: u32, now: SimTime) -> Option<SimTime> {
+        let at = self.expire[key as usize];
+        (self.contains(key) && at != NO_EXPIRY)
+            .then(|| SimTime((at as u64 * SimTime::MILLISECOND.0).saturating_sub(now.0)))
+    }
+
     /// `GET key`: a hit or a miss. An expired key is deleted and misses.
     pub fn get<R: Rng + ?Sized>(&mut self, key: u32, now: SimTime, rng: &mut R) -> bool {
         self.before_command(now, rng);
@@ -320,6 +338,41 @@ impl Keyspace {
             self.remove(k);
         }
         victims.len()
+    }
+
+    /// Every present key with its state, to move it to another node (a
+    /// cluster's resharding migrates keys with their TTL and idle time).
+    pub fn entries(&self) -> Vec<Entry> {
+        self.present
+            .iter()
+            .map(|&k| {
+                let i = k as usize;
+                Entry {
+                    key: k,
+                    charge: self.size[i],
+                    meta: self.meta[i],
+                    expire: self.expire[i],
+                }
+            })
+            .collect()
+    }
+
+    /// Adds a key moved from another node as `key` here (absent before);
+    /// eviction, if it is now over `maxmemory`, runs at the next command.
+    pub fn insert_entry(&mut self, key: u32, e: &Entry) {
+        let k = key as usize;
+        debug_assert!(!self.contains(key));
+        self.slot[k] = self.present.len() as u32;
+        self.present.push(key);
+        self.size[k] = e.charge;
+        self.meta[k] = e.meta;
+        self.used += e.charge as u64;
+        self.expire[k] = e.expire;
+        if e.expire != NO_EXPIRY {
+            self.vslot[k] = self.volatile.len() as u32;
+            self.volatile.push(key);
+        }
+        self.fit_tables();
     }
 
     /// Runs the active expiry cycles due by `now` (the node's timer), and

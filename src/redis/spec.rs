@@ -1,6 +1,11 @@
 //! A cache component's key space as the model file describes it, and the
 //! `CONFIG SET` changes a scenario may make.
 
+use std::sync::{Arc, OnceLock};
+
+use super::cluster::{KeySlots, key_slots};
+use super::failover::{ClusterSpec, SentinelSpec};
+use super::replication::ReplicationSpec;
 use super::{EvictionPolicy, KeyPopularity, RedisConfig, SizeDist};
 use crate::engine::SimTime;
 
@@ -43,6 +48,48 @@ pub struct CacheSpec {
     pub ttl_share: f64,
     /// What writes do to the entry.
     pub on_write: OnWrite,
+    /// The application's stampede guards around this cache.
+    pub stampede: super::stampede::StampedeGuard,
+    /// RDB and AOF (`None`: a restart comes back empty).
+    pub persistence: Option<super::persistence::Persistence>,
+    /// Replicas, Sentinel, Cluster and the keys' hash tag.
+    pub ha: HaSpec,
+}
+
+/// A cache's replicas and who fails over to them, and how its keys spread
+/// over a cluster's shards.
+#[derive(Clone, Debug, Default)]
+pub struct HaSpec {
+    /// Asynchronous replicas of each primary.
+    pub replication: Option<ReplicationSpec>,
+    /// Sentinel watching a single primary.
+    pub sentinel: Option<SentinelSpec>,
+    /// Cluster settings (a cache of n > 1 instances is a cluster of n
+    /// shards with Redis's defaults when absent).
+    pub cluster: Option<ClusterSpec>,
+    /// The share of keys named with the common hash tag `{hot}`.
+    pub hash_tag_share: f64,
+    /// Every key's hash slot, computed at first use.
+    pub(crate) slots: OnceLock<KeySlots>,
+}
+
+impl HaSpec {
+    /// Every key's hash slot (computed once, shared by clones).
+    pub fn slots(&self, keys: u32) -> KeySlots {
+        self.slots
+            .get_or_init(|| Arc::new(key_slots(keys, self.hash_tag_share)))
+            .clone()
+    }
+
+    /// The cluster settings for `shards` masters.
+    pub fn cluster_of(&self, shards: u16) -> ClusterSpec {
+        ClusterSpec {
+            shards,
+            ..self
+                .cluster
+                .unwrap_or_else(|| ClusterSpec::with_shards(shards))
+        }
+    }
 }
 
 impl CacheSpec {
@@ -86,6 +133,9 @@ mod tests {
             ttl: Some(SimTime::MINUTE),
             ttl_share: 0.3,
             on_write: OnWrite::Invalidate,
+            stampede: Default::default(),
+            persistence: None,
+            ha: HaSpec::default(),
         };
         let with = (0..100_000).filter(|&k| spec.ttl_of(k).is_some()).count() as f64;
         // Fibonacci hashing spreads consecutive keys evenly; even as random

@@ -261,6 +261,7 @@ pub fn render_text(run: &AvailabilityRun) -> String {
             let _ = writeln!(t, "service MTBF   no outage observed");
         }
     }
+    let _ = writeln!(t, "first outage   {}", s.time_to_first_outage.describe());
     let _ = writeln!(
         t,
         "year           8760 h ({MINUTES_PER_YEAR:.0} min); horizon {} h per trial",

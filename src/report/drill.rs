@@ -139,6 +139,8 @@ pub fn markers(s: &ScenarioSummary) -> Vec<Marker> {
         .map(|e| {
             let kind = if e.kind.starts_with("fault") {
                 MarkerKind::Fault
+            } else if e.kind == "alert" {
+                MarkerKind::Note
             } else {
                 MarkerKind::Action
             };
@@ -489,6 +491,24 @@ pub fn render_text(s: &ScenarioSummary) -> String {
             "  recovery      back to the pre-fault success ratio {r:.0} s after the first fault (or action)"
         );
     }
+    if !s.restores.is_empty() {
+        let n = s.restores.len() as f64;
+        let mean = |f: fn(&crate::drill::RestoreRecord) -> f64| {
+            s.restores.iter().map(|r| f(&r.restore)).sum::<f64>() / n
+        };
+        let _ = writeln!(
+            t,
+            "  restores      {n} (per trial in summary.json): RPO mean {:.0} s ({:.0} writes lost), RTO mean {:.0} s (restore {:.0} s)",
+            mean(|r| r.rpo_s),
+            mean(|r| r.lost_writes as f64),
+            mean(|r| r.rto_s),
+            mean(|r| r.restore_s)
+        );
+    }
+    t.push_str(&crate::alerts::summary::render_text(
+        &s.alerts,
+        s.response.as_ref(),
+    ));
     for e in &s.timeline {
         let _ = writeln!(t, "  {:>7.0} s  {:10}  {}", e.at_s, e.kind, e.label);
     }

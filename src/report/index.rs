@@ -34,7 +34,10 @@ impl RunInfo {
     /// command line leaves out `--threads` and `--out`, which change
     /// neither the results nor their bytes.
     pub fn current(mode: &str, model_file: &str) -> RunInfo {
-        let args: Vec<String> = std::env::args().skip(1).collect();
+        let args: Vec<String> = COMMAND_ARGS
+            .get()
+            .cloned()
+            .unwrap_or_else(|| std::env::args().skip(1).collect());
         RunInfo {
             mode: mode.to_string(),
             command: command_line(&args),
@@ -51,7 +54,22 @@ impl RunInfo {
     }
 }
 
-/// `resim ARGS` as a shell would take it, without `--threads` and `--out`.
+/// The arguments [`RunInfo::current`] records instead of this process's
+/// own: `resim merge` sets the shards' command line, so a merge writes what
+/// one run of it would.
+static COMMAND_ARGS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+
+/// Records `args` (without the program name) as this process's command line
+/// in results; the first call wins.
+pub fn set_command_args(args: Vec<String>) {
+    let _ = COMMAND_ARGS.set(args);
+}
+
+/// Options that change neither results nor their bytes, with a value.
+pub const UNRECORDED_OPTIONS: [&str; 4] = ["--threads", "--out", "--shard", "--resume"];
+
+/// `resim ARGS` as a shell would take it, without `--threads`, `--out`,
+/// `--shard` and `--resume`.
 fn command_line(args: &[String]) -> String {
     let mut words = vec!["resim".to_string()];
     let mut skip = false;
@@ -59,11 +77,14 @@ fn command_line(args: &[String]) -> String {
         if std::mem::take(&mut skip) {
             continue;
         }
-        if a == "--threads" || a == "--out" {
+        if UNRECORDED_OPTIONS.contains(&a.as_str()) {
             skip = true;
             continue;
         }
-        if a.starts_with("--threads=") || a.starts_with("--out=") {
+        if UNRECORDED_OPTIONS
+            .iter()
+            .any(|o| a.strip_prefix(o).is_some_and(|r| r.starts_with('=')))
+        {
             continue;
         }
         words.push(shell_word(a));

@@ -16,6 +16,7 @@ use super::output::{OutputDir, OutputError};
 
 mod html;
 mod markdown;
+mod response;
 
 /// An error reading a finished output folder.
 #[derive(Debug, thiserror::Error)]
@@ -495,6 +496,7 @@ fn run_page(v: &Value, page: &mut Page) {
             name: name.clone(),
             description: text(s, "description"),
             timeline: timeline(s),
+            tables: response::tables(s),
             ..Section::default()
         });
         page.warnings.extend(strings(s.get("warnings")));

@@ -75,7 +75,7 @@ pub struct Bucket {
 /// assert!((p99 as f64 / 99e6 - 1.0).abs() <= 1.0 / 64.0);
 /// assert_eq!(h.mean(), Some(50.5e6));
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LatencyHistogram {
     counts: Vec<u64>,
     count: u64,

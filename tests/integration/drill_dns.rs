@@ -194,8 +194,11 @@ fn an_unknown_nameserver_is_reported_where_it_is() {
 /// `models/dns-outage.toml` reproduces the runbook: 10.0.0.2 unreachable
 /// at 3 min, requests fail once the cached answers expire, each lookup
 /// failing after 20 s (ndots:5 walk: 10 s on the first suffix, 10 s as-is),
-/// `dig` times out; each containment (restart, secondary, hosts override)
-/// at 10 min restores every request within the 10-s negative TTL.
+/// `dig` times out; the page fires at 6 min (5% failing over 5 min, held
+/// 2 min), and each containment (restart, secondary, hosts override),
+/// started by the on-call after the page and landing after its own time,
+/// restores every request once lookups under way and the 10-s negative
+/// TTL have run out.
 #[test]
 fn the_bundled_dns_outage_reproduces_the_runbook() {
     let model = Model::load(&super::util::repo().join("models/dns-outage.toml")).expect("model");
@@ -205,16 +208,29 @@ fn the_bundled_dns_outage_reproduces_the_runbook() {
         seed: 1,
         threads: 2,
         bin: SimTime(10 * SimTime::SECOND.0),
-        snapshots: vec![min(5), min(11)],
+        snapshots: vec![min(5), min(29)],
     };
     for sc in &model.scenarios {
         let r = run_scenario(&model, sc, &req, &|_| {}).expect("runs");
         let (offered, ok, _) = totals(&r, 0..18);
         assert_eq!(ok, offered, "{}: fine before the fault", sc.name);
-        let (offered, ok, dns) = totals(&r, 21..59);
-        assert_eq!((ok, dns), (0, offered), "{}: the outage", sc.name);
-        let (offered, ok, _) = totals(&r, 62..90);
-        assert_eq!(ok, offered, "{}: contained", sc.name);
+        let (offered, ok, dns) = totals(&r, 21..36);
+        assert_eq!(
+            (ok, dns),
+            (0, offered),
+            "{}: the outage until the page",
+            sc.name
+        );
+        for t in &r {
+            assert_eq!(t.alerts[0].at, min(6), "{}: paged at 6 min", sc.name);
+            let done = t.actions[0].done.expect("contained within the drill");
+            // Lookups already under way when it lands still fail (up to
+            // 20 s), and their failure is cached for 10 s: 40 s later all
+            // requests succeed.
+            let from = (done.as_secs_f64() / 10.0).ceil() as usize + 4;
+            let (offered, ok, _) = totals(std::slice::from_ref(t), from..t.bins.len());
+            assert_eq!(ok, offered, "{}: contained from {done}", sc.name);
+        }
         for trial in reading(&model, &r, "dns.lookup_time") {
             assert!(
                 trial[21..59]

@@ -118,6 +118,53 @@ duration = "60s"
 }
 
 #[test]
+fn an_errors_fault_fails_its_share_of_calls_with_server_errors() {
+    let r = run(r#"
+[[scenarios.events]]
+at = "60s"
+fault = "errors"
+target = "app"
+share = 0.3
+duration = "60s"
+"#);
+    assert_eq!(success(&r, 3), 1.0);
+    // Bins 7..11 lie inside the fault: 4 trials x 5 bins x 2000 requests;
+    // the failed share's sd is sqrt(0.21 / 40000) = 0.0023, so 0.015 is 6 sd.
+    let (ok, off) = (7..12).fold((0, 0), |(o, f), b| {
+        let n: u64 = r.iter().map(|t| t.bins[b].offered).sum();
+        (o + (success(&r, b) * n as f64).round() as u64, f + n)
+    });
+    let share = 1.0 - ok as f64 / off as f64;
+    assert!((share - 0.3).abs() < 0.015, "{share}");
+    assert_eq!(
+        (7..12)
+            .map(|b| failed(&r, b, Cause::ServerError))
+            .sum::<u64>(),
+        off - ok
+    );
+    assert_eq!(success(&r, 13), 1.0);
+}
+
+#[test]
+fn an_errors_share_outside_zero_to_one_is_refused_where_it_stands() {
+    for bad in ["1.5", "-0.1", "nan"] {
+        let text = system(&format!(
+            "[[scenarios.events]]\nat = \"60s\"\nfault = \"errors\"\ntarget = \"app\"\nshare = {bad}\n"
+        ));
+        let err = Model::parse(&text, "m.toml").expect_err(bad).to_string();
+        let line = text
+            .lines()
+            .position(|l| l.starts_with("share"))
+            .expect("share")
+            + 1;
+        assert!(
+            err.contains(&format!("m.toml:{line}:")) && err.contains("[0, 1]"),
+            "{bad}: {err}"
+        );
+    }
+}
+
+#[test]
 fn a_hold_queues_then_times_out_and_release_drains() {
     let r = run(r#"
 [[scenarios.events]]

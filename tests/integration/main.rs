@@ -1,10 +1,12 @@
 //! Integration tests: one binary, one module per behaviour.
 
+mod alerts;
 mod availability_run;
 mod availability_theory;
 mod cli_errors;
 mod compare;
 mod determinism;
+mod drill_backup;
 mod drill_cache;
 mod drill_cpu;
 mod drill_db;
@@ -13,19 +15,24 @@ mod drill_faults;
 mod drill_k8s;
 mod drill_lb;
 mod drill_partition;
+mod drill_persistence;
 mod drill_resilience;
+mod drill_stampede;
 mod drill_theory;
 mod drill_traffic;
+mod first_outage;
 mod fuzz;
 mod hardening;
 mod interval_coverage;
 mod precision_cli;
 mod random_failures;
+mod rare_event;
 mod redis_che;
 mod redis_real;
 mod report;
 mod request_availability;
 mod resilient_system;
 mod slo;
+mod structure;
 mod sweep;
 mod util;

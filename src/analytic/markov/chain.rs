@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::NotMarkov;
-use crate::model::{Dist, Model, Reliability};
+use crate::model::{Dist, Model, Reliability, RepairPolicy};
 use crate::topology::Topology;
 
 /// An entity that fails: an instance or a group.
@@ -12,6 +12,8 @@ struct Entity {
     fail_rate: f64,
     repair_rate: f64,
     crew: Option<usize>,
+    /// Its place in a priority crew's order (lower first).
+    rank: (u32, u32),
 }
 
 /// A required database.
@@ -27,7 +29,11 @@ pub(super) type Rates = Vec<Vec<(usize, f64)>>;
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(super) struct State {
     up: Vec<bool>,
+    /// Per crew, the entities waiting: in arrival order for FIFO, sorted
+    /// by index otherwise (the order does not matter then).
     queues: Vec<Vec<u16>>,
+    /// Per crew, whether it has been called out.
+    on_site: Vec<bool>,
     primary: Vec<Option<u32>>,
     failing_over: Vec<bool>,
 }
@@ -56,6 +62,17 @@ fn rates(rel: &Reliability, what: &str) -> Result<(f64, f64), NotMarkov> {
         }
     }
     Ok((1.0 / rel.failure.mean_secs(), 1.0 / rel.repair.mean_secs()))
+}
+
+/// The rank of a component or group in its crew's priority order (0 without one).
+fn rank_of(model: &Model, crew: Option<usize>, c: Option<usize>, g: Option<usize>) -> u32 {
+    match crew.map(|k| &model.crews[k].policy) {
+        Some(RepairPolicy::Priority { components, groups }) => c
+            .map(|c| components[c])
+            .or(g.map(|g| groups[g]))
+            .unwrap_or(0),
+        _ => 0,
+    }
 }
 
 impl<'m> Chain<'m> {
@@ -122,6 +139,7 @@ impl<'m> Chain<'m> {
                     fail_rate,
                     repair_rate,
                     crew: comp.crew,
+                    rank: (rank_of(model, comp.crew, Some(c), None), i as u32),
                 });
             }
         }
@@ -134,6 +152,7 @@ impl<'m> Chain<'m> {
                     fail_rate,
                     repair_rate,
                     crew: group.crew,
+                    rank: (rank_of(model, group.crew, None, Some(g)), g as u32),
                 });
             }
         }
@@ -192,6 +211,7 @@ impl<'m> Chain<'m> {
         State {
             up: vec![true; self.entities.len()],
             queues: vec![Vec::new(); self.model.crews.len()],
+            on_site: vec![false; self.model.crews.len()],
             primary: vec![Some(0); self.databases.len()],
             failing_over: vec![false; self.databases.len()],
         }
@@ -232,25 +252,73 @@ impl<'m> Chain<'m> {
                 .is_none_or(|k| !s.queues[k].contains(&(e as u16)))
     }
 
-    fn fail(&self, s: &mut State, e: usize) {
-        if let Some(k) = self.entities[e].crew {
-            let down = (0..self.entities.len())
-                .filter(|&x| self.entities[x].crew == Some(k) && !s.up[x])
-                .count();
-            let busy = down - s.queues[k].len();
-            if busy >= self.model.crews[k].size as usize {
-                s.queues[k].push(e as u16);
-            }
+    /// Entity `e` fails; its crew may start on a waiting repair. Each
+    /// outcome with its probability (several only for a random crew).
+    fn fail(&self, s: &State, e: usize, out: &mut Vec<(State, f64)>) {
+        let mut t = s.clone();
+        t.up[e] = false;
+        let Some(k) = self.entities[e].crew else {
+            out.push((t, 1.0));
+            return;
+        };
+        let crew = &self.model.crews[k];
+        let queue = &mut t.queues[k];
+        queue.push(e as u16);
+        if crew.policy != RepairPolicy::Fifo {
+            queue.sort_unstable();
         }
-        s.up[e] = false;
+        if self.crew_down(&t, k) >= crew.call_out as usize {
+            t.on_site[k] = true;
+        }
+        self.dispatch(t, k, 1.0, out);
     }
 
-    fn repaired(&self, s: &mut State, e: usize) {
-        s.up[e] = true;
-        if let Some(k) = self.entities[e].crew
-            && !s.queues[k].is_empty()
-        {
-            s.queues[k].remove(0);
+    /// Entity `e` is repaired; its crew takes the next waiting repair.
+    fn repaired(&self, s: &State, e: usize, out: &mut Vec<(State, f64)>) {
+        let mut t = s.clone();
+        t.up[e] = true;
+        let Some(k) = self.entities[e].crew else {
+            out.push((t, 1.0));
+            return;
+        };
+        if self.crew_down(&t, k) == 0 {
+            t.on_site[k] = false;
+        }
+        self.dispatch(t, k, 1.0, out);
+    }
+
+    /// Entities of crew `k` that are down.
+    fn crew_down(&self, s: &State, k: usize) -> usize {
+        (0..self.entities.len())
+            .filter(|&x| self.entities[x].crew == Some(k) && !s.up[x])
+            .count()
+    }
+
+    /// An on-site crew with a free member takes waiting repairs by its
+    /// policy; a random pick branches with equal probabilities.
+    fn dispatch(&self, s: State, k: usize, p: f64, out: &mut Vec<(State, f64)>) {
+        let crew = &self.model.crews[k];
+        let busy = self.crew_down(&s, k) - s.queues[k].len();
+        if !s.on_site[k] || busy >= crew.size as usize || s.queues[k].is_empty() {
+            out.push((s, p));
+            return;
+        }
+        let q = &s.queues[k];
+        let picks: Vec<usize> = match crew.policy {
+            RepairPolicy::Fifo => vec![0],
+            RepairPolicy::Random => (0..q.len()).collect(),
+            RepairPolicy::Priority { .. } => {
+                let best = (0..q.len())
+                    .min_by_key(|&i| self.entities[q[i] as usize].rank)
+                    .expect("non-empty");
+                vec![best]
+            }
+        };
+        let share = p / picks.len() as f64;
+        for i in picks {
+            let mut t = s.clone();
+            t.queues[k].remove(i);
+            self.dispatch(t, k, share, out);
         }
     }
 
@@ -274,19 +342,22 @@ impl<'m> Chain<'m> {
     /// Every transition out of `s` as (next state, rate).
     fn transitions(&self, s: &State, out: &mut Vec<(State, f64)>) -> Result<(), NotMarkov> {
         out.clear();
+        let mut outcomes = Vec::new();
         for (e, ent) in self.entities.iter().enumerate() {
-            let mut t = s.clone();
+            outcomes.clear();
             let rate = if s.up[e] {
-                self.fail(&mut t, e);
+                self.fail(s, e, &mut outcomes);
                 ent.fail_rate
             } else if self.under_repair(s, e) {
-                self.repaired(&mut t, e);
+                self.repaired(s, e, &mut outcomes);
                 ent.repair_rate
             } else {
                 continue;
             };
-            self.update_databases(&mut t);
-            out.push((t, rate));
+            for (mut t, p) in outcomes.drain(..) {
+                self.update_databases(&mut t);
+                out.push((t, rate * p));
+            }
         }
         for (d, db) in self.databases.iter().enumerate() {
             if !s.failing_over[d] {
