@@ -580,7 +580,11 @@ impl<'m> DrillTrial<'m> {
     }
 
     pub(super) fn reply(&mut self, id: u32, error: Option<Cause>, now: SimTime) {
-        let comp = self.calls.get(id).expect("live").comp as usize;
+        let (comp, inst) = {
+            let c = self.calls.get(id).expect("live");
+            (c.comp as usize, c.inst as usize)
+        };
+        self.canary_count(comp, inst, error.is_none());
         let cs = &mut self.comps[comp];
         let lat = self.model.components[comp]
             .serving

@@ -54,6 +54,7 @@ pub fn reading_defs(model: &Model) -> Vec<ReadingDef> {
     super::edges::reading_defs(model, &mut defs);
     super::pods::pod_reading_defs(model, &mut defs);
     super::pods::cpu_reading_defs(model, &mut defs);
+    super::pods::canary_reading_defs(model, &mut defs);
     super::cache::cache_reading_defs(model, &mut defs);
     super::stampede::reading_defs(model, &mut defs);
     super::persistence::reading_defs(model, &mut defs);
@@ -80,6 +81,7 @@ impl DrillTrial<'_> {
         self.edge_readings(now, bin, width, out);
         self.sample_pod_readings(now, out);
         self.sample_cpu_readings(now, out);
+        self.sample_canary_readings(out);
         self.sample_cache_readings(now, out);
         self.sample_stampede(now, out);
         self.sample_persistence(now, out);

@@ -3,6 +3,7 @@
 mod alerts;
 mod availability_run;
 mod availability_theory;
+mod canary;
 mod cli_errors;
 mod compare;
 mod determinism;
