@@ -10,12 +10,16 @@
 //! in each module (see `shared/reference/domain.md` §1-§5).
 
 pub mod backoff;
+pub mod canary;
+pub mod cpu;
 pub mod hpa;
 pub mod node;
 pub mod probe;
 pub mod rollout;
 
 pub use backoff::CrashLoop;
+pub use canary::{Canary, CanaryPhase, Measurement};
+pub use cpu::Cpu;
 pub use hpa::{Hpa, PodSample, SampleState};
 pub use node::{Node, NodeLoss, memory_at, oom_at};
 pub use probe::{Probe, Transition};

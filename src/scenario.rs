@@ -254,6 +254,30 @@ pub struct PodChange {
     pub memory_limit: Option<u64>,
     /// New memory leak (a new image) [bytes/s].
     pub leak_per_sec: Option<f64>,
+    /// The new version is a bad release (`None`: it works).
+    pub bad: Option<BadRelease>,
+}
+
+/// What is wrong with a bad release's pods (`bad_release = { ... }` on an
+/// `apply`): an error rate, a slowdown, or a crash at every start.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BadRelease {
+    /// Share of the calls its pods serve that fail with a server error [0, 1].
+    pub errors: f64,
+    /// Multiplier on its pods' service times (1: none).
+    pub slowdown: f64,
+    /// Its containers crash at every start (CrashLoopBackOff, never Ready).
+    pub crash: bool,
+}
+
+impl Default for BadRelease {
+    fn default() -> Self {
+        BadRelease {
+            errors: 0.0,
+            slowdown: 1.0,
+            crash: false,
+        }
+    }
 }
 
 /// A serving parameter a `set` action may change.

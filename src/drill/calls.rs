@@ -530,6 +530,9 @@ impl<'m> DrillTrial<'m> {
             c.phase = Phase::Serving;
             c.tag
         };
+        if self.cpu_serve(comp, inst, (id, tag), base * factor, now) {
+            return;
+        }
         self.queue.schedule(
             now + SimTime::from_secs_f64(base * factor),
             Ev::Served { call: id, tag },
@@ -628,7 +631,11 @@ impl<'m> DrillTrial<'m> {
     }
 
     pub(super) fn reply(&mut self, id: u32, error: Option<Cause>, now: SimTime) {
-        let comp = self.calls.get(id).expect("live").comp as usize;
+        let (comp, inst) = {
+            let c = self.calls.get(id).expect("live");
+            (c.comp as usize, c.inst as usize)
+        };
+        self.canary_count(comp, inst, error.is_none());
         let cs = &mut self.comps[comp];
         let lat = self.model.components[comp]
             .serving
@@ -837,6 +844,7 @@ impl<'m> DrillTrial<'m> {
             })
             .map(|(id, _)| id)
             .collect();
+        self.cpu_clear_calls(comp, inst, now);
         let cs = &mut self.comps[comp];
         let x = &mut cs.insts[inst];
         cs.busy_total -= x.busy;

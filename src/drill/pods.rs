@@ -26,6 +26,8 @@
 //! nodes and the cluster autoscaler in `pods/nodes.rs`, the readings and the
 //! `kubectl get pods` table in `pods/view.rs`.
 
+mod canary;
+mod cpu;
 mod deploy;
 mod endpoints;
 mod faults;
@@ -34,6 +36,8 @@ mod nodes;
 mod tests;
 mod view;
 
+pub(super) use canary::canary_reading_defs;
+pub(super) use cpu::cpu_reading_defs;
 pub(super) use nodes::ClusterState;
 pub(super) use view::{pod_reading_defs, pod_snapshot};
 
@@ -46,6 +50,7 @@ use crate::k8s::{CrashLoop, Hpa, Probe};
 use crate::model::Component;
 use crate::model::k8s_spec::{MemorySpec, ProbeKind, Resources};
 use crate::model::workload::Workload;
+use crate::scenario::BadRelease;
 
 /// How often the pods' timer checks memory, drains and HPA samples.
 const POD_TICK: SimTime = SimTime(SimTime::SECOND.0);
@@ -81,6 +86,13 @@ pub(super) enum PodEv {
     Tick { comp: u16 },
     /// An HPA reconciliation.
     HpaSync { comp: u16 },
+    /// A container's CPU: a call's work is done, its quota is spent or its
+    /// CFS period ends.
+    Cpu { comp: u16, slot: u16, life: u32 },
+    /// The measured window starts: the CPU readings count from here.
+    CpuWindow,
+    /// The canary controller's one-second timer.
+    CanaryTick { comp: u16 },
     /// A node-pool event (loss detection, eviction, new node, autoscaler scan).
     Node(nodes::NodeEv),
 }
@@ -114,6 +126,8 @@ pub(super) enum ExitReason {
 pub(super) struct Template {
     pub(super) resources: Resources,
     pub(super) memory: Option<MemorySpec>,
+    /// What is wrong with this version, if it is a bad release.
+    pub(super) bad: BadRelease,
 }
 
 /// One pod.
@@ -149,6 +163,10 @@ pub(super) struct Pod {
     pub(super) crashing: bool,
     /// HPA samples since the last sync: sum and count.
     pub(super) metric: (f64, u32),
+    /// Its container's CPU, when the template gives one (`pods/cpu.rs`).
+    pub(super) cpu: Option<Box<cpu::PodCpu>>,
+    /// Calls it answered, ok and failed, since the canary's last measurement.
+    pub(super) calls: (u64, u64),
 }
 
 impl Pod {
@@ -162,6 +180,7 @@ impl Pod {
             template: Template {
                 resources: Resources::default(),
                 memory: None,
+                bad: BadRelease::default(),
             },
             created: SimTime::ZERO,
             head_start: SimTime::ZERO,
@@ -177,6 +196,8 @@ impl Pod {
             ready: false,
             crashing: false,
             metric: (0.0, 0),
+            cpu: None,
+            calls: (0, 0),
         }
     }
 
@@ -221,6 +242,8 @@ pub(super) struct PodSet {
     /// the highest [bytes] (0 when none): the peak a reading at the bin's
     /// end would miss.
     pub(super) oom_peak: u64,
+    /// A canary rollout, running or aborted (`pods/canary.rs`).
+    pub(super) canary: Option<Box<canary::CanaryRun>>,
 }
 
 impl PodSet {
@@ -234,6 +257,7 @@ impl PodSet {
             template: Template {
                 resources: w.pod.resources,
                 memory: w.pod.memory,
+                bad: BadRelease::default(),
             },
             hpa: w.hpa.clone().map(Hpa::new),
             serial: 0,
@@ -243,6 +267,7 @@ impl PodSet {
             rng: stream(seed, named_key(&format!("{}.pods", c.id), 0), Purpose::Misc),
             reconciling: false,
             oom_peak: 0,
+            canary: None,
         }))
     }
 
@@ -326,6 +351,9 @@ impl<'m> DrillTrial<'m> {
             }
         }
         self.start_nodes();
+        if self.model.components.iter().any(cpu::has_cpu) {
+            self.queue.schedule(self.start, ev(PodEv::CpuWindow));
+        }
     }
 
     /// Handles a pod event.
@@ -373,6 +401,11 @@ impl<'m> DrillTrial<'m> {
             }
             PodEv::Tick { comp } => self.on_pod_tick(comp as usize, now),
             PodEv::HpaSync { comp } => self.on_hpa_sync(comp as usize, now),
+            PodEv::Cpu { comp, slot, life } => {
+                self.on_cpu(comp as usize, slot as usize, life, now);
+            }
+            PodEv::CpuWindow => self.cpu_window_starts(now),
+            PodEv::CanaryTick { comp } => self.on_canary_tick(comp as usize, now),
             PodEv::Node(n) => self.on_node_event(n, now),
         }
     }
@@ -384,12 +417,31 @@ impl<'m> DrillTrial<'m> {
     /// A new pod of the current revision in a free slot (or a new one):
     /// scheduled on a node and starting, or Pending.
     pub(super) fn new_pod(&mut self, c: usize, now: SimTime, initial: bool) -> usize {
+        let ps = self.pods_ref(c);
+        let (rev, template) = (ps.revision, ps.template);
+        self.create_pod(c, now, initial, rev, template)
+    }
+
+    /// A new pod of revision `rev` with `template`, starting or Pending.
+    pub(super) fn new_pod_of(&mut self, c: usize, now: SimTime, rev: u32, template: Template) {
+        self.create_pod(c, now, false, rev, template);
+    }
+
+    fn create_pod(
+        &mut self,
+        c: usize,
+        now: SimTime,
+        initial: bool,
+        rev: u32,
+        template: Template,
+    ) -> usize {
         let ps = self.pod_set(c);
         ps.serial += 1;
         let mut pod = Pod::gone();
         pod.serial = ps.serial;
-        pod.revision = ps.revision;
-        pod.template = ps.template;
+        pod.revision = rev;
+        pod.template = template;
+        pod.crashing = template.bad.crash;
         pod.created = now;
         pod.phase = PodPhase::Pending;
         let slot = match ps.pods.iter().position(|p| p.phase == PodPhase::Gone) {
@@ -409,6 +461,10 @@ impl<'m> DrillTrial<'m> {
                 comp.insts.len() - 1
             }
         };
+        // A bad release's pods fail or slow their calls.
+        let x = &mut self.comps[c].insts[slot];
+        x.errors = template.bad.errors;
+        x.slow = template.bad.slowdown;
         let n = self.comps[c].insts.len();
         if let Some(h) = &mut self.comps[c].lb_health
             && let Some(first) = h.first().cloned()
@@ -477,6 +533,7 @@ impl<'m> DrillTrial<'m> {
         x.up = true;
         x.held = false;
         comp.recount_up();
+        self.cpu_container_up(c, s, now);
         let ps = self.pod_set(c);
         let life = ps.pods[s].life;
         let p = &mut ps.pods[s];
@@ -543,6 +600,7 @@ impl<'m> DrillTrial<'m> {
         if self.comps[c].insts[s].up {
             self.fail_instance_calls(c, s, now);
         }
+        self.cpu_container_down(c, s, now);
         let comp = &mut self.comps[c];
         comp.insts[s].up = false;
         comp.insts[s].held = false;
@@ -601,6 +659,7 @@ impl<'m> DrillTrial<'m> {
             self.fail_instance_calls(c, s, now);
         }
         self.set_endpoint(c, s, false);
+        self.cpu_container_down(c, s, now);
         let comp = &mut self.comps[c];
         comp.insts[s].up = false;
         comp.insts[s].held = false;
@@ -644,11 +703,13 @@ impl<'m> DrillTrial<'m> {
                 self.remove_pod(c, s, now);
                 continue;
             }
+            let used = self.cpu_tick(c, s, now);
             let p = &mut self.pod_set(c).pods[s];
-            let v = if cpu {
-                100.0 * busy as f64 / workers
-            } else {
-                in_flight as f64
+            let v = match (cpu, used) {
+                // CPU utilisation: usage over the request (pods with a CPU).
+                (true, Some(u)) => u,
+                (true, None) => 100.0 * busy as f64 / workers,
+                (false, _) => in_flight as f64,
             };
             p.metric.0 += v;
             p.metric.1 += 1;

@@ -53,6 +53,8 @@ pub fn reading_defs(model: &Model) -> Vec<ReadingDef> {
     super::balancer::reading_defs(model, &mut defs);
     super::edges::reading_defs(model, &mut defs);
     super::pods::pod_reading_defs(model, &mut defs);
+    super::pods::cpu_reading_defs(model, &mut defs);
+    super::pods::canary_reading_defs(model, &mut defs);
     super::cache::cache_reading_defs(model, &mut defs);
     super::stampede::reading_defs(model, &mut defs);
     super::persistence::reading_defs(model, &mut defs);
@@ -79,6 +81,8 @@ impl DrillTrial<'_> {
         let width = now - (self.start + SimTime(self.bin.0 * bin as u64));
         self.edge_readings(now, bin, width, out);
         self.sample_pod_readings(now, out);
+        self.sample_cpu_readings(now, out);
+        self.sample_canary_readings(out);
         self.sample_cache_readings(now, out);
         self.sample_stampede(now, out);
         self.sample_persistence(now, out);

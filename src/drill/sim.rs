@@ -593,16 +593,7 @@ impl<'m> DrillTrial<'m> {
                         self.on_arrive(call, now);
                     }
                 }
-                Ev::Served { call, tag } => {
-                    if self.live(call, tag)
-                        && self
-                            .calls
-                            .get(call)
-                            .is_some_and(|c| c.phase == Phase::Serving)
-                    {
-                        self.on_served(call, now);
-                    }
-                }
+                Ev::Served { call, tag } => self.served_if_serving(call, tag, now),
                 Ev::Reply { call, tag } => {
                     if self.live(call, tag) {
                         self.on_reply(call, now);
@@ -679,6 +670,19 @@ impl<'m> DrillTrial<'m> {
 
     fn snapshots_done(&self) -> bool {
         self.snapshots.len() == self.snapshot_at.len()
+    }
+
+    /// The work of `call` is done, if it is still that call and serving.
+    #[inline]
+    pub(super) fn served_if_serving(&mut self, call: u32, tag: u32, now: SimTime) {
+        if self.live(call, tag)
+            && self
+                .calls
+                .get(call)
+                .is_some_and(|c| c.phase == Phase::Serving)
+        {
+            self.on_served(call, now);
+        }
     }
 
     #[inline]

@@ -10,12 +10,14 @@
 //! table had errors, as [`crate::model::Dist::read`] does. The state
 //! machines that use these settings live in [`crate::k8s`] and [`crate::lb`].
 
+mod canary;
 mod cluster;
 mod hpa;
 mod lb;
 mod pod;
 mod resources;
 
+pub use canary::{AnalysisSpec, CanarySpec, CanaryStep};
 pub use cluster::{IntOrPercent, NodePoolSpec, NodeTimings, RolloutSpec};
 pub use hpa::{HpaMetric, HpaSpec, PolicyKind, ScalingPolicy, ScalingRules, SelectPolicy};
 pub use lb::{HealthCheckSpec, LbSpec, OutlierSpec, RateLimitSpec};

@@ -11,8 +11,8 @@ use super::{Component, ComponentKind, Group, LbAlgorithm, LoadProfile, Serving, 
 use crate::engine::SimTime;
 use crate::redis::CacheSetting;
 use crate::scenario::{
-    ACTION_NAMES, Action, DEFAULT_BOUNCE, EventKind, FAULT_NAMES, Fault, FaultSpec, Param,
-    PodChange, Scenario, TimedEvent,
+    ACTION_NAMES, Action, BadRelease, DEFAULT_BOUNCE, EventKind, FAULT_NAMES, Fault, FaultSpec,
+    Param, PodChange, Scenario, TimedEvent,
 };
 
 const TRAFFIC_KEYS: &[&str] = &[
@@ -48,6 +48,7 @@ const EVENT_KEYS: &[&str] = &[
     "memory_request",
     "memory_limit",
     "leak",
+    "bad_release",
     "hpa",
     "param",
     "value",
@@ -997,6 +998,9 @@ fn read_pod_change(et: &mut TableReader, diags: &mut Diagnostics) -> Option<PodC
         memory_request: et.bytes("memory_request", diags).map(|b| b.value),
         memory_limit: et.bytes("memory_limit", diags).map(|b| b.value),
         leak_per_sec: None,
+        bad: et
+            .table("bad_release", diags)
+            .and_then(|t| read_bad_release(t, diags)),
     };
     if let Some(l) = et.str("leak", diags) {
         match crate::model::k8s_spec::parse_leak(&l.value) {
@@ -1019,10 +1023,41 @@ fn read_pod_change(et: &mut TableReader, diags: &mut Diagnostics) -> Option<PodC
         et.missing(
             "memory_limit",
             diags,
-            "\"1024Mi\" (or memory_request, leak)",
+            "\"1024Mi\" (or memory_request, leak, bad_release)",
         );
     }
     (diags.len() == before).then_some(c)
+}
+
+/// Reads `bad_release = { errors = 0.2, slowdown = 3, crash = true }`.
+fn read_bad_release(mut t: TableReader, diags: &mut Diagnostics) -> Option<BadRelease> {
+    let before = diags.len();
+    let mut b = BadRelease::default();
+    if let Some(e) = t.f64("errors", diags) {
+        if (0.0..=1.0).contains(&e.value) {
+            b.errors = e.value;
+        } else {
+            diags.error(e.span, format!("'{}.errors' must be from 0 to 1", t.path));
+        }
+    }
+    if let Some(f) = t.f64("slowdown", diags) {
+        if f.value >= 1.0 && f.value <= MAX_SLOW_FACTOR {
+            b.slowdown = f.value;
+        } else {
+            diags.error(
+                f.span,
+                format!("'{}.slowdown' must be from 1 to {MAX_SLOW_FACTOR}", t.path),
+            );
+        }
+    }
+    if let Some(c) = t.bool("crash", diags) {
+        b.crash = c.value;
+    }
+    if b == BadRelease::default() && diags.len() == before {
+        t.missing("errors", diags, "0.2 (or slowdown = 3, crash = true)");
+    }
+    t.finish(&["errors", "slowdown", "crash"], diags);
+    (diags.len() == before).then_some(b)
 }
 
 /// A fault on a group: the same fault on every instance placed on the group

@@ -6,12 +6,12 @@
 //! the drill; with one, `drill::pods` runs the pod lifecycle.
 
 use super::error::Diagnostics;
-use super::k8s_spec::{HpaSpec, NodePoolSpec, PodSpec, RolloutSpec};
+use super::k8s_spec::{CanarySpec, HpaSpec, NodePoolSpec, PodSpec, RolloutSpec};
 use super::reader::TableReader;
 use crate::engine::SimTime;
 
 /// Keys of a component table that configure a Deployment.
-pub const WORKLOAD_KEYS: &[&str] = &["pod", "hpa", "rollout"];
+pub const WORKLOAD_KEYS: &[&str] = &["pod", "hpa", "rollout", "canary"];
 /// Keys of the `[cluster]` table.
 pub const CLUSTER_KEYS: &[&str] = &["nodes", "autoscaler", "endpoint_delay"];
 const AUTOSCALER_KEYS: &[&str] = &["max_nodes", "provisioning", "scan_interval"];
@@ -31,6 +31,9 @@ pub struct Workload {
     pub hpa: Option<HpaSpec>,
     /// The rolling-update strategy (Kubernetes defaults when not given).
     pub rollout: RolloutSpec,
+    /// A canary strategy (Argo Rollouts): `apply` follows its steps instead
+    /// of a rolling update.
+    pub canary: Option<CanarySpec>,
 }
 
 /// The cluster autoscaler: adds a node when pods stay Pending.
@@ -107,6 +110,9 @@ pub(super) fn read_workload(
     }
     let pod = tr.table("pod", diags).and_then(|t| PodSpec::read(t, diags));
     let hpa = tr.table("hpa", diags).and_then(|t| HpaSpec::read(t, diags));
+    let canary = tr
+        .table("canary", diags)
+        .and_then(|t| CanarySpec::read(t, diags));
     let rollout = match tr.table("rollout", diags) {
         Some(t) => RolloutSpec::read(t, diags),
         None => {
@@ -136,6 +142,7 @@ pub(super) fn read_workload(
         pod,
         hpa,
         rollout: rollout?,
+        canary,
     }))
 }
 

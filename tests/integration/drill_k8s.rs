@@ -615,6 +615,7 @@ fn the_pod_table_names_each_pods_node() {
     assert!(header.ends_with("NODE"), "{header}");
     let mut nodes: Vec<&str> = text
         .lines()
+        .take_while(|l| !l.starts_with("$ kubectl top"))
         .filter(|l| l.starts_with("web-app-"))
         .map(|l| l.split_whitespace().last().expect("NODE"))
         .collect();

@@ -3,6 +3,7 @@
 mod alerts;
 mod availability_run;
 mod availability_theory;
+mod canary;
 mod changes;
 mod cli_errors;
 mod compare;
@@ -10,6 +11,7 @@ mod determinism;
 mod drill_backup;
 mod drill_busy_redis;
 mod drill_cache;
+mod drill_cpu;
 mod drill_db;
 mod drill_dns;
 mod drill_failover;

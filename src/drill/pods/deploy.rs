@@ -31,6 +31,9 @@ impl DrillTrial<'_> {
     }
 
     fn sync_deployment(&mut self, c: usize, now: SimTime) {
+        if self.pods_ref(c).canary.is_some() {
+            return self.sync_canary(c, now);
+        }
         let spec = self.workload(c).rollout;
         for _ in 0..MAX_SYNCS {
             let ps = self.pods_ref(c);
@@ -66,7 +69,7 @@ impl DrillTrial<'_> {
     /// Deletes `n` pods of the current revision (`current`) or of older
     /// ones, in the ReplicaSet controller's order: unscheduled first, then
     /// not running, then not ready, then the newest.
-    fn scale_down(&mut self, c: usize, rev: u32, current: bool, n: u32, now: SimTime) {
+    pub(super) fn scale_down(&mut self, c: usize, rev: u32, current: bool, n: u32, now: SimTime) {
         let ps = self.pods_ref(c);
         let mut victims: Vec<(u8, std::cmp::Reverse<SimTime>, usize)> = ps
             .pods
@@ -98,7 +101,9 @@ impl DrillTrial<'_> {
     /// `kubectl apply` / `kubectl rollout restart`: a new revision, rolled out.
     pub(in crate::drill) fn apply_pods(&mut self, c: usize, change: PodChange, now: SimTime) {
         let ps = self.pod_set(c);
+        let (stable_rev, stable) = (ps.revision, ps.template);
         let t = &mut ps.template;
+        t.bad = change.bad.unwrap_or_default();
         if let Some(r) = change.memory_request {
             t.resources.memory_request = Some(r);
         }
@@ -109,6 +114,7 @@ impl DrillTrial<'_> {
             t.memory.get_or_insert_with(Default::default).leak_per_sec = leak;
         }
         ps.revision += 1;
+        self.start_canary(c, stable_rev, stable, now);
         self.reconcile(c, now);
     }
 

@@ -43,6 +43,8 @@ pub(in crate::drill) struct ClusterState {
     /// Nodes asked of the autoscaler, not yet Ready.
     pub(super) provisioning: u32,
     pub(super) spec: Cluster,
+    /// Per node, whether its pods want more CPU than it has (grown on use).
+    pub(super) cpu_short: Vec<bool>,
 }
 
 impl ClusterState {
@@ -69,6 +71,7 @@ impl ClusterState {
                 .collect(),
             provisioning: 0,
             spec,
+            cpu_short: Vec::new(),
         })
     }
 

@@ -171,6 +171,41 @@ pub(in crate::drill) fn pod_snapshot(
     if ps.pods.iter().all(|p| p.phase == PodPhase::Gone) {
         let _ = writeln!(s, "No resources found in default namespace.");
     }
+    top_pods(name, comp, now, s);
+}
+
+/// `kubectl top pods`: each running pod's CPU between metrics-server's last
+/// two scrapes (15 s apart) and its memory now, for pods with CPU
+/// resources (only those metrics-server has two scrapes of are listed).
+fn top_pods(name: &str, comp: &Comp, now: SimTime, s: &mut String) {
+    let Some(ps) = comp.pods.as_deref() else {
+        return;
+    };
+    let mut rows: Vec<(String, String)> = ps
+        .pods
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.phase == PodPhase::Running)
+        .filter_map(|(i, p)| {
+            let cores = p.cpu.as_deref()?.top?;
+            let mem = p
+                .memory(&comp.insts[i], now)
+                .map_or("<unknown>".to_string(), |m| {
+                    format!("{}Mi", (m as f64 / MIB).round())
+                });
+            let cpu = format!("{}m", (cores * 1000.0).round());
+            Some((pod_name(name, p), format!("{cpu:<12} {mem}")))
+        })
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    rows.sort();
+    let _ = writeln!(s, "$ kubectl top pods -l app={name}");
+    let _ = writeln!(s, "{:<28} {:<12} MEMORY(bytes)", "NAME", "CPU(cores)");
+    for (n, rest) in rows {
+        let _ = writeln!(s, "{n:<28} {rest}");
+    }
 }
 
 /// READY 1/1: the pod's Ready condition while its container runs.
@@ -216,7 +251,7 @@ fn hashed(parts: &[&[u8]], len: usize) -> String {
 
 /// A pod's name, `<deployment>-<template hash>-<suffix>` like
 /// `web-app-6d7f89f6b7-hj9k2`, deterministic from the revision and serial.
-fn pod_name(name: &str, p: &Pod) -> String {
+pub(super) fn pod_name(name: &str, p: &Pod) -> String {
     let rev = p.revision.to_le_bytes();
     let serial = p.serial.to_le_bytes();
     format!(
