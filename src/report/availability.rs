@@ -242,7 +242,10 @@ impl TrialsCsv {
     }
 
     /// Puts the file in place.
-    pub fn finish(mut self, causes: &[(String, &'static str)]) -> Result<PathBuf, super::OutputError> {
+    pub fn finish(
+        mut self,
+        causes: &[(String, &'static str)],
+    ) -> Result<PathBuf, super::OutputError> {
         if !self.header {
             let h = self.header(causes);
             if let Err(e) = self.file.write_all(h.as_bytes()) {
