@@ -244,11 +244,21 @@ impl DrillTrial<'_> {
         }
     }
 
-    /// Node `inst` of `comp` is back after a crash: a primary that was not
-    /// replaced restarts empty.
-    pub(super) fn cache_primary_back(&mut self, comp: usize, inst: usize) {
+    /// Node `inst` of `comp` is back after a crash. A primary that no
+    /// replica replaced yet (back before Sentinel or the cluster promoted
+    /// one) is the primary again: with persistence it reloads what it
+    /// saved, without it restarts empty and its replicas resync from it.
+    pub(super) fn cache_primary_back(&mut self, comp: usize, inst: usize, now: SimTime) {
+        let pending = self.comps[comp]
+            .cache
+            .as_ref()
+            .is_some_and(|st| st.ks.fails_over() && st.ks.failover_pending(inst));
+        let reloads = pending && self.persist_crash(comp, inst);
+        if reloads {
+            self.persist_restarted(comp, inst, now);
+        }
         if let Some(st) = self.comps[comp].cache.as_mut() {
-            st.ks.primary_back(inst);
+            st.ks.primary_back(inst, reloads);
         }
     }
 

@@ -96,7 +96,7 @@ impl DrillTrial<'_> {
                         x.up = true;
                         self.persist_restarted(f.target, inst, now);
                     }
-                    self.cache_primary_back(f.target, inst);
+                    self.cache_primary_back(f.target, inst, now);
                 }
                 self.comps[f.target].recount_up();
             }

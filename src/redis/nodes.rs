@@ -401,15 +401,24 @@ impl Nodes {
         true
     }
 
-    /// Shard `i`'s old primary is back: if no replica was promoted, it
-    /// restarts empty (and its replicas resync from it).
-    pub fn primary_back(&mut self, i: usize) {
+    /// Shard `i`'s old primary is back. If no replica was promoted, it is
+    /// the primary again and its replicas resync from it: it restarts empty
+    /// unless `reloads` (persistence kept its data; the caller trims what
+    /// the last save missed). Returns whether it came back unreplaced.
+    pub fn primary_back(&mut self, i: usize, reloads: bool) -> bool {
         let Some(sh) = self.shards.get_mut(i) else {
-            return;
+            return false;
         };
-        if sh.down.take().is_some() {
+        let unreplaced = sh.down.take().is_some();
+        if unreplaced && !reloads {
             sh.ks.flush();
         }
+        unreplaced
+    }
+
+    /// Whether shard `i` lost its primary and no replica took over yet.
+    pub fn failover_pending(&self, i: usize) -> bool {
+        self.shards.get(i).is_some_and(|s| s.down.is_some())
     }
 
     /// Reassigns the slots over `count` shards and migrates every key.

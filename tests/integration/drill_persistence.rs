@@ -123,6 +123,26 @@ fn a_restart_with_persistence_comes_back_warm() {
     assert!(cold < 0.5, "cold {cold}");
 }
 
+/// A replicated cache under Sentinel (30 s to mark the primary down) whose
+/// primary is back after 5 s: no failover happens, the old primary stays
+/// primary, and persistence decides whether it comes back warm.
+#[test]
+fn a_bounce_shorter_than_sentinel_detection_reloads_with_persistence() {
+    const HA: &str = r#"replication = { replicas = 1, lag = "20ms" }
+sentinel = { sentinels = 3, quorum = 2, down_after = "30s" }"#;
+    let hit_after = |text: &str, from: usize| {
+        let (t, k) = run(text);
+        let h: Vec<f64> = (from..from + 20)
+            .map(|b| t.readings[b][k("redis.hit_ratio")])
+            .collect();
+        h.iter().sum::<f64>() / h.len() as f64
+    };
+    let warm = hit_after(&model(20_000, &format!("{HA}\n{PERSIST}")), 60);
+    let cold = hit_after(&model(20_000, HA), 35);
+    assert!(warm > 0.85, "warm {warm}");
+    assert!(cold < 0.5, "cold {cold}");
+}
+
 #[test]
 fn persistence_settings_redis_lacks_are_refused() {
     let bad = model(

@@ -128,16 +128,25 @@ fn sentinel_promotes_the_replica_without_the_lag_window_s_writes() {
 }
 
 #[test]
-fn a_primary_back_before_its_failover_comes_back_empty() {
+fn a_primary_back_before_its_failover_comes_back_empty_or_reloaded() {
     let mut rng = SimRng::seed_from_u64(4);
     let mut n = Nodes::new(&spec(1_000, 0, replicated(0.1)), 1);
     for k in 0..1_000 {
         n.set(k, 100, None, secs(1.0), &mut rng).unwrap();
     }
     let at = n.lose_primary(0, secs(10.0), &mut rng).unwrap();
-    n.primary_back(0);
+    assert!(n.failover_pending(0));
+    assert!(n.primary_back(0, false));
     assert!(n.is_empty());
+    assert!(!n.failover_pending(0));
     assert!(!n.promote(0, at));
+    // With persistence it keeps what it reloads.
+    let mut kept = Nodes::new(&spec(1_000, 0, replicated(0.1)), 1);
+    kept.set(1, 100, None, secs(1.0), &mut rng).unwrap();
+    let at = kept.lose_primary(0, secs(10.0), &mut rng).unwrap();
+    assert!(kept.primary_back(0, true));
+    assert_eq!(kept.len(), 1);
+    assert!(!kept.promote(0, at));
     // Without replicas the node restarts empty at once.
     let mut plain = Nodes::new(&spec(1_000, 0, HaSpec::default()), 1);
     plain.set(1, 100, None, secs(1.0), &mut rng).unwrap();
