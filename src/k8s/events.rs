@@ -314,8 +314,8 @@ mod tests {
     #[test]
     fn distinct_events_are_bounded_per_object_and_in_all() {
         const REASONS: [&str; 20] = [
-            "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12",
-            "r13", "r14", "r15", "r16", "r17", "r18", "r19",
+            "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "r13",
+            "r14", "r15", "r16", "r17", "r18", "r19",
         ];
         let mut log = EventLog::new();
         for (t, r) in REASONS.iter().enumerate() {

@@ -89,13 +89,7 @@ fn write_lines(lines: &[Line], out: &mut String) {
 fn write_table(rows: &[Vec<String>], indent: &str, pad: usize, min: usize, out: &mut String) {
     let cols = rows.first().map_or(0, Vec::len);
     let widths: Vec<usize> = (0..cols)
-        .map(|k| {
-            rows.iter()
-                .map(|r| r[k].chars().count())
-                .max()
-                .unwrap_or(0)
-                + pad
-        })
+        .map(|k| rows.iter().map(|r| r[k].chars().count()).max().unwrap_or(0) + pad)
         .map(|w| w.max(min))
         .collect();
     for r in rows {
@@ -266,7 +260,11 @@ impl DrillTrial<'_> {
     fn all_events(&self, now: SimTime) -> Vec<Event> {
         let mut out = Vec::new();
         for c in 0..self.comps.len() {
-            let Some(log) = self.comps[c].pods.as_deref().and_then(|p| p.events.as_deref()) else {
+            let Some(log) = self.comps[c]
+                .pods
+                .as_deref()
+                .and_then(|p| p.events.as_deref())
+            else {
                 continue;
             };
             let waits: Vec<_> = (0..self.pods_ref(c).pods.len())
@@ -275,7 +273,8 @@ impl DrillTrial<'_> {
             let log: EventLog = with_backoff_so_far(log, &waits, now);
             out.extend(log.events(stamp(now)).cloned());
         }
-        out.sort_by_key(|e| (e.last, e.first));
+        // The kernel's kill comes before the kubelet's sync that sees it.
+        out.sort_by_key(|e| (e.last, e.source != "kernel-monitor", e.first));
         out
     }
 
@@ -435,8 +434,12 @@ impl DrillTrial<'_> {
         }
         let _ = writeln!(out, "Events:");
         let mut rows = vec![
-            ["Type", "Reason", "Age", "From", "Message"].map(String::from).to_vec(),
-            ["----", "------", "----", "----", "-------"].map(String::from).to_vec(),
+            ["Type", "Reason", "Age", "From", "Message"]
+                .map(String::from)
+                .to_vec(),
+            ["----", "------", "----", "----", "-------"]
+                .map(String::from)
+                .to_vec(),
         ];
         for e in mine {
             rows.push(vec![
@@ -489,7 +492,10 @@ mod tests {
     fn clock_times_read_like_go_rfc1123z() {
         assert_eq!(rfc1123z(EPOCH), "Mon, 07 Dec 2026 09:00:00 +0000");
         assert_eq!(rfc1123z(0), "Thu, 01 Jan 1970 00:00:00 +0000");
-        assert_eq!(rfc1123z(EPOCH - 9 * 3600 - 1), "Sun, 06 Dec 2026 23:59:59 +0000");
+        assert_eq!(
+            rfc1123z(EPOCH - 9 * 3600 - 1),
+            "Sun, 06 Dec 2026 23:59:59 +0000"
+        );
         assert_eq!(rfc1123z(951_782_400), "Tue, 29 Feb 2000 00:00:00 +0000");
     }
 

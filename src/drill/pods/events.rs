@@ -195,7 +195,14 @@ impl DrillTrial<'_> {
         }
     }
 
-    fn replicaset_event(&mut self, c: usize, s: usize, at: Stamp, reason: &'static str, verb: &str) {
+    fn replicaset_event(
+        &mut self,
+        c: usize,
+        s: usize,
+        at: Stamp,
+        reason: &'static str,
+        verb: &str,
+    ) {
         if !self.keeps_events(c) {
             return;
         }
@@ -313,7 +320,8 @@ impl DrillTrial<'_> {
             }
             _ => 1000,
         };
-        let pid = 1000 + (crate::engine::rng::mix64(u64::from(p.serial) << 32 | u64::from(p.life)) % 30_000);
+        let pid = 1000
+            + (crate::engine::rng::mix64(u64::from(p.serial) << 32 | u64::from(p.life)) % 30_000);
         let id = &self.model.components[c].id;
         let msg = format!(
             "Memory cgroup out of memory: Killed process {pid} ({id}) total-vm:{kb}kB, anon-rss:{kb}kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:{}kB oom_score_adj:{adj}",
