@@ -247,6 +247,44 @@ duration = "120s"
     );
 }
 
+/// A hung container fails its liveness probe (period 10 s, 3 failures: at
+/// 30, 40, 50 s), the kubelet kills it (SIGTERM ignored, SIGKILL at the
+/// 30 s grace end: exit 137, reason Error, at 80 s) and restarts it at
+/// once. At 95 s: Last State Error 137, one restart, the probe failures
+/// folded into one Unhealthy event with its count, and the Killing event.
+#[test]
+fn a_liveness_kill_is_error_137_with_unhealthy_and_killing_events() {
+    let events = r#"
+[[scenarios.events]]
+at = "30s"
+fault = "hold"
+target = "app"
+"#;
+    let model = system("{ baseline = \"100Mi\" }\nliveness_probe = {}", events);
+    let r = snapshots(&model, &[95]);
+    let s = &r.snapshots[0].text;
+    assert_eq!(pod_row(s), ("Running".to_string(), 1));
+    let d = describe(s);
+    assert_eq!(field(d, "State:"), "Running");
+    let last = last_state(d);
+    assert_eq!(last[1], "Reason:       Error", "{d}");
+    assert_eq!(last[2], "Exit Code:    137", "{d}");
+    assert_eq!(
+        last[4], "Finished:     Mon, 07 Dec 2026 09:01:20 +0000",
+        "{d}"
+    );
+    let unhealthy = d
+        .lines()
+        .find(|l| l.contains("Unhealthy"))
+        .unwrap_or_else(|| panic!("no Unhealthy in:\n{d}"));
+    assert!(unhealthy.contains("45s (x3 over 65s)"), "{unhealthy}");
+    assert!(unhealthy.contains("Liveness probe failed: "), "{unhealthy}");
+    assert!(
+        d.contains("Container app failed liveness probe, will be restarted"),
+        "{d}"
+    );
+}
+
 fn bundled() -> Model {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/models/k8s-oom-crashloop.toml");
     Model::load(std::path::Path::new(path)).expect("bundled model")
