@@ -24,7 +24,9 @@
 //!
 //! The Deployment controller (scale, rollout) is in `pods/deploy.rs`, the
 //! nodes and the cluster autoscaler in `pods/nodes.rs`, the readings and the
-//! `kubectl get pods` table in `pods/view.rs`.
+//! `kubectl get pods` table in `pods/view.rs`, the events the kubelet and
+//! the controllers emit in `pods/events.rs`, and `kubectl describe pod` and
+//! `kubectl get events` in `pods/describe.rs`.
 
 mod canary;
 mod cpu;
