@@ -41,7 +41,7 @@ timeout = "5s"
 
 [[scenarios]]
 name = "s"
-duration = "200s"
+duration = "700s"
 warmup = "0s"
 {events}
 "#
@@ -112,7 +112,7 @@ fn describe_shows_the_oom_kill_the_restart_count_and_the_backoff() {
     // The expected timeline, from the kubelet's backoff itself.
     let mut crash = CrashLoop::new();
     let (mut exits, mut restarts) = (vec![1u64], Vec::new());
-    for _ in 0..5 {
+    for _ in 0..7 {
         let exit = *exits.last().unwrap();
         let r = crash.on_exit(secs(exit)).0 / SimTime::SECOND.0;
         restarts.push(r);
@@ -120,15 +120,15 @@ fn describe_shows_the_oom_kill_the_restart_count_and_the_backoff() {
     }
     assert_eq!(exits[..5], [1, 3, 15, 37, 79]);
     assert_eq!(restarts[..5], [1, 13, 35, 77, 159]);
+    // Then 160 s and the 300 s cap: exits at 161 and 323 s, restarts at 321
+    // and 623 s.
+    assert_eq!((exits[5], exits[6]), (161, 323));
+    assert_eq!((restarts[5], restarts[6]), (321, 623));
     let restarted_by = |t: u64| restarts.iter().filter(|&&r| r < t).count() as u32;
 
     let model = system(r#"{ baseline = "600Mi" }"#, "");
-    let r = snapshots(&model, &[20, 30, 100]);
-    let [s20, s30, s100] = [
-        &r.snapshots[0].text,
-        &r.snapshots[1].text,
-        &r.snapshots[2].text,
-    ];
+    let r = snapshots(&model, &[20, 30, 100, 600]);
+    let [s20, s30, s100, s600] = [0, 1, 2, 3].map(|k| &r.snapshots[k].text);
 
     // 20 s: 5 s after the exit at 15 s, before the kubelet's next sync
     // (25 s): Terminated, OOMKilled, 137; the exit at 3 s is Last State.
@@ -197,6 +197,30 @@ fn describe_shows_the_oom_kill_the_restart_count_and_the_backoff() {
     assert_eq!(field(d, "Restart Count:"), "4");
     assert_eq!(field(d, "Finished:"), "Mon, 07 Dec 2026 09:01:19 +0000");
     assert!(d.contains("1s (x10 over 97s)"), "{d}");
+
+    // 600 s: inside the capped 300 s wait after the exit at 323 s: six
+    // restarts. The kubelet's events for the pod have passed client-go's
+    // spam filter's 25 (one more per 5 minutes) long before: the BackOff
+    // count lags the 59 syncs so far and its last-seen time with it.
+    assert_eq!(
+        pod_row(s600),
+        ("CrashLoopBackOff".to_string(), restarted_by(600))
+    );
+    assert_eq!(restarted_by(600), 6);
+    let d = describe(s600);
+    assert_eq!(field(d, "Restart Count:"), "6");
+    assert_eq!(field(d, "Finished:"), "Mon, 07 Dec 2026 09:05:23 +0000");
+    let backoff = d
+        .lines()
+        .find(|l| l.trim_start().starts_with("Warning  BackOff"))
+        .unwrap_or_else(|| panic!("no BackOff event in:\n{d}"));
+    let count: u32 = backoff
+        .split("(x")
+        .nth(1)
+        .and_then(|x| x.split_whitespace().next())
+        .and_then(|x| x.parse().ok())
+        .unwrap_or_else(|| panic!("no count in {backoff}"));
+    assert!((15..59).contains(&count), "{backoff}");
 
     // `kubectl get events`: the node's OOM kills (node-problem-detector)
     // and the pod's back-off, newest last.
