@@ -35,6 +35,10 @@ use crate::model::k8s_spec::ProbeKind;
 /// the kubelet's reason cache, which the pod's status shows from the next
 /// sync on: until then STATUS is the termination reason (OOMKilled,
 /// Error; pkg/kubelet/kubelet_pods.go `convertToAPIContainerStatuses`).
+/// This is the kubelet through 1.34 (kubernetes/kubernetes#123602: "the
+/// error retry period is 10s, which adds up to 10s to the backoff time");
+/// 1.35 requeues the pod at the back-off's expiry instead (#133066), so
+/// fewer BackOff events and a longer termination-reason STATUS there.
 pub(in crate::drill) const BACKOFF_SYNC: SimTime = SimTime(10 * SimTime::SECOND.0);
 /// The image the containers run (the model has no image names).
 const IMAGE_TAG: &str = "1.0";
