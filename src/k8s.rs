@@ -12,6 +12,7 @@
 pub mod backoff;
 pub mod canary;
 pub mod cpu;
+pub mod events;
 pub mod hpa;
 pub mod node;
 pub mod probe;

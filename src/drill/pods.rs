@@ -24,12 +24,16 @@
 //!
 //! The Deployment controller (scale, rollout) is in `pods/deploy.rs`, the
 //! nodes and the cluster autoscaler in `pods/nodes.rs`, the readings and the
-//! `kubectl get pods` table in `pods/view.rs`.
+//! `kubectl get pods` table in `pods/view.rs`, the events the kubelet and
+//! the controllers emit in `pods/events.rs`, and `kubectl describe pod` and
+//! `kubectl get events` in `pods/describe.rs`.
 
 mod canary;
 mod cpu;
 mod deploy;
+mod describe;
 mod endpoints;
+mod events;
 mod faults;
 mod nodes;
 #[cfg(test)]
@@ -46,6 +50,7 @@ use rand::RngExt;
 use super::sim::{DrillTrial, Ev, Inst};
 use crate::engine::SimTime;
 use crate::engine::rng::{Purpose, SimRng, named_key, stream};
+use crate::k8s::events::Stamp;
 use crate::k8s::{CrashLoop, Hpa, Probe};
 use crate::model::Component;
 use crate::model::k8s_spec::{MemorySpec, ProbeKind, Resources};
@@ -117,8 +122,38 @@ pub(super) enum PodPhase {
 pub(super) enum ExitReason {
     /// Over its memory limit: exit 137, reason OOMKilled.
     OomKilled,
-    /// Killed after failing its liveness probe, or crashed.
-    Error,
+    /// Reason Error with this exit code: 137 when SIGKILLed after failing
+    /// its liveness probe, 1 when the app crashed.
+    Error(i32),
+}
+
+impl ExitReason {
+    /// The container's exit code.
+    pub(super) fn exit_code(self) -> i32 {
+        match self {
+            ExitReason::OomKilled => crate::k8s::node::EXIT_SIGKILL,
+            ExitReason::Error(code) => code,
+        }
+    }
+
+    /// The `reason` of its Terminated state.
+    pub(super) fn as_str(self) -> &'static str {
+        match self {
+            ExitReason::OomKilled => "OOMKilled",
+            ExitReason::Error(_) => "Error",
+        }
+    }
+}
+
+/// An app crash's exit code.
+pub(super) const EXIT_CRASH: i32 = 1;
+
+/// A container that ran and exited (`kubectl describe`'s Terminated state).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Termination {
+    pub(super) started: Stamp,
+    pub(super) finished: Stamp,
+    pub(super) reason: ExitReason,
 }
 
 /// The pod template parts the drill uses (one per revision).
@@ -152,6 +187,10 @@ pub(super) struct Pod {
     pub(super) node: u16,
     pub(super) restarts: u32,
     pub(super) last_exit: Option<(SimTime, ExitReason)>,
+    /// When the kubelet started its current (or last) container.
+    pub(super) launched: Option<Stamp>,
+    /// Its last two terminated containers, the latest first.
+    pub(super) terms: [Option<Termination>; 2],
     pub(super) crash: CrashLoop,
     pub(super) readiness: Option<Probe>,
     pub(super) liveness: Option<Probe>,
@@ -189,6 +228,8 @@ impl Pod {
             node: NO_NODE,
             restarts: 0,
             last_exit: None,
+            launched: None,
+            terms: [None, None],
             crash: CrashLoop::new(),
             readiness: None,
             liveness: None,
@@ -244,6 +285,8 @@ pub(super) struct PodSet {
     pub(super) oom_peak: u64,
     /// A canary rollout, running or aborted (`pods/canary.rs`).
     pub(super) canary: Option<Box<canary::CanaryRun>>,
+    /// The events of its pods, kept when the trial takes `--at` snapshots.
+    pub(super) events: Option<Box<crate::k8s::events::EventLog>>,
 }
 
 impl PodSet {
@@ -268,6 +311,7 @@ impl PodSet {
             reconciling: false,
             oom_peak: 0,
             canary: None,
+            events: None,
         }))
     }
 
@@ -308,6 +352,9 @@ impl<'m> DrillTrial<'m> {
                 continue;
             }
             let n = self.comps[c].pods.as_ref().map_or(0, |p| p.desired);
+            if !self.snapshot_at.is_empty() {
+                self.pod_set(c).events = Some(Box::default());
+            }
             // Slots are pods from here on, created one by one.
             let comp = &mut self.comps[c];
             comp.insts.clear();
@@ -335,12 +382,14 @@ impl<'m> DrillTrial<'m> {
                 p.head_start = head_start;
                 p.age_before = head_start;
                 p.ready = true;
+                p.launched = Some(-(head_start.0 as Stamp));
                 if let Some(r) = p.readiness.as_mut() {
                     // Seed the probe with a pass so it starts Ready.
                     let at = r.first_probe_at();
                     r.on_result(at, true);
                 }
                 self.set_endpoint(c, slot, true);
+                self.record_initial_pod(c, slot);
             }
             self.queue
                 .schedule(POD_TICK, ev(PodEv::Tick { comp: c as u16 }));
@@ -380,6 +429,7 @@ impl<'m> DrillTrial<'m> {
             PodEv::Restart { comp, slot, life } => {
                 let (c, s) = (comp as usize, slot as usize);
                 if self.current(c, s, life) && self.pod_set(c).pods[s].phase == PodPhase::BackOff {
+                    self.record_backoff(c, s, now);
                     let ps = self.pod_set(c);
                     ps.pods[s].restarts += 1;
                     ps.restarts += 1;
@@ -389,7 +439,8 @@ impl<'m> DrillTrial<'m> {
             PodEv::Kill { comp, slot, life } => {
                 let (c, s) = (comp as usize, slot as usize);
                 if self.current(c, s, life) && self.pod_set(c).pods[s].phase == PodPhase::Running {
-                    self.container_exit(c, s, ExitReason::Error, now);
+                    let code = crate::k8s::node::EXIT_SIGKILL;
+                    self.container_exit(c, s, ExitReason::Error(code), now);
                 }
             }
             PodEv::GraceEnd { comp, slot, life } => {
@@ -471,6 +522,9 @@ impl<'m> DrillTrial<'m> {
         {
             h.resize(n, first);
         }
+        if !initial {
+            self.record_created(c, slot, now);
+        }
         if self.bind_pod(c, slot) && !initial {
             self.start_container(c, slot, now);
         }
@@ -486,6 +540,9 @@ impl<'m> DrillTrial<'m> {
         let p = &mut ps.pods[s];
         p.life = life;
         p.phase = PodPhase::Starting;
+        let first = p.launched.is_none();
+        p.launched = Some(now.0 as Stamp);
+        self.record_launch(c, s, first, now);
         self.queue.schedule(
             now + took,
             ev(PodEv::Started {
@@ -500,7 +557,7 @@ impl<'m> DrillTrial<'m> {
     fn container_started(&mut self, c: usize, s: usize, now: SimTime) {
         if self.pod_set(c).pods[s].crashing {
             self.pod_set(c).pods[s].phase = PodPhase::Running;
-            return self.container_exit(c, s, ExitReason::Error, now);
+            return self.container_exit(c, s, ExitReason::Error(EXIT_CRASH), now);
         }
         self.container_up(c, s, now);
         if let Some(limit) = self.pod_set(c).pods[s].template.resources.memory_limit {
@@ -596,6 +653,7 @@ impl<'m> DrillTrial<'m> {
             let m = self.pods_ref(c).pods[s].memory(&self.comps[c].insts[s], now);
             let ps = self.pod_set(c);
             ps.oom_peak = ps.oom_peak.max(m.unwrap_or(0));
+            self.record_oom_kill(c, s, m.unwrap_or(0), now);
         }
         if self.comps[c].insts[s].up {
             self.fail_instance_calls(c, s, now);
@@ -612,8 +670,16 @@ impl<'m> DrillTrial<'m> {
         p.life = life;
         p.ready = false;
         p.last_exit = Some((now, why));
+        p.terms = [
+            Some(Termination {
+                started: p.launched.unwrap_or(0),
+                finished: now.0 as Stamp,
+                reason: why,
+            }),
+            p.terms[0],
+        ];
         let terminating = p.terminating;
-        if terminating || !policy.restarts(crate::k8s::node::EXIT_SIGKILL) {
+        if terminating || !policy.restarts(why.exit_code()) {
             return self.remove_pod(c, s, now);
         }
         p.phase = PodPhase::BackOff;
@@ -638,9 +704,11 @@ impl<'m> DrillTrial<'m> {
             return;
         }
         p.terminating = true;
-        if p.phase != PodPhase::Running {
+        self.record_deleted(c, s, now);
+        if self.pods_ref(c).pods[s].phase != PodPhase::Running {
             return self.remove_pod(c, s, now);
         }
+        let p = &self.pods_ref(c).pods[s];
         let serial = p.serial;
         self.schedule_endpoint(c, s, now);
         self.queue.schedule(
@@ -655,6 +723,9 @@ impl<'m> DrillTrial<'m> {
 
     /// The pod is gone: calls still running are cut, its node is freed.
     pub(super) fn remove_pod(&mut self, c: usize, s: usize, now: SimTime) {
+        if self.pods_ref(c).pods[s].phase == PodPhase::BackOff {
+            self.record_backoff(c, s, now);
+        }
         if self.comps[c].insts[s].up {
             self.fail_instance_calls(c, s, now);
         }

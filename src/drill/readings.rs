@@ -122,6 +122,7 @@ impl DrillTrial<'_> {
         for (c, comp) in self.model.components.iter().zip(&self.comps) {
             super::pods::pod_snapshot(&c.id, comp, nodes, now, &mut s);
         }
+        self.describe_pods(now, &mut s);
         self.cache_snapshot(&mut s);
         self.persistence_snapshot(now, &mut s);
         self.busy_snapshot(now, &mut s);

@@ -124,6 +124,11 @@ impl CrashLoop {
         now < self.waiting_until
     }
 
+    /// When the container restarts after its last exit.
+    pub fn restart_at(&self) -> SimTime {
+        self.waiting_until
+    }
+
     /// The wait the next crash would get if it came at `now`, `None` for none.
     pub fn next_wait(&self, now: SimTime) -> Option<SimTime> {
         self.entry

@@ -13,6 +13,7 @@ mod drill_busy_redis;
 mod drill_cache;
 mod drill_cpu;
 mod drill_db;
+mod drill_describe;
 mod drill_dns;
 mod drill_failover;
 mod drill_faults;

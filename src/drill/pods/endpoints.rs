@@ -61,6 +61,10 @@ impl DrillTrial<'_> {
                 }),
             );
         }
+        if !ok {
+            let killed = t == Transition::Failed && kind != ProbeKind::Readiness;
+            self.record_probe_failure(c, s, kind, killed, now);
+        }
         match (t, kind) {
             (Transition::Unchanged, _) => {}
             (_, ProbeKind::Readiness) => {

@@ -1,7 +1,7 @@
 //! Scenario faults on pods with a `pod` spec: a node group's crash, and
 //! containers that crash at every start while a `crash` lasts.
 
-use super::{ExitReason, PodPhase};
+use super::{EXIT_CRASH, ExitReason, PodPhase};
 use crate::drill::sim::DrillTrial;
 use crate::engine::SimTime;
 use crate::scenario::{Fault, FaultSpec};
@@ -34,7 +34,7 @@ impl DrillTrial<'_> {
             };
             p.crashing = start;
             if start && p.phase == PodPhase::Running {
-                self.container_exit(c, s, ExitReason::Error, now);
+                self.container_exit(c, s, ExitReason::Error(EXIT_CRASH), now);
             }
         }
         true

@@ -4,7 +4,8 @@
 
 use std::fmt::Write as _;
 
-use super::{ExitReason, Pod, PodPhase};
+use super::events::BACKOFF_SYNC;
+use super::{Pod, PodPhase};
 use crate::drill::readings::ReadingDef;
 use crate::drill::sim::{Comp, DrillTrial};
 use crate::engine::SimTime;
@@ -45,17 +46,16 @@ pub(in crate::drill) fn pod_reading_defs(model: &Model, defs: &mut Vec<ReadingDe
 }
 
 /// What `kubectl get pods` would print for the pods of one component.
-fn status(p: &Pod, now: SimTime) -> &'static str {
+pub(super) fn status(p: &Pod, now: SimTime) -> &'static str {
     match (p.terminating, p.phase) {
         (true, _) => "Terminating",
         (_, PodPhase::Pending) => "Pending",
         (_, PodPhase::Starting) if p.restarts == 0 && p.last_exit.is_none() => "ContainerCreating",
         (_, PodPhase::Starting | PodPhase::Running) => "Running",
         (_, PodPhase::BackOff) => match p.last_exit {
-            // Shown until the kubelet's back-off takes over.
-            Some((at, ExitReason::OomKilled)) if now == at || !p.crash.is_waiting(now) => {
-                "OOMKilled"
-            }
+            // The termination reason until the kubelet's next sync shows
+            // the back-off it recorded (`BACKOFF_SYNC`).
+            Some((at, why)) if now < at + BACKOFF_SYNC => why.as_str(),
             _ => "CrashLoopBackOff",
         },
         (_, PodPhase::Gone) => "",
@@ -209,13 +209,13 @@ fn top_pods(name: &str, comp: &Comp, now: SimTime, s: &mut String) {
 }
 
 /// READY 1/1: the pod's Ready condition while its container runs.
-fn shows_ready(p: &Pod) -> bool {
+pub(super) fn shows_ready(p: &Pod) -> bool {
     p.ready && p.phase == PodPhase::Running
 }
 
 /// kubectl's AGE: `45s`, `3m12s` (under 10 min), `125m` (under 3 h), `3h20m`
 /// (k8s.io/apimachinery/pkg/util/duration `HumanDuration`).
-fn age(d: SimTime) -> String {
+pub(super) fn age(d: SimTime) -> String {
     let s = d.0 / SimTime::SECOND.0;
     match s {
         0..120 => format!("{s}s"),
@@ -230,7 +230,7 @@ fn age(d: SimTime) -> String {
 /// look-alikes: k8s.io/apimachinery/pkg/util/rand `alphanums`).
 const ALPHANUMS: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
 
-fn hashed(parts: &[&[u8]], len: usize) -> String {
+pub(super) fn hashed(parts: &[&[u8]], len: usize) -> String {
     // FNV-1a: deterministic across runs and platforms.
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for p in parts {
