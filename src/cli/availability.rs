@@ -231,6 +231,26 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         super::partial::finish_shard()?;
         return Ok(());
     };
+    if super::partial::interrupted() {
+        let done = run.outcomes.len() as u64;
+        let asked = if args.precision.is_some() {
+            format!("at least {}", args.trials)
+        } else {
+            args.trials.to_string()
+        };
+        let requests = match req.request_trials.min(args.trials) {
+            0 => String::new(),
+            n => format!(
+                ", {} of {n} also at request level",
+                run.request_trials.len()
+            ),
+        };
+        super::partial::mark_incomplete(
+            &format!("figures from {done} of {asked} trials{requests}"),
+            done,
+            args.trials,
+        );
+    }
     out!("{}", resim::report::availability::render_text(&run));
     let info = RunInfo::current("availability", &args.model.display().to_string());
     let written =

@@ -78,6 +78,8 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     );
     let tty = std::io::stderr().is_terminal();
     let mut summaries: Vec<ScenarioSummary> = Vec::new();
+    let asked = selected.len() as u64 * args.drill.trials;
+    let mut parts = Vec::new();
     for sc in selected {
         let done = AtomicU64::new(0);
         let progress = |_: u64| {
@@ -92,6 +94,16 @@ pub fn run(args: &Args) -> Result<(), Failure> {
             eprintln!();
         }
         if super::partial::is_shard() {
+            continue;
+        }
+        parts.push(format!(
+            "'{}' {} of {}",
+            sc.name,
+            trials.len(),
+            args.drill.trials
+        ));
+        if trials.is_empty() {
+            // Interrupted before this scenario's first trial.
             continue;
         }
         let s = ScenarioSummary::from_trials(&model, sc, args.drill.bin.as_secs_f64(), &trials);
@@ -113,6 +125,22 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     }
     if super::partial::finish_shard()? {
         return Ok(());
+    }
+    if super::partial::interrupted() {
+        if summaries.is_empty() {
+            return Err(Failure::Run("interrupted".into()));
+        }
+        let done: u64 = summaries.iter().map(|s| s.trials).sum();
+        let each = if parts.len() > 1 {
+            format!(" ({})", parts.join(", "))
+        } else {
+            String::new()
+        };
+        super::partial::mark_incomplete(
+            &format!("figures from {done} of {asked} trials{each}"),
+            done,
+            asked,
+        );
     }
     let info = RunInfo::current("run", &args.model.display().to_string());
     let written = resim::report::drill::write_results(

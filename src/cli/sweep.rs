@@ -126,11 +126,42 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     if super::partial::finish_shard()? {
         return Ok(());
     }
+    let interrupted = super::partial::interrupted();
+    if interrupted {
+        if results.is_empty() {
+            return Err(Failure::Run("interrupted".into()));
+        }
+        let done = results.len() as u64 * n_scen as u64 * args.drill.trials;
+        let skipped = if goal.is_some() {
+            "; --find not run"
+        } else {
+            ""
+        };
+        super::partial::mark_incomplete(
+            &format!(
+                "figures from {} of {} points ({done} of {total} trials){skipped}",
+                results.len(),
+                points.len()
+            ),
+            done,
+            total,
+        );
+    }
     let findings = match &goal {
-        Some(g) => find(g, &design, &varies, &mut results, &req, args.tolerance)
+        Some(g) if !interrupted => find(g, &design, &varies, &mut results, &req, args.tolerance)
             .map_err(|e| Failure::Run(e.to_string()))?,
-        None => Vec::new(),
+        _ => Vec::new(),
     };
+    if !interrupted && super::partial::interrupted() {
+        super::partial::mark_incomplete(
+            &format!(
+                "figures from all {} points; the --find bisection was cut short",
+                points.len()
+            ),
+            total,
+            total,
+        );
+    }
     let components: Vec<String> = base.components.iter().map(|c| c.id.clone()).collect();
     let model_file = args.model.display().to_string();
     let output = SweepOutput {

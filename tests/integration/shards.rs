@@ -251,7 +251,7 @@ fn an_interrupted_run_says_so_and_resumes_to_the_uninterrupted_bytes() {
     assert!(
         fs::read_to_string(dir.join("cut/report.md"))
             .expect("report")
-            .contains("interrupted")
+            .contains("Incomplete run")
     );
 
     ok(
