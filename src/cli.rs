@@ -14,12 +14,20 @@ macro_rules! outln {
     }};
 }
 
-/// `eprintln!` that never panics: a closed or full standard error loses
+/// `errln!` that never panics: a closed or full standard error loses
 /// the line, not the run (nor the results it is about to write).
 macro_rules! errln {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
         let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// `err!` that never panics (see `errln!`).
+macro_rules! err {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stderr(), $($arg)*);
     }};
 }
 

@@ -188,7 +188,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         },
         ..AvailabilityRequest::default()
     };
-    eprintln!(
+    errln!(
         "resim availability: {} ({}), seed {}, {} trials of {}{}{}",
         model.name,
         args.model.display(),
@@ -215,7 +215,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     };
     let progress = |done, total| {
         if tty {
-            eprint!("\r  {done} / {total} trials");
+            err!("\r  {done} / {total} trials");
         }
     };
     let run = availability::run_with(&model, &req, progress, |causes, o| {
@@ -225,7 +225,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     })
     .map_err(|e| Failure::Run(e.to_string()))?;
     if tty {
-        eprintln!();
+        errln!();
     }
     let Some(trials) = trials else {
         super::partial::finish_shard()?;
@@ -304,11 +304,11 @@ fn choose_is(model: &resim::model::Model, args: &Args) -> Result<bool, Failure> 
             };
             match why {
                 Some(why) => {
-                    eprintln!("--method auto: plain Monte Carlo ({why})");
+                    errln!("--method auto: plain Monte Carlo ({why})");
                     Ok(false)
                 }
                 None => {
-                    eprintln!(
+                    errln!(
                         "--method auto: importance sampling (analytic unavailability {u:.2e} is below {AUTO_THRESHOLD:.0e})"
                     );
                     choose_is(
@@ -341,7 +341,7 @@ fn run_is(model: &resim::model::Model, args: &Args) -> Result<(), Failure> {
         max_cycles: args.max_cycles.max(args.cycles),
         bias: args.bias,
     };
-    eprintln!(
+    errln!(
         "resim availability: {} ({}), seed {}, importance sampling, {} biased cycles{}",
         model.name,
         args.model.display(),

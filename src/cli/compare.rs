@@ -68,7 +68,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     let mut comparisons = Vec::new();
     let mut parts = Vec::new();
     for name in &names {
-        eprintln!(
+        errln!(
             "comparing scenario {name}: {} paired trials",
             args.drill.trials
         );

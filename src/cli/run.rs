@@ -64,11 +64,11 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     args.drill.check_budget(&model, selected.iter().copied())?;
     for sc in &selected {
         for w in resim::model::Model::scenario_warnings(sc) {
-            eprintln!("resim run: warning: {w}");
+            errln!("resim run: warning: {w}");
         }
     }
     let out = args.drill.output("run", &format!("run-{}", model.name))?;
-    eprintln!(
+    errln!(
         "resim run: {} ({}), seed {}, {} trials per scenario, {} bins",
         model.name,
         args.model.display(),
@@ -85,13 +85,13 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         let progress = |_: u64| {
             let n = done.fetch_add(1, Ordering::Relaxed) + 1;
             if tty {
-                eprint!("\r  {}: {n} / {} trials", sc.name, args.drill.trials);
+                err!("\r  {}: {n} / {} trials", sc.name, args.drill.trials);
             }
         };
         let trials = drill::run_scenario(&model, sc, &req, &progress)
             .map_err(|e| Failure::Run(e.to_string()))?;
         if tty {
-            eprintln!();
+            errln!();
         }
         if super::partial::is_shard() {
             continue;
@@ -113,9 +113,10 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         }
         outln!();
         if let Some(late) = args.at.iter().find(|&&t| t > sc.duration) {
-            eprintln!(
+            errln!(
                 "resim run: note: --at {late} is after the end of scenario '{}' ({}); its snapshot shows the drained system",
-                sc.name, sc.duration
+                sc.name,
+                sc.duration
             );
         }
         for snap in &s.snapshots {

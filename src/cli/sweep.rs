@@ -101,7 +101,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         req.scenarios.len()
     };
     let total = points.len() as u64 * n_scen as u64 * args.drill.trials;
-    eprintln!(
+    errln!(
         "resim sweep: {} ({}), seed {}, {} points x {} scenarios x {} trials",
         base.name,
         args.model.display(),
@@ -115,13 +115,13 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     let progress = |_: u64| {
         let n = done.fetch_add(1, Ordering::Relaxed) + 1;
         if tty {
-            eprint!("\r  {n} / {total} trials");
+            err!("\r  {n} / {total} trials");
         }
     };
     let mut results = run_points(&design, &varies, &points, Stage::Grid, &req, &progress)
         .map_err(|e| Failure::Run(e.to_string()))?;
     if tty {
-        eprintln!();
+        errln!();
     }
     if super::partial::finish_shard()? {
         return Ok(());
