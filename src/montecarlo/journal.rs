@@ -283,3 +283,50 @@ pub fn read_records(mut r: impl Read, into: &mut Records) -> io::Result<(u64, u6
     }
     Ok((at as u64, dup))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs trials one by one, as the pool would, in order.
+    fn sequential<T>(todo: &[u64], g: &(dyn Fn(u64) -> Option<T> + Sync)) -> Vec<Option<T>> {
+        todo.iter().map(|&i| g(i)).collect()
+    }
+
+    #[test]
+    fn a_stop_keeps_the_whole_trials_before_it_and_later_calls_replay_only() {
+        let mut replay = Records::new();
+        // A resumed run's journal holds trials 0, 1 and 3 of the second call.
+        for i in [0u64, 1, 3] {
+            let mut b = Vec::new();
+            ciborium::into_writer(&(100 + i), &mut b).unwrap();
+            replay.insert((1, i), b);
+        }
+        let mut s = Session::new(None, replay, Some(Box::new(Vec::new())));
+        let stop = s.stop.clone();
+        let compute = |i: u64| {
+            if i == 4 {
+                stop.store(true, Ordering::Relaxed);
+            }
+            i
+        };
+        let first = s.run(0..10, compute, sequential).unwrap();
+        assert_eq!(first, vec![0, 1, 2, 3, 4]);
+        assert!(s.interrupted());
+        assert_eq!(s.computed(), 5);
+        // Nothing is computed after the stop: the journal's prefix only.
+        let second: Vec<u64> = s.run(0..10, |_| unreachable!(), sequential).unwrap();
+        assert_eq!(second, vec![100, 101]);
+        let third: Vec<u64> = s.run(0..10, |_| unreachable!(), sequential).unwrap();
+        assert!(third.is_empty());
+    }
+
+    #[test]
+    fn a_stopped_shard_fails_instead() {
+        let shard = Shard { index: 1, count: 2 };
+        let mut s = Session::new(Some(shard), Records::new(), None);
+        s.stop.store(true, Ordering::Relaxed);
+        let r = s.run(0..10, |i| i, sequential);
+        assert!(matches!(r, Err(JournalError::Interrupted)));
+    }
+}

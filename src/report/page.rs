@@ -784,6 +784,40 @@ mod tests {
         fs::remove_dir_all(&dir).unwrap();
     }
 
+    /// An interrupted run's summary gives both reports a banner with its
+    /// note; `summary.json` is written after them, holding the same keys.
+    #[test]
+    fn an_incomplete_run_says_so_at_the_top() {
+        let dir = std::env::temp_dir().join(format!("resim-page-partial-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let out = OutputDir::open(&dir).unwrap();
+        let note = "figures from 7 of 20 trials; resume with: resim run m.toml --resume x";
+        let summary = serde_json::json!({"model": "m", "seed": 1, "trials": 20, "scenarios": {},
+            "complete": false, "note": note});
+        let written = write_summary_and_report(&out, &summary).unwrap();
+        assert!(written[0].ends_with("summary.json"));
+        let md = fs::read_to_string(dir.join("report.md")).unwrap();
+        assert!(
+            md.contains(&format!("> **Incomplete run**: {note}")),
+            "{md}"
+        );
+        let html = fs::read_to_string(dir.join("report.html")).unwrap();
+        assert!(html.contains(
+            "<p class=\"incomplete\"><strong>Incomplete run: </strong>figures from 7 of 20"
+        ));
+        let back: Value =
+            serde_json::from_str(&fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+        assert_eq!(back, summary);
+        let whole = serde_json::json!({"model": "m", "seed": 1, "trials": 20, "scenarios": {}});
+        write_summary_and_report(&out, &whole).unwrap();
+        assert!(
+            !fs::read_to_string(dir.join("report.md"))
+                .unwrap()
+                .contains("Incomplete")
+        );
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
     #[test]
     fn clock_reads_minutes() {
         assert_eq!(clock(65.0), "1:05");
