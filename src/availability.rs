@@ -117,15 +117,22 @@ pub fn run_with(
     } else {
         target
     };
-    loop {
+    'batches: loop {
         let start = tally.figures.len() as u64;
         // Run in chunks so a progress bar can move; chunks do not change results.
         let mut next = start;
         while next < target {
             let end = (next + req.batch.max(1)).min(target);
-            for o in run_trials(req.seed, next..end, req.threads, |i, s| sim.run_trial(i, s))? {
+            let outcomes =
+                run_trials(req.seed, next..end, req.threads, |i, s| sim.run_trial(i, s))?;
+            let whole = outcomes.len() as u64 == end - next;
+            for o in outcomes {
                 each(&causes, &o);
                 tally.add(&o);
+            }
+            if !whole {
+                // Interrupted: the figures are those of the trials done.
+                break 'batches;
             }
             next = end;
             progress(next, total_hint);
@@ -146,21 +153,30 @@ pub fn run_with(
         }
         target = (target + req.batch.max(1)).min(req.max_trials);
     }
+    if tally.figures.is_empty() {
+        // Interrupted before the first trial: nothing to summarise.
+        return Err(
+            RunnerError::Journal(crate::montecarlo::journal::JournalError::Interrupted).into(),
+        );
+    }
     let mut summary = AvailabilitySummary::from_tally(model, req, &causes, &tally);
     let n_req = req.request_trials.min(tally.figures.len() as u64);
     let mut request_trials = Vec::new();
-    if n_req > 0 {
+    // After an interrupt the request level has no trials (nor a baseline to compute).
+    if n_req > 0 && !crate::montecarlo::interrupted() {
         let base = requests::window_scenario();
         let rs =
             requests::RequestSim::new(&sim, &base, req.windows.clone(), req.seed, req.threads)?;
         request_trials = run_trials(req.seed, 0..n_req, req.threads, |i, s| rs.run_trial(i, s))?;
-        summary.request_availability = Some(request_summary::RequestAvailability::from_trials(
-            &request_trials,
-            &causes,
-            rs.baseline(),
-            rs.settings(),
-            req.horizon,
-        ));
+        if !request_trials.is_empty() {
+            summary.request_availability = Some(request_summary::RequestAvailability::from_trials(
+                &request_trials,
+                &causes,
+                rs.baseline(),
+                rs.settings(),
+                req.horizon,
+            ));
+        }
     }
     Ok(AvailabilityRun {
         outcomes: tally.figures,

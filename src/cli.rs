@@ -14,6 +14,23 @@ macro_rules! outln {
     }};
 }
 
+/// `errln!` that never panics: a closed or full standard error loses
+/// the line, not the run (nor the results it is about to write).
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// `err!` that never panics (see `errln!`).
+macro_rules! err {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod availability;
 mod check;
 mod compare;
@@ -180,36 +197,27 @@ pub fn parse_duration_arg(s: &str) -> Result<SimTime, String> {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = dispatch(cli.command);
-    let result = match result {
-        Ok(()) => {
-            partial::finish();
-            Ok(())
-        }
-        Err(e) => match partial::after_interrupt() {
-            Some(note) => {
-                stdout::finish();
-                eprintln!("\nresim: {note}");
-                return ExitCode::from(130);
-            }
-            None => Err(e),
-        },
-    };
+    if let Some(note) = partial::finish(result.is_ok()) {
+        stdout::finish();
+        errln!("\nresim: {note}");
+        return ExitCode::from(130);
+    }
     let written = stdout::finish();
     match result {
         Ok(()) => match written {
             Some(e) => {
-                eprintln!("error: cannot write to standard output: {e}");
+                errln!("error: cannot write to standard output: {e}");
                 ExitCode::from(1)
             }
             None => ExitCode::SUCCESS,
         },
         Err(Failure::Input(msg)) => {
-            eprintln!("{msg}");
-            eprintln!("error: the model was not run; fix the problems above");
+            errln!("{msg}");
+            errln!("error: the model was not run; fix the problems above");
             ExitCode::from(2)
         }
         Err(Failure::Run(msg)) => {
-            eprintln!("error: {msg}");
+            errln!("error: {msg}");
             ExitCode::from(1)
         }
     }

@@ -119,8 +119,12 @@ pub fn compare_scenario(
             })
     };
     let (sa, sb) = (find(a)?, find(b)?);
-    let ta = run_scenario(a, &sa, req, progress)?;
-    let tb = run_scenario(b, &sb, req, progress)?;
+    let mut ta = run_scenario(a, &sa, req, progress)?;
+    let mut tb = run_scenario(b, &sb, req, progress)?;
+    // An interrupted run has fewer trials of B (or A): keep whole pairs.
+    let pairs = ta.len().min(tb.len());
+    ta.truncate(pairs);
+    tb.truncate(pairs);
     let bin_s = req.bin.as_secs_f64();
     let metrics = METRICS
         .iter()

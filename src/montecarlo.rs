@@ -37,6 +37,13 @@ impl RunnerError {
     }
 }
 
+/// Whether a signal stopped this thread's journaled run: its calls to
+/// [`run_trials`] since then return only the whole trials before the stop,
+/// fewer than asked for, so a command can write what is complete so far.
+pub fn interrupted() -> bool {
+    journal::with(|s| s.is_some_and(|s| s.interrupted()))
+}
+
 /// The threads worth starting for `trials` trials when `requested` were
 /// asked for (0 = one per core): never more than the cores nor the trials,
 /// since more would only wait (ten thousand threads take longer to start
@@ -56,7 +63,8 @@ pub fn usable_threads(requested: usize, trials: u64) -> usize {
 /// Runs trials `range` of a run with `master_seed` on `threads` threads
 /// (0 = one per core), returning results in trial order. With a
 /// [`journal::Session`] installed on this thread, results are replayed,
-/// journaled, limited to a shard, or stopped by a signal (see [`journal`]).
+/// journaled, limited to a shard, or stopped by a signal (see [`journal`]):
+/// after a stop, fewer results than `range` holds (see [`interrupted`]).
 ///
 /// ```
 /// let r = resim::montecarlo::run_trials(7, 0..4, 2, |i, seed| (i, seed)).unwrap();

@@ -227,7 +227,9 @@ pub fn grid(varies: &[Vary]) -> Vec<Vec<f64>> {
 }
 
 /// Runs `points` (values per varied path) of `design` on common random
-/// numbers: every point and scenario in one parallel batch.
+/// numbers: every point and scenario in one parallel batch. After an
+/// interrupt ([`crate::montecarlo::interrupted`]), only the points whose
+/// trials were all done.
 pub fn run_points(
     design: &Design,
     varies: &[Vary],
@@ -276,11 +278,20 @@ pub fn run_points(
             cells: Vec::new(),
         })
         .collect();
-    for ((p, sc), trials) in cells.into_iter().zip(results.chunks(n as usize)) {
-        out[p]
-            .cells
-            .push(Cell::from_trials(&models[p], sc, bin_s, trials));
+    let mut whole = vec![true; out.len()];
+    let mut chunks = results.chunks_exact(n as usize);
+    for (p, sc) in cells {
+        // An interrupted run's results end early: its points are those
+        // with every scenario's trials all done.
+        match chunks.next() {
+            Some(trials) => out[p]
+                .cells
+                .push(Cell::from_trials(&models[p], sc, bin_s, trials)),
+            None => whole[p] = false,
+        }
     }
+    let mut whole = whole.into_iter();
+    out.retain(|_| whole.next().unwrap_or(false));
     Ok(out)
 }
 

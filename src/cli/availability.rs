@@ -188,7 +188,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         },
         ..AvailabilityRequest::default()
     };
-    eprintln!(
+    errln!(
         "resim availability: {} ({}), seed {}, {} trials of {}{}{}",
         model.name,
         args.model.display(),
@@ -215,7 +215,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     };
     let progress = |done, total| {
         if tty {
-            eprint!("\r  {done} / {total} trials");
+            err!("\r  {done} / {total} trials");
         }
     };
     let run = availability::run_with(&model, &req, progress, |causes, o| {
@@ -225,12 +225,32 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     })
     .map_err(|e| Failure::Run(e.to_string()))?;
     if tty {
-        eprintln!();
+        errln!();
     }
     let Some(trials) = trials else {
         super::partial::finish_shard()?;
         return Ok(());
     };
+    if super::partial::interrupted() {
+        let done = run.outcomes.len() as u64;
+        let asked = if args.precision.is_some() {
+            format!("at least {}", args.trials)
+        } else {
+            args.trials.to_string()
+        };
+        let requests = match req.request_trials.min(args.trials) {
+            0 => String::new(),
+            n => format!(
+                ", {} of {n} also at request level",
+                run.request_trials.len()
+            ),
+        };
+        super::partial::mark_incomplete(
+            &format!("figures from {done} of {asked} trials{requests}"),
+            done,
+            args.trials,
+        );
+    }
     out!("{}", resim::report::availability::render_text(&run));
     let info = RunInfo::current("availability", &args.model.display().to_string());
     let written =
@@ -284,11 +304,11 @@ fn choose_is(model: &resim::model::Model, args: &Args) -> Result<bool, Failure> 
             };
             match why {
                 Some(why) => {
-                    eprintln!("--method auto: plain Monte Carlo ({why})");
+                    errln!("--method auto: plain Monte Carlo ({why})");
                     Ok(false)
                 }
                 None => {
-                    eprintln!(
+                    errln!(
                         "--method auto: importance sampling (analytic unavailability {u:.2e} is below {AUTO_THRESHOLD:.0e})"
                     );
                     choose_is(
@@ -321,7 +341,7 @@ fn run_is(model: &resim::model::Model, args: &Args) -> Result<(), Failure> {
         max_cycles: args.max_cycles.max(args.cycles),
         bias: args.bias,
     };
-    eprintln!(
+    errln!(
         "resim availability: {} ({}), seed {}, importance sampling, {} biased cycles{}",
         model.name,
         args.model.display(),

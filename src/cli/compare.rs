@@ -66,17 +66,39 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         .drill
         .output("compare", &format!("compare-{}", a.name))?;
     let mut comparisons = Vec::new();
+    let mut parts = Vec::new();
     for name in &names {
-        eprintln!(
+        errln!(
             "comparing scenario {name}: {} paired trials",
             args.drill.trials
         );
         let c = compare_scenario(&a, &b, name, &req, &|_| {})
             .map_err(|e| Failure::Input(e.to_string()))?;
-        comparisons.push(c);
+        parts.push(format!("'{name}' {} of {}", c.a.trials, args.drill.trials));
+        // An interrupted run keeps the scenarios with an interval (two pairs).
+        if c.a.trials >= 2 {
+            comparisons.push(c);
+        }
     }
     if super::partial::finish_shard()? {
         return Ok(());
+    }
+    if super::partial::interrupted() {
+        if comparisons.is_empty() {
+            return Err(Failure::Run("interrupted".into()));
+        }
+        let done: u64 = comparisons.iter().map(|c| c.a.trials).sum();
+        let asked = names.len() as u64 * args.drill.trials;
+        let each = if parts.len() > 1 {
+            format!(" ({})", parts.join(", "))
+        } else {
+            String::new()
+        };
+        super::partial::mark_incomplete(
+            &format!("figures from {done} of {asked} paired trials{each}"),
+            done,
+            asked,
+        );
     }
     let labels = (a.origin.clone(), b.origin.clone());
     out!(

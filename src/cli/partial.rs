@@ -78,6 +78,8 @@ struct State {
     folder: Option<(PathBuf, fs::File, Manifest)>,
     /// Trials replayed from an interrupted run.
     resumed: u64,
+    /// The note of an interrupted run's results (see [`mark_incomplete`]).
+    note: Option<String>,
 }
 
 static STATE: Mutex<Option<State>> = Mutex::new(None);
@@ -239,8 +241,9 @@ pub fn prepare_output(
                 .and_then(|f| f.set_len(good))
                 .map_err(|e| Failure::Run(format!("cannot repair '{}': {e}", path.display())))?;
             state(|s| s.resumed = records.len() as u64);
-            eprintln!(
-                "resuming {} with {} trials done",
+            clear_results(dir)?;
+            errln!(
+                "resuming {} ({} trial results journaled)",
                 dir.display(),
                 records.len()
             );
@@ -278,6 +281,29 @@ pub fn prepare_output(
     journal::install(session);
     state(|s| s.folder = Some((out.root().to_path_buf(), lock, manifest)));
     Ok(out)
+}
+
+/// Removes what an interrupted run wrote in `dir` but its journal,
+/// manifest and lock (its figures from part of the trials, temporary files
+/// of a write cut short), so the resumed run's files are the whole set an
+/// uninterrupted run writes and nothing else.
+fn clear_results(dir: &Path) -> Result<(), Failure> {
+    let entries = fs::read_dir(dir)
+        .map_err(|e| Failure::Run(format!("cannot read '{}': {e}", dir.display())))?;
+    for e in entries.flatten() {
+        let name = e.file_name();
+        if [MANIFEST, JOURNAL, LOCK].iter().any(|k| name == *k) {
+            continue;
+        }
+        let path = e.path();
+        let removed = if e.file_type().is_ok_and(|t| t.is_dir()) {
+            fs::remove_dir_all(&path)
+        } else {
+            fs::remove_file(&path)
+        };
+        removed.map_err(|e| Failure::Run(format!("cannot remove '{}': {e}", path.display())))?;
+    }
+    Ok(())
 }
 
 fn check_resume(dir: &Path, old: &Manifest, new: &Manifest) -> Result<(), Failure> {
@@ -343,70 +369,86 @@ pub fn finish_shard() -> Result<bool, Failure> {
     Ok(true)
 }
 
-/// Ends a whole run: removes the journal, manifest and lock.
-pub fn finish() {
-    journal::uninstall();
-    if let Some((dir, lock, _)) = state(|s| s.folder.take()) {
-        let _ = fs::remove_file(dir.join(JOURNAL));
-        let _ = fs::remove_file(dir.join(MANIFEST));
-        let _ = fs::remove_file(dir.join(LOCK));
-        drop(lock);
-    }
+/// Whether a signal stopped this run: its trial calls since then returned
+/// only the whole trials done, and the command writes what is complete.
+pub fn interrupted() -> bool {
+    resim::montecarlo::interrupted()
 }
 
-/// After a failed command: when a signal stopped it, marks its folder as a
-/// partial run (manifest, `summary.json` with `"complete": false`, a
-/// report saying so) and returns the message for the terminal.
-pub fn after_interrupt() -> Option<String> {
-    let session = journal::uninstall()?;
-    if !session.interrupted() {
-        return None;
+/// Marks the results an interrupted run is about to write: `headline` says
+/// what its figures hold (`figures from 12 of 20 trials`), `done` and `of`
+/// count the trials in them and asked for. `summary.json` gets
+/// `"complete": false`, `trials_done`, `trials_requested`, the `--resume`
+/// command and the note, which the report shows as a banner and the
+/// terminal as the last line.
+pub fn mark_incomplete(headline: &str, done: u64, of: u64) {
+    let Some(again) = state(|s| s.folder.as_ref().map(|(dir, _, m)| resume_command(dir, m))) else {
+        return;
+    };
+    let note = format!("{headline}; resume with: {again}");
+    let keys = serde_json::json!({
+        "complete": false,
+        "trials_done": done,
+        "trials_requested": of,
+        "resume": again,
+        "note": note,
+    });
+    if let serde_json::Value::Object(keys) = keys {
+        resim::report::index::set_incomplete(keys);
     }
-    let resumed = state(|s| s.resumed);
-    let (dir, lock, mut manifest) = state(|s| s.folder.take())?;
-    manifest.trials_done = resumed + session.computed();
-    let again = format!(
+    state(|s| s.note = Some(note));
+}
+
+/// `resim ARGS --resume DIR` for the run in `dir`.
+fn resume_command(dir: &Path, m: &Manifest) -> String {
+    format!(
         "resim {} --resume {}",
-        manifest
-            .args
+        m.args
             .iter()
             .map(|a| shell_quote(a))
             .collect::<Vec<_>>()
             .join(" "),
         shell_quote(&dir.display().to_string())
-    );
-    let note = format!(
-        "interrupted: {} trials done and kept; continue with: {again}",
-        manifest.trials_done
-    );
-    let summary = serde_json::json!({
-        "complete": false,
-        "command": manifest.command,
-        "trials_done": manifest.trials_done,
-        "resume": again,
-        "note": note,
-    });
-    let written =
-        write_manifest(&dir, &manifest).is_ok()
-            && OutputDir::open(&dir).is_ok_and(|out| {
-                out.write(
-                "summary.json",
-                serde_json::to_string_pretty(&summary).expect("serialises") + "\n",
-            )
-            .is_ok()
-                && out.write("report.md", format!("# Incomplete run\n\n{note}\n")).is_ok()
-                && out
-                    .write(
-                        "report.html",
-                        maud::html! {
-                            (maud::DOCTYPE)
-                            html { head { meta charset="utf-8"; title { "resim: incomplete run" } }
-                                body { h1 { "Incomplete run" } p { (note) } } }
-                        }
-                        .into_string(),
-                    )
-                    .is_ok()
-            });
+    )
+}
+
+/// Ends the command (`ok`: it returned without error). A whole run removes
+/// the journal, manifest and lock. A run a signal stopped keeps the journal
+/// and manifest for `--resume`, and its folder says so: the command wrote
+/// its figures from the whole trials done, marked by [`mark_incomplete`];
+/// when it could not (no whole trial yet, or an error), `summary.json` and
+/// the report hold only the note. Returns the note for the terminal when
+/// the run was stopped.
+pub fn finish(ok: bool) -> Option<String> {
+    let session = journal::uninstall();
+    let stopped = session.as_ref().is_some_and(Session::interrupted);
+    let (dir, lock, mut manifest) = state(|s| s.folder.take())?;
+    if !stopped {
+        if ok {
+            let _ = fs::remove_file(dir.join(JOURNAL));
+            let _ = fs::remove_file(dir.join(MANIFEST));
+            let _ = fs::remove_file(dir.join(LOCK));
+        }
+        drop(lock);
+        return None;
+    }
+    let resumed = state(|s| s.resumed);
+    manifest.trials_done = resumed + session.map_or(0, |s| s.computed());
+    let marked = state(|s| s.note.take()).filter(|_| ok);
+    let mut written = write_manifest(&dir, &manifest).is_ok();
+    let note = match marked {
+        Some(note) => format!("interrupted: {note}"),
+        None => {
+            let note = format!(
+                "interrupted before any figure was whole: {} trial results kept in {}; resume with: {}",
+                manifest.trials_done,
+                dir.join(JOURNAL).display(),
+                resume_command(&dir, &manifest)
+            );
+            written &= write_note(&dir, &manifest, &note);
+            note
+        }
+    };
     drop(lock);
     let _ = fs::remove_file(dir.join(LOCK));
     Some(if written {
@@ -414,6 +456,35 @@ pub fn after_interrupt() -> Option<String> {
     } else {
         format!("{note} (could not mark the folder)")
     })
+}
+
+/// A folder's `summary.json` and report holding only `note`.
+fn write_note(dir: &Path, manifest: &Manifest, note: &str) -> bool {
+    let summary = serde_json::json!({
+        "complete": false,
+        "command": manifest.command,
+        "trials_done": 0,
+        "resume": resume_command(dir, manifest),
+        "note": note,
+    });
+    let Ok(out) = OutputDir::open(dir) else {
+        return false;
+    };
+    let html = maud::html! {
+        (maud::DOCTYPE)
+        html { head { meta charset="utf-8"; title { "resim: incomplete run" } }
+            body { h1 { "Incomplete run" } p { (note) } } }
+    };
+    // The summary last: a folder with one holds the report too.
+    out.write("report.md", format!("# Incomplete run\n\n{note}\n"))
+        .is_ok()
+        && out.write("report.html", html.into_string()).is_ok()
+        && out
+            .write(
+                "summary.json",
+                serde_json::to_string_pretty(&summary).expect("serialises") + "\n",
+            )
+            .is_ok()
 }
 
 fn shell_quote(a: &str) -> String {

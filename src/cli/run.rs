@@ -64,11 +64,11 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     args.drill.check_budget(&model, selected.iter().copied())?;
     for sc in &selected {
         for w in resim::model::Model::scenario_warnings(sc) {
-            eprintln!("resim run: warning: {w}");
+            errln!("resim run: warning: {w}");
         }
     }
     let out = args.drill.output("run", &format!("run-{}", model.name))?;
-    eprintln!(
+    errln!(
         "resim run: {} ({}), seed {}, {} trials per scenario, {} bins",
         model.name,
         args.model.display(),
@@ -78,20 +78,32 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     );
     let tty = std::io::stderr().is_terminal();
     let mut summaries: Vec<ScenarioSummary> = Vec::new();
+    let asked = selected.len() as u64 * args.drill.trials;
+    let mut parts = Vec::new();
     for sc in selected {
         let done = AtomicU64::new(0);
         let progress = |_: u64| {
             let n = done.fetch_add(1, Ordering::Relaxed) + 1;
             if tty {
-                eprint!("\r  {}: {n} / {} trials", sc.name, args.drill.trials);
+                err!("\r  {}: {n} / {} trials", sc.name, args.drill.trials);
             }
         };
         let trials = drill::run_scenario(&model, sc, &req, &progress)
             .map_err(|e| Failure::Run(e.to_string()))?;
         if tty {
-            eprintln!();
+            errln!();
         }
         if super::partial::is_shard() {
+            continue;
+        }
+        parts.push(format!(
+            "'{}' {} of {}",
+            sc.name,
+            trials.len(),
+            args.drill.trials
+        ));
+        if trials.is_empty() {
+            // Interrupted before this scenario's first trial.
             continue;
         }
         let s = ScenarioSummary::from_trials(&model, sc, args.drill.bin.as_secs_f64(), &trials);
@@ -101,9 +113,10 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         }
         outln!();
         if let Some(late) = args.at.iter().find(|&&t| t > sc.duration) {
-            eprintln!(
+            errln!(
                 "resim run: note: --at {late} is after the end of scenario '{}' ({}); its snapshot shows the drained system",
-                sc.name, sc.duration
+                sc.name,
+                sc.duration
             );
         }
         for snap in &s.snapshots {
@@ -113,6 +126,22 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     }
     if super::partial::finish_shard()? {
         return Ok(());
+    }
+    if super::partial::interrupted() {
+        if summaries.is_empty() {
+            return Err(Failure::Run("interrupted".into()));
+        }
+        let done: u64 = summaries.iter().map(|s| s.trials).sum();
+        let each = if parts.len() > 1 {
+            format!(" ({})", parts.join(", "))
+        } else {
+            String::new()
+        };
+        super::partial::mark_incomplete(
+            &format!("figures from {done} of {asked} trials{each}"),
+            done,
+            asked,
+        );
     }
     let info = RunInfo::current("run", &args.model.display().to_string());
     let written = resim::report::drill::write_results(

@@ -101,7 +101,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         req.scenarios.len()
     };
     let total = points.len() as u64 * n_scen as u64 * args.drill.trials;
-    eprintln!(
+    errln!(
         "resim sweep: {} ({}), seed {}, {} points x {} scenarios x {} trials",
         base.name,
         args.model.display(),
@@ -115,22 +115,53 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     let progress = |_: u64| {
         let n = done.fetch_add(1, Ordering::Relaxed) + 1;
         if tty {
-            eprint!("\r  {n} / {total} trials");
+            err!("\r  {n} / {total} trials");
         }
     };
     let mut results = run_points(&design, &varies, &points, Stage::Grid, &req, &progress)
         .map_err(|e| Failure::Run(e.to_string()))?;
     if tty {
-        eprintln!();
+        errln!();
     }
     if super::partial::finish_shard()? {
         return Ok(());
     }
+    let interrupted = super::partial::interrupted();
+    if interrupted {
+        if results.is_empty() {
+            return Err(Failure::Run("interrupted".into()));
+        }
+        let done = results.len() as u64 * n_scen as u64 * args.drill.trials;
+        let skipped = if goal.is_some() {
+            "; --find not run"
+        } else {
+            ""
+        };
+        super::partial::mark_incomplete(
+            &format!(
+                "figures from {} of {} points ({done} of {total} trials){skipped}",
+                results.len(),
+                points.len()
+            ),
+            done,
+            total,
+        );
+    }
     let findings = match &goal {
-        Some(g) => find(g, &design, &varies, &mut results, &req, args.tolerance)
+        Some(g) if !interrupted => find(g, &design, &varies, &mut results, &req, args.tolerance)
             .map_err(|e| Failure::Run(e.to_string()))?,
-        None => Vec::new(),
+        _ => Vec::new(),
     };
+    if !interrupted && super::partial::interrupted() {
+        super::partial::mark_incomplete(
+            &format!(
+                "figures from all {} points; the --find bisection was cut short",
+                points.len()
+            ),
+            total,
+            total,
+        );
+    }
     let components: Vec<String> = base.components.iter().map(|c| c.id.clone()).collect();
     let model_file = args.model.display().to_string();
     let output = SweepOutput {

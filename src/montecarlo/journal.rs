@@ -59,7 +59,11 @@ impl Session {
         }
     }
 
-    /// Whether a run stopped early because `stop` was set.
+    /// Whether a run stopped early because `stop` was set. From then on,
+    /// every call returns only the whole trials before the stop (the
+    /// journal's prefix of its trials), so the command can write what is
+    /// complete so far; a shard's call fails with
+    /// [`JournalError::Interrupted`] instead.
     pub fn interrupted(&self) -> bool {
         self.interrupted
     }
@@ -100,7 +104,7 @@ const CHUNK: u64 = 256;
 /// Why journaled trials could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
-    /// The stop flag was set; the trials before it are journaled.
+    /// The stop flag was set in a shard; the trials before it are journaled.
     #[error("interrupted")]
     Interrupted,
     /// A trial the merged shards should hold is not there.
@@ -132,7 +136,9 @@ impl Session {
     /// Results of `range` for the next call: replayed, computed with
     /// `compute` (in parallel, via `par`) and journaled, or, outside the
     /// shard, stand-ins (a clone of another result of the call) that the
-    /// command's summary may read but no shard output keeps.
+    /// command's summary may read but no shard output keeps. Once the stop
+    /// flag is seen, fewer results than `range` holds: the whole trials
+    /// before the first one not started (see [`Session::interrupted`]).
     pub fn run<T, C, P>(
         &mut self,
         range: std::ops::Range<u64>,
@@ -147,6 +153,11 @@ impl Session {
     {
         let call = self.calls;
         self.calls += 1;
+        if self.interrupted && self.shard.is_none() {
+            // After an interrupt, later calls only give back what a resumed
+            // run journaled for them: a prefix, as the journal holds.
+            return self.replayed_prefix(call, range);
+        }
         let mut out: Vec<Option<T>> = Vec::with_capacity(range.clone().count());
         let mut start = range.start;
         while start < range.end {
@@ -190,7 +201,13 @@ impl Session {
             }
             if cut {
                 self.interrupted = true;
-                return Err(JournalError::Interrupted);
+                if self.shard.is_some() {
+                    // A shard's trials are not a prefix: it keeps its journal only.
+                    return Err(JournalError::Interrupted);
+                }
+                // The whole trials before the first one not run, for the
+                // command to write what is complete so far.
+                return Ok(out.into_iter().map_while(|r| r).collect());
             }
             start = end;
         }
@@ -204,6 +221,19 @@ impl Session {
             .into_iter()
             .map(|r| r.or_else(|| filler.clone()).expect("a stand-in exists"))
             .collect())
+    }
+}
+
+impl Session {
+    /// The longest run of journaled results from `range.start` on.
+    fn replayed_prefix<T: DeserializeOwned>(
+        &self,
+        call: u64,
+        range: std::ops::Range<u64>,
+    ) -> Result<Vec<T>, JournalError> {
+        range
+            .map_while(|i| self.replay.get(&(call, i)).map(|b| decode(b, call, i)))
+            .collect()
     }
 }
 
@@ -252,4 +282,51 @@ pub fn read_records(mut r: impl Read, into: &mut Records) -> io::Result<(u64, u6
         at += 20 + len;
     }
     Ok((at as u64, dup))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs trials one by one, as the pool would, in order.
+    fn sequential<T>(todo: &[u64], g: &(dyn Fn(u64) -> Option<T> + Sync)) -> Vec<Option<T>> {
+        todo.iter().map(|&i| g(i)).collect()
+    }
+
+    #[test]
+    fn a_stop_keeps_the_whole_trials_before_it_and_later_calls_replay_only() {
+        let mut replay = Records::new();
+        // A resumed run's journal holds trials 0, 1 and 3 of the second call.
+        for i in [0u64, 1, 3] {
+            let mut b = Vec::new();
+            ciborium::into_writer(&(100 + i), &mut b).unwrap();
+            replay.insert((1, i), b);
+        }
+        let mut s = Session::new(None, replay, Some(Box::new(Vec::new())));
+        let stop = s.stop.clone();
+        let compute = |i: u64| {
+            if i == 4 {
+                stop.store(true, Ordering::Relaxed);
+            }
+            i
+        };
+        let first = s.run(0..10, compute, sequential).unwrap();
+        assert_eq!(first, vec![0, 1, 2, 3, 4]);
+        assert!(s.interrupted());
+        assert_eq!(s.computed(), 5);
+        // Nothing is computed after the stop: the journal's prefix only.
+        let second: Vec<u64> = s.run(0..10, |_| unreachable!(), sequential).unwrap();
+        assert_eq!(second, vec![100, 101]);
+        let third: Vec<u64> = s.run(0..10, |_| unreachable!(), sequential).unwrap();
+        assert!(third.is_empty());
+    }
+
+    #[test]
+    fn a_stopped_shard_fails_instead() {
+        let shard = Shard { index: 1, count: 2 };
+        let mut s = Session::new(Some(shard), Records::new(), None);
+        s.stop.store(true, Ordering::Relaxed);
+        let r = s.run(0..10, |i| i, sequential);
+        assert!(matches!(r, Err(JournalError::Interrupted)));
+    }
 }

@@ -70,11 +70,7 @@ pub fn write_results(
         diagram,
         &charts,
     );
-    written.push(out.write(
-        "summary.json",
-        serde_json::to_string_pretty(&json).expect("serialises") + "\n",
-    )?);
-    written.extend(super::page::write_report(out)?);
+    written.extend(super::page::write_summary_and_report(out, &json)?);
     Ok(written)
 }
 

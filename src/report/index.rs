@@ -228,9 +228,23 @@ pub fn scenario_folder(name: &str) -> String {
     }
 }
 
+/// The keys an interrupted run adds to its `summary.json` (see
+/// [`set_incomplete`]).
+static INCOMPLETE: std::sync::Mutex<Option<serde_json::Map<String, serde_json::Value>>> =
+    std::sync::Mutex::new(None);
+
+/// Marks the results this process writes from now on as those of an
+/// interrupted run: [`augment`] adds `keys` (`complete: false`, the trials
+/// in the figures, the `--resume` command, the note the report shows) to
+/// the summary.
+pub fn set_incomplete(keys: serde_json::Map<String, serde_json::Value>) {
+    *INCOMPLETE.lock().unwrap_or_else(|e| e.into_inner()) = Some(keys);
+}
+
 /// `summary` (a mode's summary as a JSON object) with the report's keys
 /// added: `run`, `topology` and `charts` (per scenario, or under `""` for a
-/// mode without scenarios).
+/// mode without scenarios), and an interrupted run's keys (see
+/// [`set_incomplete`]).
 pub fn augment(
     summary: serde_json::Value,
     info: &RunInfo,
@@ -251,6 +265,13 @@ pub fn augment(
             "charts".into(),
             serde_json::to_value(charts).expect("serialises"),
         );
+        if let Some(keys) = INCOMPLETE
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+        {
+            map.extend(keys.clone());
+        }
     }
     v
 }

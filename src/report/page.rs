@@ -120,16 +120,40 @@ pub struct Page {
     pub sections: Vec<Section>,
     /// Warnings the run recorded.
     pub warnings: Vec<String>,
+    /// An interrupted run's note (`"complete": false` in the summary): the
+    /// trials its figures hold and how to resume it.
+    pub incomplete: Option<String>,
 }
 
 /// Writes `report.html` and `report.md` into `out` from its `summary.json`
 /// and chart files; returns their paths.
 pub fn write_report(out: &OutputDir) -> Result<Vec<PathBuf>, ReportError> {
     let page = Page::read(out.root())?;
+    write_page(out, &page)
+}
+
+fn write_page(out: &OutputDir, page: &Page) -> Result<Vec<PathBuf>, ReportError> {
     Ok(vec![
-        out.write("report.html", html::render(&page))?,
-        out.write("report.md", markdown::render(&page))?,
+        out.write("report.html", html::render(page))?,
+        out.write("report.md", markdown::render(page))?,
     ])
+}
+
+/// Writes a run's last files: `report.html` and `report.md` built from
+/// `summary` and the chart files already in `out`, then `summary.json`
+/// itself, last, so a folder holding a `summary.json` holds the whole set
+/// (a run killed while writing leaves none). Returns the paths in the
+/// order `summary.json`, `report.html`, `report.md`.
+pub fn write_summary_and_report(
+    out: &OutputDir,
+    summary: &Value,
+) -> Result<Vec<PathBuf>, ReportError> {
+    let page = Page::of(out.root(), summary, &out.path("summary.json"))?;
+    let reports = write_page(out, &page)?;
+    let text = serde_json::to_string_pretty(summary).expect("serialises") + "\n";
+    let mut written = vec![out.write("summary.json", text)?];
+    written.extend(reports);
+    Ok(written)
 }
 
 /// `resim report DIR`: rebuilds the report of a finished output folder.
@@ -191,6 +215,13 @@ impl Page {
             path: path.clone(),
             reason: e.to_string(),
         })?;
+        Page::of(dir, &v, &path)
+    }
+
+    /// Builds the page of the folder `dir` from its summary `v` (read from
+    /// `path`, or about to be written there).
+    fn of(dir: &Path, v: &Value, path: &Path) -> Result<Page, ReportError> {
+        let path = path.to_path_buf();
         if !v.is_object() {
             return Err(ReportError::Summary {
                 path,
@@ -221,19 +252,19 @@ impl Page {
             topology,
             ..Page::default()
         };
-        page.facts = facts(&v, &info, &mode);
+        page.facts = facts(v, &info, &mode);
         match mode.as_str() {
-            "compare" => compare_page(&v, &mut page),
-            "availability" => availability_page(&v, &mut page),
-            "sweep" => super::sweep::page(&v, &mut page),
-            _ => run_page(&v, &mut page),
+            "compare" => compare_page(v, &mut page),
+            "availability" => availability_page(v, &mut page),
+            "sweep" => super::sweep::page(v, &mut page),
+            _ => run_page(v, &mut page),
         }
         order(&mut page, &info.scenarios);
         page.title = if mode == "compare" {
-            let (la, lb) = super::compare::design_labels(&text(&v, "a"), &text(&v, "b"), 40);
+            let (la, lb) = super::compare::design_labels(&text(v, "a"), &text(v, "b"), 40);
             format!("resim compare: {la} vs {lb}")
         } else {
-            format!("resim {mode}: {}", text(&v, "model"))
+            format!("resim {mode}: {}", text(v, "model"))
         };
         for s in &mut page.sections {
             let idx = charts
@@ -246,6 +277,9 @@ impl Page {
             s.flat = idx.flat;
         }
         page.warnings = strings(v.get("warnings"));
+        if v.get("complete") == Some(&Value::Bool(false)) {
+            page.incomplete = Some(text(v, "note"));
+        }
         Ok(page)
     }
 }
@@ -747,6 +781,40 @@ mod tests {
         fs::write(dir.join("summary.json"), without).unwrap();
         let page = Page::read(&dir).unwrap();
         assert!(!page.summary.head.iter().any(|h| h == "SLO"));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// An interrupted run's summary gives both reports a banner with its
+    /// note; `summary.json` is written after them, holding the same keys.
+    #[test]
+    fn an_incomplete_run_says_so_at_the_top() {
+        let dir = std::env::temp_dir().join(format!("resim-page-partial-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let out = OutputDir::open(&dir).unwrap();
+        let note = "figures from 7 of 20 trials; resume with: resim run m.toml --resume x";
+        let summary = serde_json::json!({"model": "m", "seed": 1, "trials": 20, "scenarios": {},
+            "complete": false, "note": note});
+        let written = write_summary_and_report(&out, &summary).unwrap();
+        assert!(written[0].ends_with("summary.json"));
+        let md = fs::read_to_string(dir.join("report.md")).unwrap();
+        assert!(
+            md.contains(&format!("> **Incomplete run**: {note}")),
+            "{md}"
+        );
+        let html = fs::read_to_string(dir.join("report.html")).unwrap();
+        assert!(html.contains(
+            "<p class=\"incomplete\"><strong>Incomplete run: </strong>figures from 7 of 20"
+        ));
+        let back: Value =
+            serde_json::from_str(&fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+        assert_eq!(back, summary);
+        let whole = serde_json::json!({"model": "m", "seed": 1, "trials": 20, "scenarios": {}});
+        write_summary_and_report(&out, &whole).unwrap();
+        assert!(
+            !fs::read_to_string(dir.join("report.md"))
+                .unwrap()
+                .contains("Incomplete")
+        );
         fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -184,11 +184,7 @@ pub fn write_results(out: &OutputDir, s: &SweepOutput) -> Result<Vec<PathBuf>, P
         &Diagram::of(s.base),
         &index,
     );
-    written.push(out.write(
-        "summary.json",
-        serde_json::to_string_pretty(&json).expect("serialises") + "\n",
-    )?);
-    written.extend(super::page::write_report(out)?);
+    written.extend(super::page::write_summary_and_report(out, &json)?);
     Ok(written)
 }
 

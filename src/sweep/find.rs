@@ -274,9 +274,11 @@ fn bisect(
         };
         let mut values = good.values.clone();
         values[v] = mid;
-        let p = run_points(design, varies, &[values], Stage::Bisection, req, &|_| {})?
-            .pop()
-            .expect("one point");
+        let Some(p) = run_points(design, varies, &[values], Stage::Bisection, req, &|_| {})?.pop()
+        else {
+            // Interrupted: the bracket found so far is the answer.
+            break;
+        };
         evaluations += 1;
         if p.holds() == Some(true) {
             good = p.clone();

@@ -196,6 +196,95 @@ fn wait_for(path: &Path, limit: Duration) -> bool {
     false
 }
 
+/// Starts `resim ARGS --out OUT` in `dir`, sends SIGINT once its journal
+/// holds whole trials, and returns what it wrote on the terminal; asserts a
+/// second process is refused the folder meanwhile.
+fn interrupt(dir: &Path, args: &[&str], out: &str) -> Output {
+    let child = Command::new(env!("CARGO_BIN_EXE_resim"))
+        .args(args)
+        .args(["--out", out])
+        .current_dir(dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start resim");
+    // The first 256 trials are journaled long before all are done.
+    assert!(wait_for(
+        &dir.join(out).join("trials.journal"),
+        Duration::from_secs(120)
+    ));
+    // A second process on the same folder is refused while the first works.
+    let second = resim(dir, &[args, &["--out", out]].concat());
+    assert!(!second.status.success());
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(err.contains("in use by another resim process"), "{err}");
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(kill.success());
+    let o = child.wait_with_output().expect("wait");
+    assert_eq!(o.status.code(), Some(130), "interrupted, not finished");
+    o
+}
+
+/// The summary of folder `out`, checked to be a partial run of `asked`
+/// trials: `"complete": false`, the trials in its figures (returned), the
+/// resume command, and the same on the terminal and in both reports.
+fn partial_summary(dir: &Path, out: &str, o: &Output, asked: u64) -> (serde_json::Value, u64) {
+    let folder = dir.join(out);
+    let summary: serde_json::Value =
+        serde_json::from_slice(&fs::read(folder.join("summary.json")).expect("summary"))
+            .expect("json");
+    assert_eq!(summary["complete"], false);
+    assert_eq!(summary["trials_requested"], asked);
+    let done = summary["trials_done"].as_u64().expect("trials_done");
+    assert!(done > 0 && done < asked, "{done} of {asked}");
+    let figures = format!("figures from {done} of {asked} trials");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(&format!("interrupted: {figures}"))
+            && err.contains(&format!("--resume {out}")),
+        "{err}"
+    );
+    assert!(
+        summary["resume"]
+            .as_str()
+            .expect("resume")
+            .ends_with(&format!("--resume {out}"))
+    );
+    let md = fs::read_to_string(folder.join("report.md")).expect("report.md");
+    assert!(
+        md.contains(&format!("**Incomplete run**: {figures}")),
+        "{md}"
+    );
+    let html = fs::read_to_string(folder.join("report.html")).expect("report.html");
+    assert!(html.contains("class=\"incomplete\"") && html.contains(&figures));
+    // Kept for --resume.
+    assert!(folder.join("partial.json").is_file() && folder.join("trials.journal").is_file());
+    (summary, done)
+}
+
+/// `--resume OUT` finishes `out`, which then holds exactly the files of one
+/// uninterrupted run, byte for byte; a finished folder cannot be resumed.
+fn assert_resume_equals_one_run(dir: &Path, args: &[&str], out: &str) {
+    ok(&resim(dir, &[args, &["--resume", out]].concat()), "resume");
+    ok(
+        &resim(dir, &[args, &["--out", "whole"]].concat()),
+        "whole run",
+    );
+    let (a, b) = (files(&dir.join("whole")), files(&dir.join(out)));
+    assert_eq!(
+        a.iter().map(|f| &f.0).collect::<Vec<_>>(),
+        b.iter().map(|f| &f.0).collect::<Vec<_>>()
+    );
+    for (x, y) in a.iter().zip(&b) {
+        assert!(x.1 == y.1, "{} differs after --resume", x.0.display());
+    }
+    let again = resim(dir, &[args, &["--resume", out]].concat());
+    assert_eq!(again.status.code(), Some(2));
+}
+
 #[test]
 fn an_interrupted_run_says_so_and_resumes_to_the_uninterrupted_bytes() {
     let dir = scratch("shards-resume");
@@ -212,65 +301,56 @@ fn an_interrupted_run_says_so_and_resumes_to_the_uninterrupted_bytes() {
         "--threads",
         "1",
     ];
-    let child = Command::new(env!("CARGO_BIN_EXE_resim"))
-        .args(args)
-        .args(["--out", "cut"])
-        .current_dir(&dir)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("start resim");
-    // The first 256 trials are journaled long before the 2000 are done.
-    assert!(wait_for(
-        &dir.join("cut/trials.journal"),
-        Duration::from_secs(60)
-    ));
-    // A second process on the same folder is refused while the first works.
-    let second = resim(&dir, &[&args[..], &["--out", "cut"]].concat());
-    assert!(!second.status.success());
-    let err = String::from_utf8_lossy(&second.stderr);
-    assert!(err.contains("in use by another resim process"), "{err}");
-    let kill = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(kill.success());
-    let out = child.wait_with_output().expect("wait");
-    assert_eq!(out.status.code(), Some(130), "interrupted, not finished");
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("interrupted:") && err.contains("--resume cut"),
-        "{err}"
+    let o = interrupt(&dir, &args, "cut");
+    let (summary, done) = partial_summary(&dir, "cut", &o, 2000);
+    // Real figures, those of the first `done` trials: the same as a run of
+    // exactly that many gives.
+    assert_eq!(summary["trials"], done);
+    let k = done.to_string();
+    let mut first = args.to_vec();
+    first[3] = &k;
+    ok(
+        &resim(&dir, &[&first[..], &["--out", "first"]].concat()),
+        "run of the trials done",
     );
-    let summary: serde_json::Value =
-        serde_json::from_slice(&fs::read(dir.join("cut/summary.json")).expect("summary"))
+    let whole: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.join("first/summary.json")).expect("summary"))
             .expect("json");
-    assert_eq!(summary["complete"], false);
-    let done = summary["trials_done"].as_u64().expect("trials_done");
-    assert!(done > 0 && done < 2000, "{done}");
-    assert!(
-        fs::read_to_string(dir.join("cut/report.md"))
-            .expect("report")
-            .contains("interrupted")
-    );
-
-    ok(
-        &resim(&dir, &[&args[..], &["--resume", "cut"]].concat()),
-        "resume",
-    );
-    ok(
-        &resim(&dir, &[&args[..], &["--out", "whole"]].concat()),
-        "whole run",
-    );
-    let (a, b) = (files(&dir.join("whole")), files(&dir.join("cut")));
-    assert_eq!(
-        a.iter().map(|f| &f.0).collect::<Vec<_>>(),
-        b.iter().map(|f| &f.0).collect::<Vec<_>>()
-    );
-    for (x, y) in a.iter().zip(&b) {
-        assert!(x.1 == y.1, "{} differs after --resume", x.0.display());
+    for key in [
+        "availability",
+        "downtime_minutes_per_year",
+        "outages_per_year",
+        "attribution",
+    ] {
+        assert_eq!(summary[key], whole[key], "{key}");
     }
-    // A finished folder cannot be resumed.
-    let again = resim(&dir, &[&args[..], &["--resume", "cut"]].concat());
-    assert_eq!(again.status.code(), Some(2));
+    assert!(
+        summary["availability"]["mean"]
+            .as_f64()
+            .is_some_and(|a| a > 0.9 && a < 1.0)
+    );
+    assert_eq!(
+        fs::read(dir.join("cut/trials.csv")).expect("trials.csv"),
+        fs::read(dir.join("first/trials.csv")).expect("trials.csv")
+    );
+    assert!(dir.join("cut/charts/downtime-distribution.svg").is_file());
+    assert_resume_equals_one_run(&dir, &args, "cut");
+}
+
+#[test]
+fn an_interrupted_drill_writes_its_figures_and_resumes_to_the_uninterrupted_bytes() {
+    let dir = scratch("shards-resume-drill");
+    fs::write(dir.join("m.toml"), MODEL).expect("write model");
+    let args = ["run", "m.toml", "--trials", "1500", "--threads", "1"];
+    let o = interrupt(&dir, &args, "cut");
+    let (summary, done) = partial_summary(&dir, "cut", &o, 1500);
+    let crash = &summary["scenarios"]["crash"];
+    assert_eq!(crash["trials"], done);
+    let a = crash["availability"]["mean"].as_f64().expect("a figure");
+    assert!(a > 0.5 && a < 1.0, "{a}");
+    assert!(dir.join("cut/crash/success.svg").is_file());
+    let csv = fs::read_to_string(dir.join("cut/timeseries.csv")).expect("timeseries.csv");
+    assert!(csv.lines().count() > 1);
+    assert!(String::from_utf8_lossy(&o.stdout).contains(&format!("scenario crash: {done} trials")));
+    assert_resume_equals_one_run(&dir, &args, "cut");
 }

@@ -29,6 +29,7 @@ svg.topology { width: 100%; height: auto; }
 p.note, p.flat { color: #555; font-size: 0.9em; }
 details { margin: 0.8em 0; }
 details summary { cursor: pointer; color: #345; }
+.incomplete { background: #fbe3e3; border-left: 4px solid #c0392b; padding: 0.5em 0.8em; }
 .warning { background: #fdf5d8; border-left: 4px solid #d8a500; padding: 0.3em 0.7em; }
 @media print {
   body { max-width: none; margin: 0; }
@@ -51,6 +52,9 @@ pub fn render(page: &Page) -> String {
             }
             body {
                 h1 { (page.title) }
+                @if let Some(note) = &page.incomplete {
+                    p.incomplete { strong { "Incomplete run: " } (note) }
+                }
                 dl.facts {
                     @for (k, v) in &page.facts {
                         dt { (k) } dd { (v) }

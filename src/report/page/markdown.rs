@@ -62,6 +62,9 @@ fn table(t: &Table, s: &mut String) {
 /// The page as Markdown.
 pub fn render(page: &Page) -> String {
     let mut s = format!("# {}\n\n", esc(&page.title));
+    if let Some(note) = &page.incomplete {
+        let _ = writeln!(s, "> **Incomplete run**: {}\n", esc(note));
+    }
     for (k, v) in &page.facts {
         let _ = writeln!(s, "- **{}**: {}", esc(k), esc(v));
     }
