@@ -289,3 +289,31 @@ fn cli_quorum_db_by_importance_sampling() {
     assert!(-f("unavailability").log10() > 7.0, "{is}");
     assert!(f("speedup") > 100.0, "{is}");
 }
+
+/// P(outage within a year) from all new and up, by importance sampling over
+/// regeneration cycles, holds the exact value of the chain's first passage
+/// (`resim check`'s P(no outage within a year), by uniformization).
+#[test]
+fn outage_within_a_year_holds_the_exact_value() {
+    let year = resim::engine::SimTime::YEAR.as_secs_f64();
+    for (name, text) in cases() {
+        let m = model(&text);
+        let exact = 1.0
+            - markov::solve(&m)
+                .unwrap()
+                .p_no_outage_in_a_year
+                .expect("uniformization");
+        let req = IsRequest {
+            seed: 2,
+            threads: 2,
+            ..Default::default()
+        };
+        let est = rare_event::outage_within(&m, &req, year, 2000).expect("applies");
+        let (lo, hi) = est.ci95;
+        eprintln!("{name}: exact {exact:e} est {est:?}");
+        assert!(
+            lo <= exact && exact <= hi,
+            "{name}: exact {exact:e} outside {lo:e}..{hi:e} ({est:?})"
+        );
+    }
+}
