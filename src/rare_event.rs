@@ -29,13 +29,18 @@
 //! β = 0.5 minimises it for one repair); it is infinite for heavy-tailed
 //! repairs (lognormal, Weibull with shape below 1), which are refused.
 //!
+//! Interval quantities ([`horizon`], [`outage_within`]): P(outage within
+//! the horizon) from all new and up, over paths split at the regeneration
+//! points, each cycle's chance of an outage in the time left estimated by a
+//! biased excursion stopped at its first outage.
+//!
 //! Covered: exponential failures of instances and groups; any light-tailed
 //! repair (exponential, gamma, Weibull with shape ≥ 1, constant, uniform,
 //! empirical); FIFO crews; common-cause groups; database failover with any
 //! failover time when the database's instances are not placed on groups.
 //! Not covered (a clear error; `--method auto` falls back to plain Monte
 //! Carlo): non-exponential failures, heavy-tailed repairs, a failover
-//! database on placement groups.
+//! database on placement groups, `[changes]` that crash a required component.
 
 pub mod estimate;
 pub mod horizon;

@@ -188,6 +188,23 @@ impl<'m> System<'m> {
                     .collect()
             })
             .collect();
+        // Bad changes that crash a required component are downtime in the
+        // state trial that no entity here carries.
+        if let Some(ch) = model
+            .changes
+            .iter()
+            .find(|ch| required[ch.target] && ch.effect == crate::scenario::Fault::Crash)
+        {
+            return Err(NotApplicable {
+                what: format!(
+                    "the [changes] of component '{}'",
+                    model.components[ch.target].id
+                ),
+                reason: "its bad changes crash it, downtime the importance sampler's \
+                         excursions do not model"
+                    .into(),
+            });
+        }
         let mut databases = Vec::new();
         for (c, comp) in model.components.iter().enumerate() {
             let (true, Some(f)) = (required[c], &comp.failover) else {

@@ -207,6 +207,16 @@ fn refuses_models_outside_the_method_naming_the_part() {
             "group 'n1'",
             "heavy-tailed",
         ),
+        (
+            "[components.app]\ninstances = 3\nmin_up = 2\n\
+             failure = { dist = \"exponential\", mean = \"100h\" }\n\
+             repair = { dist = \"exponential\", mean = \"1h\" }\n\
+             [changes]\nrate = \"1/d\"\nbad = 0.05\neffect = \"crash\"\ntargets = [\"app\"]\n\
+             detect = { dist = \"exponential\", mean = \"10m\" }\n\
+             rollback = { dist = \"exponential\", mean = \"5m\" }\n",
+            "the [changes] of component 'app'",
+            "crash",
+        ),
     ];
     for (text, what, why) in cases {
         let e = rare_event::System::new(&model(text))
