@@ -145,6 +145,16 @@ fn intervals_cover_the_exact_value_in_95_percent_of_repetitions() {
 fn results_do_not_depend_on_threads() {
     let m = model(&cases()[3].1);
     assert_eq!(run(&m, 3000, 7, 1), run(&m, 3000, 7, 4));
+    let req = |threads| IsRequest {
+        seed: 7,
+        threads,
+        ..Default::default()
+    };
+    let year = resim::engine::SimTime::YEAR.as_secs_f64();
+    assert_eq!(
+        rare_event::outage_within(&m, &req(1), year, 300).unwrap(),
+        rare_event::outage_within(&m, &req(4), year, 300).unwrap()
+    );
 }
 
 /// General repairs, where no exact chain exists: a 2-of-3 with gamma
