@@ -484,3 +484,34 @@ fn outage_within_intervals_cover_in_95_percent_of_repetitions() {
     let share = covered as f64 / reps as f64;
     assert!((0.92..=0.98).contains(&share), "coverage {share}");
 }
+
+/// `resim check --set` gives the exact figures of the variant a run used:
+/// the workstation cluster with its repairs ten times faster.
+#[test]
+fn cli_check_takes_set_for_the_exact_variant() {
+    let dir = crate::util::scratch("rare_event_check_set");
+    let model = crate::util::repo().join("models/workstation-cluster.toml");
+    let mut args = vec!["check".to_string(), model.display().to_string()];
+    for (c, mean) in [
+        ("ws-left-1", "3m"),
+        ("ws-left-2", "3m"),
+        ("ws-right-1", "3m"),
+        ("ws-right-2", "3m"),
+        ("switch-left", "24m"),
+        ("switch-right", "24m"),
+        ("backbone", "48m"),
+    ] {
+        args.push("--set".into());
+        args.push(format!(
+            "{c}.repair={{ dist = \"exponential\", mean = \"{mean}\" }}"
+        ));
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = crate::util::resim(&dir, &args);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("exact (Markov chain, 449 states): 0.99999965"),
+        "{text}"
+    );
+}
