@@ -214,7 +214,8 @@ pub(super) fn page(v: &Value, page: &mut Page) {
         page.facts.push((
             "paths".into(),
             format!(
-                "{} of {horizon} h from all new and up, with {} biased excursions ({} reached an outage in time)",
+                "{} paths of {horizon} h each from all new and up, with {} biased excursions \
+                 ({} reached an outage in time)",
                 text_u(Some(p)),
                 text_u(ow("biased_cycles")),
                 text_u(ow("cycles_with_outage"))
