@@ -65,6 +65,11 @@ enum Command {
         /// `dot` or a `mermaid` flowchart.
         #[arg(long, default_value = "text", value_parser = ["text", "dot", "mermaid"])]
         format: String,
+        /// Edit the model before checking it, e.g. `--set app.replicas=5`
+        /// (repeatable; as in `availability`), to see the exact figures of
+        /// the variant a run used.
+        #[arg(long = "set")]
+        sets: Vec<String>,
     },
     /// Estimate long-run availability (nines, downtime per year) by Monte Carlo.
     Availability(availability::Args),
@@ -225,7 +230,11 @@ pub fn main() -> ExitCode {
 
 fn dispatch(command: Command) -> Result<(), Failure> {
     match command {
-        Command::Check { model, format } => check::run(&model, &format),
+        Command::Check {
+            model,
+            format,
+            sets,
+        } => check::run(&model, &format, &sets),
         Command::Availability(args) => availability::run(&args),
         Command::Run(args) => run::run(&args),
         Command::Compare(args) => compare::run(&args),

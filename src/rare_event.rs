@@ -29,21 +29,28 @@
 //! β = 0.5 minimises it for one repair); it is infinite for heavy-tailed
 //! repairs (lognormal, Weibull with shape below 1), which are refused.
 //!
+//! Interval quantities ([`horizon`], [`outage_within`]): P(outage within
+//! the horizon) from all new and up, over paths split at the regeneration
+//! points, each cycle's chance of an outage in the time left estimated by a
+//! biased excursion stopped at its first outage.
+//!
 //! Covered: exponential failures of instances and groups; any light-tailed
 //! repair (exponential, gamma, Weibull with shape ≥ 1, constant, uniform,
 //! empirical); FIFO crews; common-cause groups; database failover with any
 //! failover time when the database's instances are not placed on groups.
 //! Not covered (a clear error; `--method auto` falls back to plain Monte
 //! Carlo): non-exponential failures, heavy-tailed repairs, a failover
-//! database on placement groups.
+//! database on placement groups, `[changes]` that crash a required component.
 
 pub mod estimate;
+pub mod horizon;
 pub mod system;
 
 use std::fmt;
 
 pub use estimate::{IsEstimate, Sums};
-pub use system::{Excursion, System};
+pub use horizon::OutageWithin;
+pub use system::{Excursion, Passage, System};
 
 use crate::engine::rng::{Purpose, stream};
 use crate::model::Model;
@@ -162,4 +169,38 @@ pub fn run(
         };
         target = next.clamp(target + 1, req.max_cycles);
     }
+}
+
+/// The paths [`outage_within`] runs by default after a steady-state
+/// estimate `est`: about as many biased excursions as it ran (a path of
+/// `horizon` seconds holds some `horizon / mean cycle` of them), at least
+/// 100 paths and at most one per biased cycle.
+pub fn default_paths(est: &IsEstimate, horizon: f64) -> u64 {
+    let per_path = (horizon / est.mean_cycle_secs).max(1.0);
+    ((est.biased_cycles as f64 / per_path).ceil() as u64).clamp(100, est.biased_cycles.max(100))
+}
+
+/// P(outage within `horizon` seconds) from all new and up, by importance
+/// sampling over `paths` paths (see [`horizon`]); `req` gives the seed,
+/// threads and bias.
+pub fn outage_within(
+    model: &Model,
+    req: &IsRequest,
+    horizon: f64,
+    paths: u64,
+) -> Result<OutageWithin, IsError> {
+    let sys = System::new(model)?;
+    let mut sums = horizon::PathSums::default();
+    for p in run_trials_local(req.seed, 0..paths.max(2), req.threads, |_, s| {
+        horizon::path(
+            &sys,
+            &mut stream(s, 2, Purpose::Misc),
+            &mut stream(s, 3, Purpose::Misc),
+            horizon,
+            req.bias,
+        )
+    })? {
+        sums.add(&p);
+    }
+    Ok(OutageWithin::from_sums(&sums, horizon))
 }

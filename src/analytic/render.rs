@@ -101,11 +101,14 @@ impl Analysis {
                 let mean = m
                     .mean_time_to_first_outage_hours
                     .map_or("never".to_string(), |h| format!("{h:.6e} h"));
-                let year = m
-                    .p_no_outage_in_a_year
-                    .map_or("not computed (too many steps)".to_string(), |p| {
-                        format!("{p:.6}")
-                    });
+                let year = m.p_no_outage_in_a_year.map_or(
+                    "not computed (too many steps)".to_string(),
+                    |p| {
+                        // The complement too, legible where outages are rare
+                        // (what `availability --method is` estimates).
+                        format!("{p:.6} (P(outage) {:.4e})", 1.0 - p)
+                    },
+                );
                 let _ = writeln!(
                     out,
                     "  time to first outage from all up: mean {mean}; P(no outage within a year) {year}"

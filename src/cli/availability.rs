@@ -21,7 +21,8 @@ pub struct Args {
     /// Number of trials (the minimum with --precision).
     #[arg(long, default_value_t = 1000)]
     trials: u64,
-    /// Simulated time per trial, e.g. 1y, 90d.
+    /// Simulated time per trial, e.g. 1y, 90d (with --method is: the
+    /// horizon of P(outage within it) from all new and up).
     #[arg(long, default_value = "1y", value_parser = parse_duration_arg)]
     horizon: SimTime,
     /// Master seed; the same seed gives the same results.
@@ -64,7 +65,8 @@ pub struct Args {
     max_events: u64,
     /// mc: plain Monte Carlo over trial-years (the default); is: importance
     /// sampling with balanced failure biasing over regenerative cycles, for
-    /// steady-state unavailability when it is rare; auto: is when the
+    /// steady-state unavailability when it is rare, and P(outage within
+    /// --horizon) beside it; auto: is when the
     /// analytic estimate of unavailability is below 1e-5 and the model
     /// allows it, mc otherwise.
     #[arg(long, value_enum, default_value_t = Method::Mc)]
@@ -358,6 +360,12 @@ fn run_is(model: &resim::model::Model, args: &Args) -> Result<(), Failure> {
         )),
         e => Failure::Run(e.to_string()),
     })?;
+    // The interval quantity: P(outage within the horizon), with about as
+    // many biased excursions as the steady state used.
+    let horizon = args.horizon.as_secs_f64();
+    let paths = resim::rare_event::default_paths(&est, horizon);
+    let outage = resim::rare_event::outage_within(model, &req, horizon, paths)
+        .map_err(|e| Failure::Run(e.to_string()))?;
     let stem = format!("availability-{}", model.name);
     let out = resim::report::output::OutputDir::prepare(
         args.out.as_deref(),
@@ -367,7 +375,7 @@ fn run_is(model: &resim::model::Model, args: &Args) -> Result<(), Failure> {
     .map_err(|e| Failure::Run(e.to_string()))?;
     out!(
         "{}",
-        resim::report::importance::render_text(&model.name, &est)
+        resim::report::importance::render_text(&model.name, &est, Some(&outage))
     );
     if let Some(p) = args.precision
         && est.relative_half_width > p
@@ -379,12 +387,20 @@ fn run_is(model: &resim::model::Model, args: &Args) -> Result<(), Failure> {
         );
     }
     let info = RunInfo::current("availability", &args.model.display().to_string());
-    let written =
-        resim::report::importance::write_results(&out, &info, &model.name, args.seed, &est)
-            .map_err(|e| Failure::Run(e.to_string()))?;
+    let written = resim::report::importance::write_results(
+        &out,
+        &info,
+        &Diagram::of(model),
+        &model.name,
+        args.seed,
+        &est,
+        Some(&outage),
+    )
+    .map_err(|e| Failure::Run(e.to_string()))?;
     outln!("\nwrote {}", out.root().display());
     for w in written {
         outln!("  {}", w.strip_prefix(out.root()).unwrap_or(&w).display());
     }
+    super::print_report_path(&out);
     Ok(())
 }

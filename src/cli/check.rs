@@ -5,10 +5,10 @@ use std::path::Path;
 use resim::report::diagram::Diagram;
 use resim::topology::Topology;
 
-use super::{Failure, load_model};
+use super::{Failure, load_model_with};
 
-pub fn run(path: &Path, format: &str) -> Result<(), Failure> {
-    let model = load_model(path)?;
+pub fn run(path: &Path, format: &str, sets: &[String]) -> Result<(), Failure> {
+    let model = load_model_with(path, sets)?;
     match format {
         "dot" => {
             out!("{}", Diagram::of(&model).dot(&model.name));

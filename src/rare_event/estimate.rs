@@ -47,7 +47,7 @@ impl Sums {
 }
 
 /// Sample variance of the mean from a count, sum and sum of squares.
-fn var_of_mean(n: u64, s: f64, s2: f64) -> f64 {
+pub(super) fn var_of_mean(n: u64, s: f64, s2: f64) -> f64 {
     if n < 2 {
         return f64::INFINITY;
     }

@@ -56,6 +56,31 @@ pub struct Excursion {
     pub events: u64,
 }
 
+/// What an excursion followed until its first outage gave
+/// ([`System::passage`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Passage {
+    /// When the service first went down, from the excursion's first
+    /// failure \[s\]; `None` if it did not before everything was up again
+    /// or the limit.
+    pub outage_at: Option<f64>,
+    /// How long it was followed \[s\]: to the outage, to all-up, or to the limit.
+    pub length: f64,
+    /// The likelihood ratio of the path followed (1 without biasing).
+    pub weight: f64,
+    /// Failures, repairs and failovers simulated.
+    pub events: u64,
+}
+
+/// An excursion as walked, before it is reported as either kind.
+struct Walk {
+    downtime: f64,
+    length: f64,
+    weight: f64,
+    events: u64,
+    outage_at: Option<f64>,
+}
+
 /// The model compiled for excursions.
 pub struct System<'m> {
     model: &'m Model,
@@ -163,6 +188,23 @@ impl<'m> System<'m> {
                     .collect()
             })
             .collect();
+        // Bad changes that crash a required component are downtime in the
+        // state trial that no entity here carries.
+        if let Some(ch) = model
+            .changes
+            .iter()
+            .find(|ch| required[ch.target] && ch.effect == crate::scenario::Fault::Crash)
+        {
+            return Err(NotApplicable {
+                what: format!(
+                    "the [changes] of component '{}'",
+                    model.components[ch.target].id
+                ),
+                reason: "its bad changes crash it, downtime the importance sampler's \
+                         excursions do not model"
+                    .into(),
+            });
+        }
         let mut databases = Vec::new();
         for (c, comp) in model.components.iter().enumerate() {
             let (true, Some(f)) = (required[c], &comp.failover) else {
@@ -212,6 +254,32 @@ impl<'m> System<'m> {
     /// bias rates of the repairs in progress and `m` the entities up. Once
     /// the service is down the rest of the excursion follows the model's law.
     pub fn excursion(&self, rng: &mut SimRng, bias: Option<f64>) -> Excursion {
+        let w = self.walk(rng, bias, None);
+        Excursion {
+            downtime: w.downtime,
+            length: w.length,
+            weight: w.weight,
+            events: w.events,
+        }
+    }
+
+    /// An excursion from all-up (biased as [`System::excursion`] with
+    /// `bias`) followed only until the service first goes down, everything
+    /// is up again, or `limit` seconds have passed since its first failure,
+    /// whichever comes first.
+    pub fn passage(&self, rng: &mut SimRng, bias: Option<f64>, limit: f64) -> Passage {
+        let w = self.walk(rng, bias, Some(limit));
+        Passage {
+            outage_at: w.outage_at,
+            length: w.length,
+            weight: w.weight,
+            events: w.events,
+        }
+    }
+
+    /// The excursion; with `stop = Some(limit)` it ends at the first outage
+    /// or at `limit`.
+    fn walk(&self, rng: &mut SimRng, bias: Option<f64>, stop: Option<f64>) -> Walk {
         let mut st = State::new(self);
         let n = self.entities.len();
         let mut log_w = 0.0;
@@ -230,7 +298,13 @@ impl<'m> System<'m> {
         let mut was_down = down;
         let mut downtime = 0.0;
         let mut rates = vec![0.0; n];
+        let mut outage_at = None;
+        let limit = stop.unwrap_or(f64::INFINITY);
         while !st.all_up() {
+            if stop.is_some() && down {
+                outage_at = Some(now);
+                break;
+            }
             let biased = bias.filter(|_| !was_down);
             let (own, total) = self.failure_rates(&st, biased, &mut rates);
             let (next_at, slot) = st.next_pending();
@@ -243,6 +317,10 @@ impl<'m> System<'m> {
             let step = to_fail.min(next_at - now);
             if !step.is_finite() {
                 break; // nothing can happen: not expected, but never loop
+            }
+            if now + step > limit {
+                now = limit;
+                break;
             }
             if down {
                 downtime += step;
@@ -270,11 +348,12 @@ impl<'m> System<'m> {
             down = !self.service_up(&st);
             was_down |= down;
         }
-        Excursion {
+        Walk {
             downtime,
             length: now,
             weight: log_w.exp(),
             events,
+            outage_at,
         }
     }
 

@@ -179,14 +179,14 @@ fn text(v: &Value, key: &str) -> String {
 }
 
 /// `99.9123%` with `decimals` digits.
-fn pct(x: Option<f64>, decimals: usize) -> String {
+pub(super) fn pct(x: Option<f64>, decimals: usize) -> String {
     x.filter(|x| x.is_finite())
         .map_or_else(|| "n/a".into(), |x| format!("{:.decimals$}%", x * 100.0))
 }
 
 /// An availability in percent with enough decimals to show two
 /// significant digits of its unavailability (`99.99983%`).
-fn pct_avail(x: Option<f64>) -> String {
+pub(super) fn pct_avail(x: Option<f64>) -> String {
     let decimals = x.filter(|x| x.is_finite() && *x < 1.0).map_or(3, |x| {
         (-((1.0 - x) * 100.0).log10()).ceil().max(0.0) as usize + 1
     });
@@ -255,6 +255,9 @@ impl Page {
         page.facts = facts(v, &info, &mode);
         match mode.as_str() {
             "compare" => compare_page(v, &mut page),
+            "availability" if v.get("importance_sampling").is_some() => {
+                super::importance::page(v, &mut page)
+            }
             "availability" => availability_page(v, &mut page),
             "sweep" => super::sweep::page(v, &mut page),
             _ => run_page(v, &mut page),
@@ -377,14 +380,17 @@ fn facts(v: &Value, info: &RunInfo, mode: &str) -> Vec<(String, String)> {
     }
     f.push(("seed".into(), text(v, "seed")));
     let trials = text(v, "trials");
-    f.push((
-        "trials".into(),
-        if mode == "compare" {
-            format!("{trials} paired trials per scenario and design")
-        } else {
-            trials
-        },
-    ));
+    // Importance sampling runs cycles, not trials (its page says so).
+    if v.get("importance_sampling").is_none() {
+        f.push((
+            "trials".into(),
+            if mode == "compare" {
+                format!("{trials} paired trials per scenario and design")
+            } else {
+                trials
+            },
+        ));
+    }
     if let Some(h) = num(v, &["horizon_hours"]) {
         f.push(("horizon".into(), format!("{} h per trial", short(h))));
     }
