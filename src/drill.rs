@@ -26,6 +26,7 @@ mod slow_commands;
 mod stampede;
 
 pub use backup::RestoreRecord;
+pub use cache_ha::FailoverRecord;
 pub use metrics::{BinStats, CAUSES, Cause, GaugeBin, TrialResult};
 pub use sim::DrillSetup;
 pub mod summary;

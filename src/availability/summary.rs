@@ -30,6 +30,12 @@ pub struct Tally {
     up: Vec<u64>,
     /// Downtime in each grid cell, summed \[s\].
     cell_down: Vec<f64>,
+    /// Restores after lost data, summed over trials.
+    restores: u64,
+    /// Data lost in them, summed \[s of writes\].
+    data_lost_secs: f64,
+    /// Their recovery times, summed \[s\].
+    restore_secs: f64,
 }
 
 impl Tally {
@@ -41,6 +47,9 @@ impl Tally {
             blame: vec![-0.0; causes],
             up: vec![0; grid],
             cell_down: vec![-0.0; grid],
+            restores: 0,
+            data_lost_secs: -0.0,
+            restore_secs: -0.0,
         }
     }
 
@@ -60,6 +69,9 @@ impl Tally {
         for (g, c) in self.cell_down.iter_mut().enumerate() {
             *c += o.down_in_cell.get(g).copied().unwrap_or(0.0);
         }
+        self.restores += u64::from(o.restores);
+        self.data_lost_secs += o.data_lost_secs;
+        self.restore_secs += o.restore_secs;
     }
 }
 use crate::engine::SimTime;
@@ -176,6 +188,9 @@ pub struct AvailabilitySummary {
     pub service_mttr_minutes: Option<f64>,
     /// Outages observed across all trials.
     pub outages_observed: u64,
+    /// Restores after lost data (databases with `backup.data_loss_every`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restores: Option<RestoreFigures>,
     /// Time to the service's first outage.
     pub time_to_first_outage: super::first_outage::FirstOutage,
     /// Trials with any downtime.
@@ -207,6 +222,21 @@ pub struct AvailabilitySummary {
     /// The unavailability interval as computed.
     #[serde(skip)]
     pub interval: RareInterval,
+}
+
+/// The restores of databases whose data was lost, over all trials.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct RestoreFigures {
+    /// Restores observed across all trials.
+    pub observed: u64,
+    /// Restores [1/year].
+    pub per_year: f64,
+    /// Data lost (RPO), the span of acknowledged writes summed [s/year].
+    pub data_lost_secs_per_year: f64,
+    /// Mean data lost per restore (RPO) \[s\].
+    pub mean_rpo_secs: Option<f64>,
+    /// Mean recovery time per restore (RTO: loss to service) \[min\].
+    pub mean_rto_minutes: Option<f64>,
 }
 
 /// How the `--precision` stopping rule ended.
@@ -328,6 +358,7 @@ impl AvailabilitySummary {
             service_mttr_minutes: (outages_observed > 0)
                 .then(|| total_down / outages_observed as f64 / 60.0),
             outages_observed,
+            restores: restore_figures(model, tally, years * outcomes.len() as f64),
             time_to_first_outage: super::first_outage::FirstOutage::from_times(
                 &outcomes
                     .iter()
@@ -373,6 +404,22 @@ impl AvailabilitySummary {
     pub fn relative_half_width(&self) -> f64 {
         self.interval.relative_half_width()
     }
+}
+
+/// The restore figures when a database of `model` loses its data at random.
+fn restore_figures(model: &Model, tally: &Tally, trial_years: f64) -> Option<RestoreFigures> {
+    let modelled = (model.components.iter()).any(|c| {
+        (c.serving.db.as_ref())
+            .is_some_and(|d| d.backup.is_some_and(|b| b.data_loss_every.is_some()))
+    });
+    let n = tally.restores;
+    modelled.then(|| RestoreFigures {
+        observed: n,
+        per_year: n as f64 / trial_years.max(f64::MIN_POSITIVE),
+        data_lost_secs_per_year: tally.data_lost_secs / trial_years.max(f64::MIN_POSITIVE),
+        mean_rpo_secs: (n > 0).then(|| tally.data_lost_secs / n as f64),
+        mean_rto_minutes: (n > 0).then(|| tally.restore_secs / n as f64 / 60.0),
+    })
 }
 
 /// The 95% interval of mean unavailability from per-trial downtime shares

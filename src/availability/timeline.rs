@@ -56,6 +56,17 @@ pub fn outages(sim: &AvailabilitySim, trace: &[Transition], horizon: SimTime) ->
             }
         }
     }
+    // So do databases whose data is lost, until their restore is done.
+    let losses: Vec<Vec<usize>> = (sim.data_losses().iter())
+        .map(|&(c, _)| sim.instances_of(c).collect())
+        .collect();
+    let mut in_losses: Vec<Vec<usize>> = vec![Vec::new(); inst.len()];
+    for (k, held) in losses.iter().enumerate() {
+        for &i in held {
+            in_losses[i].push(k);
+        }
+    }
+    let mut loss_down = vec![false; losses.len()];
     let mut change_down = vec![false; changes.len()];
     let mut change_from = vec![SimTime::ZERO; changes.len()];
     let mut own_down = vec![false; inst.len()];
@@ -78,6 +89,7 @@ pub fn outages(sim: &AvailabilitySim, trace: &[Transition], horizon: SimTime) ->
         close_with(i, from, origin, to, Fault::Crash, out)
     };
     let change_origin = n_comp + n_groups;
+    let loss_origin = change_origin + changes.len();
     let mut one = [0usize];
     for tr in trace.iter().filter(|t| t.at < horizon) {
         let (touched, origin): (&[usize], usize) = match tr.entity {
@@ -114,11 +126,16 @@ pub fn outages(sim: &AvailabilitySim, trace: &[Transition], horizon: SimTime) ->
                     (&[], 0)
                 }
             }
+            Entity::DataLoss(k) => {
+                loss_down[k as usize] = !tr.up;
+                (&losses[k as usize], loss_origin + k as usize)
+            }
         };
         for &i in touched {
             let down = own_down[i]
                 || in_groups[i].iter().any(|&g| group_down[g])
-                || in_changes[i].iter().any(|&k| change_down[k]);
+                || in_changes[i].iter().any(|&k| change_down[k])
+                || in_losses[i].iter().any(|&k| loss_down[k]);
             match (down, open[i]) {
                 (true, None) => open[i] = Some((tr.at, origin)),
                 (false, Some((from, o))) => {

@@ -13,6 +13,11 @@
 //! - a database serves while a primary is up; when the primary goes down and a
 //!   replica is up, a replica is promoted after the failover time; when no
 //!   replica is up, the first instance back becomes primary at once;
+//! - a database with `backup.data_loss_every` loses its data at random
+//!   (exponential times): every instance is down until the restore is done,
+//!   `restore_after` plus the restore of `model::backup_spec` (base backup
+//!   download + WAL replay since the last base backup, taken at time zero
+//!   and every `base_every`); the writes not yet archived are lost (RPO);
 //! - downtime during an outage is split equally among its current causes:
 //!   each required component with failed instances of its own, and each
 //!   failed group holding a down instance of a component that is not working.
@@ -20,6 +25,7 @@
 use crate::engine::SimTime;
 use crate::engine::queue::EventQueue;
 use crate::engine::rng::{Purpose, SimRng, named_key, stream};
+use crate::model::backup_spec::BackupSpec;
 use crate::model::{Model, Reliability, RepairPolicy};
 use crate::topology::Topology;
 use rand::RngExt;
@@ -49,6 +55,12 @@ pub struct TrialOutcome {
     pub first_outage_secs: Option<f64>,
     /// Downtime blamed on each cause \[s\]: components, then groups.
     pub blame_secs: Vec<f64>,
+    /// Restores of databases whose data was lost (`backup.data_loss_every`).
+    pub restores: u32,
+    /// Data lost in them, summed: the unarchived spans of writes \[s\].
+    pub data_lost_secs: f64,
+    /// Their recovery times (loss to service), summed \[s\].
+    pub restore_secs: f64,
     /// Whether the service was up at each grid point (for point availability A(t)).
     pub up_at_grid: Vec<bool>,
     /// Downtime inside each grid cell \[s\] (for interval availability over time).
@@ -65,6 +77,12 @@ struct OutcomeRecord {
     outages: u32,
     first_outage_secs: Option<f64>,
     blame_secs: Vec<f64>,
+    #[serde(default)]
+    restores: u32,
+    #[serde(default)]
+    data_lost_secs: f64,
+    #[serde(default)]
+    restore_secs: f64,
     grid: u32,
     down_at: Vec<u32>,
     cells: Vec<(u32, f64)>,
@@ -86,6 +104,9 @@ impl From<TrialOutcome> for OutcomeRecord {
             outages: o.outages,
             first_outage_secs: o.first_outage_secs,
             blame_secs: o.blame_secs,
+            restores: o.restores,
+            data_lost_secs: o.data_lost_secs,
+            restore_secs: o.restore_secs,
             grid: o.up_at_grid.len() as u32,
             down_at,
             cells,
@@ -115,6 +136,9 @@ impl From<OutcomeRecord> for TrialOutcome {
             outages: r.outages,
             first_outage_secs: r.first_outage_secs,
             blame_secs: r.blame_secs,
+            restores: r.restores,
+            data_lost_secs: r.data_lost_secs,
+            restore_secs: r.restore_secs,
             up_at_grid,
             down_in_cell,
         }
@@ -132,6 +156,10 @@ pub enum Entity {
     /// A source of bad changes (`[changes]`), by index: "down" while a bad
     /// change is in effect on its target.
     Change(u32),
+    /// A database's data lost (`backup.data_loss_every`), by index into
+    /// [`AvailabilitySim::data_losses`]: its instances are down until the
+    /// restore is done.
+    DataLoss(u32),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -155,6 +183,10 @@ pub struct AvailabilitySim<'m> {
     component_groups: Vec<Vec<usize>>,
     /// The change sources whose bad changes crash each component.
     component_changes: Vec<Vec<usize>>,
+    /// Databases that lose their data at random, with their backups.
+    data_losses: Vec<(usize, BackupSpec)>,
+    /// Per component: its index in `data_losses`, if any.
+    component_loss: Vec<Option<usize>>,
     /// Components the service needs (reachable from entries by hard deps).
     required: Vec<bool>,
     config: AvailabilityConfig,
@@ -179,6 +211,13 @@ struct State {
     change_rng: Vec<(SimRng, SimRng)>,
     /// Per change source: no bad change in effect.
     change_up: Vec<bool>,
+    loss_rng: Vec<(SimRng, SimRng)>,
+    /// Per data-loss source: the data is there (not being restored).
+    loss_up: Vec<bool>,
+    /// Restores, data lost and recovery times so far (for the outcome).
+    restores: u32,
+    data_lost_secs: f64,
+    restore_secs: f64,
     failover_rng: Vec<SimRng>,
     primary: Vec<Option<u32>>,
     failing_over: Vec<bool>,
@@ -268,6 +307,16 @@ impl<'m> AvailabilitySim<'m> {
                 component_changes[ch.target].push(k);
             }
         }
+        let data_losses: Vec<(usize, BackupSpec)> = (model.components.iter().enumerate())
+            .filter_map(|(c, comp)| {
+                let b = comp.serving.db.as_ref()?.backup?;
+                b.data_loss_every.map(|_| (c, b))
+            })
+            .collect();
+        let mut component_loss = vec![None; model.components.len()];
+        for (k, &(c, _)) in data_losses.iter().enumerate() {
+            component_loss[c] = Some(k);
+        }
         AvailabilitySim {
             model,
             topo,
@@ -276,20 +325,31 @@ impl<'m> AvailabilitySim<'m> {
             group_instances,
             component_groups,
             component_changes,
+            data_losses,
+            component_loss,
             required,
             config,
         }
     }
 
     /// Names of the blame causes, in [`TrialOutcome::blame_secs`] order,
-    /// with their kind: `component`, `group`, or `change` (the bad changes
-    /// deployed to the named component).
+    /// with their kind: `component`, `group`, `change` (the bad changes
+    /// deployed to the named component) or `restore` (the named database's
+    /// data lost and being restored).
     pub fn causes(&self) -> Vec<(String, &'static str)> {
         let m = self.model;
         let comps = m.components.iter().map(|c| (c.id.clone(), "component"));
         let groups = m.groups.iter().map(|g| (g.id.clone(), "group"));
         let changes = (m.changes.iter()).map(|ch| (m.components[ch.target].id.clone(), "change"));
-        comps.chain(groups).chain(changes).collect()
+        let losses =
+            (self.data_losses.iter()).map(|&(c, _)| (m.components[c].id.clone(), "restore"));
+        comps.chain(groups).chain(changes).chain(losses).collect()
+    }
+
+    /// The databases that lose their data at random (component index and
+    /// backup), in [`Entity::DataLoss`] order.
+    pub fn data_losses(&self) -> &[(usize, BackupSpec)] {
+        &self.data_losses
     }
 
     fn reliability(&self, e: Entity) -> Option<&'m Reliability> {
@@ -298,7 +358,7 @@ impl<'m> AvailabilitySim<'m> {
                 .reliability
                 .as_ref(),
             Entity::Group(g) => self.model.groups[g as usize].reliability.as_ref(),
-            Entity::Change(_) => None,
+            Entity::Change(_) | Entity::DataLoss(_) => None,
         }
     }
 
@@ -309,12 +369,28 @@ impl<'m> AvailabilitySim<'m> {
             let u: f64 = rand::RngExt::random(&mut st.change_rng[k as usize].0);
             return (rate > 0.0).then(|| SimTime::from_secs_f64(-(1.0 - u).ln() / rate));
         }
+        if let Entity::DataLoss(k) = e {
+            let mean = self.data_losses[k as usize].1.data_loss_every?;
+            let u: f64 = rand::RngExt::random(&mut st.loss_rng[k as usize].0);
+            return Some(SimTime::from_secs_f64(-(1.0 - u).ln() * mean.as_secs_f64()));
+        }
         let rel = self.reliability(e)?;
         Some(rel.failure.sample(&mut self.rngs(st, e).0))
     }
 
-    /// Draws how long `e` stays down once its repair starts.
-    fn repair_time(&self, st: &mut State, e: Entity) -> SimTime {
+    /// Draws how long `e` stays down once its repair starts at `now`.
+    fn repair_time(&self, st: &mut State, e: Entity, now: SimTime) -> SimTime {
+        if let Entity::DataLoss(k) = e {
+            // Lost at `now` (restores need no crew): the unarchived writes
+            // are gone; the restore replays the WAL since the last base backup.
+            let b = &self.data_losses[k as usize].1;
+            let lag_u: f64 = rand::RngExt::random(&mut st.loss_rng[k as usize].1);
+            let rto = b.restore_after + b.restore_time(b.base_age_at(now));
+            st.restores += 1;
+            st.data_lost_secs += b.disk_rpo(lag_u).as_secs_f64();
+            st.restore_secs += rto.as_secs_f64();
+            return rto;
+        }
         if let Entity::Change(k) = e {
             let ch = &self.model.changes[k as usize];
             let rng = &mut st.change_rng[k as usize].1;
@@ -330,7 +406,7 @@ impl<'m> AvailabilitySim<'m> {
         match e {
             Entity::Instance(i) => self.model.components[self.instances[i as usize].0].crew,
             Entity::Group(g) => self.model.groups[g as usize].crew,
-            Entity::Change(_) => None,
+            Entity::Change(_) | Entity::DataLoss(_) => None,
         }
     }
 
@@ -339,6 +415,7 @@ impl<'m> AvailabilitySim<'m> {
             Entity::Instance(i) => &mut st.inst_rng[i as usize],
             Entity::Group(g) => &mut st.group_rng[g as usize],
             Entity::Change(k) => &mut st.change_rng[k as usize],
+            Entity::DataLoss(k) => &mut st.loss_rng[k as usize],
         }
     }
 
@@ -406,6 +483,15 @@ impl<'m> AvailabilitySim<'m> {
                     }
                 }
             }
+            Entity::DataLoss(k) => {
+                let k = k as usize;
+                if st.loss_up[k] != up {
+                    st.loss_up[k] = up;
+                    for i in self.instances_of(self.data_losses[k].0) {
+                        self.mark(st, i, !up);
+                    }
+                }
+            }
         }
     }
 
@@ -443,7 +529,8 @@ impl<'m> AvailabilitySim<'m> {
 
     fn run(&self, trial: u64, seed: u64, traced: bool) -> (TrialOutcome, State) {
         let m = self.model;
-        let n_causes = m.components.len() + m.groups.len() + m.changes.len();
+        let n_causes =
+            m.components.len() + m.groups.len() + m.changes.len() + self.data_losses.len();
         let mut st = State {
             inst_up: vec![true; self.instances.len()],
             group_up: vec![true; m.groups.len()],
@@ -479,6 +566,19 @@ impl<'m> AvailabilitySim<'m> {
                 })
                 .collect(),
             change_up: vec![true; m.changes.len()],
+            loss_rng: (self.data_losses.iter())
+                .map(|&(c, _)| {
+                    let key = named_key(&format!("data_loss:{}", m.components[c].id), 0);
+                    (
+                        stream(seed, key, Purpose::Failure),
+                        stream(seed, key, Purpose::Repair),
+                    )
+                })
+                .collect(),
+            loss_up: vec![true; self.data_losses.len()],
+            restores: 0,
+            data_lost_secs: 0.0,
+            restore_secs: 0.0,
             failover_rng: m
                 .components
                 .iter()
@@ -515,7 +615,8 @@ impl<'m> AvailabilitySim<'m> {
         let entities = (0..self.instances.len() as u32)
             .map(Entity::Instance)
             .chain((0..m.groups.len() as u32).map(Entity::Group))
-            .chain((0..m.changes.len() as u32).map(Entity::Change));
+            .chain((0..m.changes.len() as u32).map(Entity::Change))
+            .chain((0..self.data_losses.len() as u32).map(Entity::DataLoss));
         for e in entities {
             if let Some(t) = self.time_to_failure(&mut st, e)
                 && t < horizon
@@ -531,6 +632,9 @@ impl<'m> AvailabilitySim<'m> {
             outages: 0,
             first_outage_secs: None,
             blame_secs: vec![0.0; n_causes],
+            restores: 0,
+            data_lost_secs: 0.0,
+            restore_secs: 0.0,
             up_at_grid: Vec::with_capacity(self.config.grid_points),
             down_in_cell: vec![0.0; self.config.grid_points],
         };
@@ -559,7 +663,12 @@ impl<'m> AvailabilitySim<'m> {
                 }
             }
             last = now;
-            let Some(ev) = ev else { break };
+            let Some(ev) = ev else {
+                out.restores = st.restores;
+                out.data_lost_secs = st.data_lost_secs;
+                out.restore_secs = st.restore_secs;
+                break;
+            };
             let before = st.trace.is_some().then(|| st.primary.clone());
             self.handle(&mut st, &mut queue, now, ev);
             self.update_databases(&mut st, &mut queue, now);
@@ -653,8 +762,9 @@ impl<'m> AvailabilitySim<'m> {
                     let rank = |e: &Entity| match *e {
                         Entity::Instance(i) => (components[self.instances[i as usize].0], i),
                         Entity::Group(g) => (groups[g as usize], g),
-                        // Changes are rolled back, never queued for a crew.
-                        Entity::Change(k) => (u32::MAX, k),
+                        // Changes are rolled back and data restored, never
+                        // queued for a crew.
+                        Entity::Change(k) | Entity::DataLoss(k) => (u32::MAX, k),
                     };
                     (0..crew.waiting.len())
                         .min_by_key(|&i| rank(&crew.waiting[i]))
@@ -668,7 +778,7 @@ impl<'m> AvailabilitySim<'m> {
     }
 
     fn start_repair(&self, st: &mut State, queue: &mut EventQueue<Event>, now: SimTime, e: Entity) {
-        let t = self.repair_time(st, e);
+        let t = self.repair_time(st, e, now);
         queue.schedule(now + t, Event::RepairDone(e));
     }
 
@@ -733,6 +843,13 @@ impl<'m> AvailabilitySim<'m> {
                         group_failure = true;
                         st.blame.push(n_comp + self.model.groups.len() + k);
                     }
+                }
+                if let Some(k) = self.component_loss[c]
+                    && !st.loss_up[k]
+                {
+                    group_failure = true;
+                    let first = n_comp + self.model.groups.len() + self.model.changes.len();
+                    st.blame.push(first + k);
                 }
                 if own_failure || !group_failure {
                     st.blame.push(c);

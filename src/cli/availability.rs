@@ -137,6 +137,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     if args.trials == 0 {
         return Err(Failure::Input("--trials must be at least 1".into()));
     }
+    check_backup_horizon(&model, args)?;
     if args.max_trials == 0 {
         return Err(Failure::Input("--max-trials must be at least 1".into()));
     }
@@ -264,6 +265,36 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     }
     super::print_report_path(&out);
     Ok(())
+}
+
+/// Refuses a backup schedule longer than `--horizon` where a trial plays
+/// it (a database with `data_loss_every`), at `base_every` in the file.
+/// With `--set`, the place is the one in the file as written.
+fn check_backup_horizon(model: &resim::model::Model, args: &Args) -> Result<(), Failure> {
+    use resim::model::backup_spec::schedule_beyond;
+    let Some((comp, spec)) = schedule_beyond(model, args.horizon) else {
+        return Ok(());
+    };
+    let text = super::read_model_text(&args.model)?;
+    let at = if args.sets.is_empty() {
+        spec.base_every_at
+    } else {
+        resim::model::Model::parse(&text, &model.origin)
+            .ok()
+            .and_then(|m| {
+                let c = m.component_index(&comp.id)?;
+                Some(m.components[c].serving.db.as_ref()?.backup?.base_every_at)
+            })
+            .unwrap_or(0)
+    };
+    let (line, col) = resim::model::error::line_col(&text, at);
+    Err(Failure::Input(format!(
+        "{}:{line}:{col}: '{}.backup.base_every' ({}) is longer than the horizon ({}): a trial takes its first base backup at time zero and no other, so every restore would replay the WAL since the trial began; use a longer --horizon (or a shorter base_every)",
+        args.model.display(),
+        comp.id,
+        spec.base_every,
+        args.horizon
+    )))
 }
 
 /// Whether to run importance sampling: `is` always (refusing a model it

@@ -125,7 +125,7 @@ impl DrillTrial<'_> {
         let base_age = SimTime::from_secs_f64(b.spec.base_every.as_secs_f64() * base_age_u);
         match cause {
             DataLoss::Disk => {
-                let rpo = SimTime::from_secs_f64(b.spec.archive_every().as_secs_f64() * lag_u);
+                let rpo = b.spec.disk_rpo(lag_u);
                 let lost = b.writes.iter().filter(|&&t| t + rpo >= now).count() as u64;
                 let restore = b.spec.restore_time(base_age);
                 b.pending = Some((now, rpo, lost, restore, cause));

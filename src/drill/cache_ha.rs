@@ -4,10 +4,42 @@
 
 use std::fmt::Write as _;
 
+use serde::{Deserialize, Serialize};
+
 use super::cache::bytes_human;
 use crate::engine::SimTime;
 use crate::redis::Nodes;
 use crate::redis::cluster::slot_ranges;
+
+/// One failover of a cache's primary in one trial (Sentinel's, or a
+/// cluster shard's): the promotion's delay and the writes lost with the
+/// primary (those inside the replication lag).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FailoverRecord {
+    /// The cache.
+    pub component: String,
+    /// The shard (0 for a single node).
+    pub shard: usize,
+    /// When the primary was lost, after the warm-up \[s\].
+    pub lost_s: f64,
+    /// From the loss to the replica's promotion \[s\].
+    pub promotion_s: f64,
+    /// Acknowledged writes lost with the primary.
+    pub lost_writes: u64,
+}
+
+/// The failovers of cache `id` so far; times after the warm-up's end `start`.
+pub(super) fn records(id: &str, ks: &Nodes, start: SimTime) -> Vec<FailoverRecord> {
+    (ks.failovers().iter())
+        .map(|f| FailoverRecord {
+            component: id.to_string(),
+            shard: f.shard,
+            lost_s: f.lost.as_secs_f64() - start.as_secs_f64(),
+            promotion_s: (f.promoted - f.lost).as_secs_f64(),
+            lost_writes: f.lost_writes,
+        })
+        .collect()
+}
 
 /// Appends the shard and failover lines of cache `id` (nothing for a
 /// single node without failovers).

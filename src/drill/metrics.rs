@@ -129,6 +129,9 @@ pub struct TrialResult {
     pub snapshots: Vec<super::readings::Snapshot>,
     /// The database restores of this trial (`lose_data`).
     pub restores: Vec<super::backup::RestoreRecord>,
+    /// The cache failovers of this trial (Sentinel's or a shard's).
+    #[serde(default)]
+    pub failovers: Vec<super::cache_ha::FailoverRecord>,
     /// Alerts that fired or resolved, in time order (none without rules).
     pub alerts: Vec<crate::alerts::AlertEvent>,
     /// Containment actions as they ran, in start order.

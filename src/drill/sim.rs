@@ -663,6 +663,12 @@ impl<'m> DrillTrial<'m> {
             readings: self.readings,
             snapshots: self.snapshots,
             restores: self.backups.records,
+            failovers: (self.comps.iter().enumerate())
+                .filter_map(|(i, c)| Some((i, &c.cache.as_ref()?.ks)))
+                .flat_map(|(i, ks)| {
+                    super::cache_ha::records(&self.model.components[i].id, ks, self.start)
+                })
+                .collect(),
             alerts: self.alerts.map(|a| a.log).unwrap_or_default(),
             actions: self.actions,
         }

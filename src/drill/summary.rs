@@ -199,6 +199,9 @@ pub struct ScenarioSummary {
     /// Every database restore, per trial in trial order: RPO and RTO (`lose_data`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub restores: Vec<TrialRestore>,
+    /// Every cache failover of every trial, in trial order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failovers: Vec<TrialFailover>,
     /// Text snapshots of trial 0 (`--at`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub snapshots: Vec<Snapshot>,
@@ -212,6 +215,16 @@ pub struct TrialRestore {
     /// Its RPO and RTO.
     #[serde(flatten)]
     pub restore: super::backup::RestoreRecord,
+}
+
+/// One cache failover of one trial.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct TrialFailover {
+    /// The trial's index.
+    pub trial: u64,
+    /// Its promotion time and lost writes.
+    #[serde(flatten)]
+    pub failover: super::cache_ha::FailoverRecord,
 }
 
 /// One reading across trials: its definition and per-bin band.
@@ -413,6 +426,15 @@ impl ScenarioSummary {
                     t.restores.iter().map(|r| TrialRestore {
                         trial: t.trial,
                         restore: r.clone(),
+                    })
+                })
+                .collect(),
+            failovers: trials
+                .iter()
+                .flat_map(|t| {
+                    t.failovers.iter().map(|f| TrialFailover {
+                        trial: t.trial,
+                        failover: f.clone(),
                     })
                 })
                 .collect(),

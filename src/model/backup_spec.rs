@@ -4,7 +4,10 @@
 //! the base backup and replays the WAL since it:
 //! `backup = { base_every = "24h", size = "50GB", wal_rate = "5MB/min",
 //! archive_timeout = "60s", download = "200MB/s", replay = "60MB/s" }`.
-//! Also the `lose_data` action that calls for a restore.
+//! Also the `lose_data` action that calls for a restore, and for `resim
+//! availability` random losses: `data_loss_every = "5y"` (the mean time
+//! between losses of the data, exponential) and `restore_after = "30m"`
+//! (the time to notice and start the restore).
 
 use super::error::Diagnostics;
 use super::reader::TableReader;
@@ -17,6 +20,8 @@ const BACKUP_KEYS: &[&str] = &[
     "archive_timeout",
     "download",
     "replay",
+    "data_loss_every",
+    "restore_after",
 ];
 
 /// PostgreSQL's WAL segment size \[bytes\].
@@ -37,6 +42,14 @@ pub struct BackupSpec {
     pub download: u64,
     /// WAL replay speed \[bytes/s\] (single-threaded startup process).
     pub replay: u64,
+    /// `resim availability`: the mean time between random losses of the
+    /// data (the primary's disk with its replicas'), if modelled.
+    pub data_loss_every: Option<SimTime>,
+    /// `resim availability`: from a loss to the start of its restore.
+    pub restore_after: SimTime,
+    /// Byte offset of `base_every` in the model file (for errors found
+    /// after reading, such as a schedule longer than the horizon).
+    pub base_every_at: usize,
 }
 
 impl BackupSpec {
@@ -44,6 +57,18 @@ impl BackupSpec {
     pub fn archive_every(&self) -> SimTime {
         let fill = SimTime::from_secs_f64(WAL_SEGMENT as f64 / self.wal_rate.max(1) as f64);
         self.archive_timeout.map_or(fill, |t| t.min(fill))
+    }
+
+    /// The age of the last base backup at `now` on a schedule that takes
+    /// one at time zero and every `base_every` after.
+    pub fn base_age_at(&self, now: SimTime) -> SimTime {
+        SimTime(now.0 % self.base_every.0.max(1))
+    }
+
+    /// The data lost when the disk goes at a point `lag_u` (uniform in
+    /// [0, 1)) into an archiving period: the writes not yet archived.
+    pub fn disk_rpo(&self, lag_u: f64) -> SimTime {
+        SimTime::from_secs_f64(self.archive_every().as_secs_f64() * lag_u)
     }
 
     /// The restore's time: the base backup's download plus the replay of
@@ -118,6 +143,17 @@ pub(super) fn read_backup(mut t: TableReader, diags: &mut Diagnostics) -> Option
         .filter(|&d| d > SimTime::ZERO);
     let download = byte_rate(&mut t, "download", diags);
     let replay = byte_rate(&mut t, "replay", diags);
+    let data_loss_every = t.duration("data_loss_every", diags).map(|d| d.value);
+    if data_loss_every == Some(SimTime::ZERO) {
+        diags.error(
+            t.span_of("data_loss_every"),
+            format!("'{}.data_loss_every' must be longer than zero", t.path),
+        );
+    }
+    let restore_after = t
+        .duration("restore_after", diags)
+        .map_or(SimTime::ZERO, |d| d.value);
+    let base_every_at = t.span_of("base_every").start;
     for (k, got, ex) in [
         ("base_every", base_every.is_some(), "\"24h\""),
         ("size", size.is_some(), "\"50GB\""),
@@ -150,6 +186,23 @@ pub(super) fn read_backup(mut t: TableReader, diags: &mut Diagnostics) -> Option
         archive_timeout,
         download: download?,
         replay: replay?,
+        data_loss_every,
+        restore_after,
+        base_every_at,
+    })
+}
+
+/// A database whose backup schedule is longer than `horizon`: on a
+/// schedule played from time zero (as `resim availability` plays it) only
+/// the first base backup would be taken, so every restore would replay the
+/// WAL since the trial began. Returns the component and its spec.
+pub fn schedule_beyond(
+    model: &super::Model,
+    horizon: SimTime,
+) -> Option<(&super::Component, BackupSpec)> {
+    model.components.iter().find_map(|c| {
+        let b = c.serving.db.as_ref()?.backup?;
+        (b.data_loss_every.is_some() && b.base_every > horizon).then_some((c, b))
     })
 }
 
@@ -208,6 +261,9 @@ mod tests {
             archive_timeout: Some(SimTime(60 * SimTime::SECOND.0)),
             download: 200 * mb,
             replay: 60 * mb,
+            data_loss_every: None,
+            restore_after: SimTime::ZERO,
+            base_every_at: 0,
         };
         // 100 GB at 200 MB/s = 512 s; 6 h of WAL at 1 MB/s = 21,600 MB at
         // 60 MB/s = 360 s.

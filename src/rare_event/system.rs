@@ -205,6 +205,18 @@ impl<'m> System<'m> {
                     .into(),
             });
         }
+        if let Some(c) = (model.components.iter()).find(|c| {
+            (c.serving.db.as_ref())
+                .is_some_and(|d| d.backup.is_some_and(|b| b.data_loss_every.is_some()))
+        }) {
+            return Err(NotApplicable {
+                what: format!("database '{}'", c.id),
+                reason: "it loses its data at random (backup.data_loss_every) and its restore \
+                         replays the WAL since the last base backup, which depends on the time \
+                         since the trial began: there are no regeneration points"
+                    .into(),
+            });
+        }
         let mut databases = Vec::new();
         for (c, comp) in model.components.iter().enumerate() {
             let (true, Some(f)) = (required[c], &comp.failover) else {

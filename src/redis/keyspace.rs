@@ -2,7 +2,7 @@
 //! LRU clock or LFU counter, their expiry, and the `INFO` counters.
 //!
 //! **Representation: exact keys in flat arrays.** Keys are ids `0..n` (the
-//! popularity rank). Per key we keep five `u32`: its index in the dense list
+//! popularity rank). Per key we keep one record of five `u32`: its index in the dense list
 //! of present keys (or absent), its charged size, the 24-bit LRU/LFU field
 //! (as Redis packs it in `robj.lru`), its expiry \[ms\] and its index in the
 //! list of keys with a TTL: 20 B per key, 20 MB for 10^6 keys, 200 MB for
@@ -122,22 +122,40 @@ pub struct Entry {
     expire: u32,
 }
 
+/// One key's state on a node.
+#[derive(Clone, Copy, Debug)]
+struct KeyState {
+    /// Index in `present`, or ABSENT.
+    slot: u32,
+    /// Bytes charged while present (value, name, dict entry).
+    size: u32,
+    /// LRU clock \[s, 24 bits\] or LFU (minutes << 8 | counter).
+    meta: u32,
+    /// Expiry \[ms since the start\], or NO_EXPIRY.
+    expire: u32,
+    /// With a TTL: index in `volatile`, else ABSENT.
+    vslot: u32,
+}
+
+impl KeyState {
+    const ABSENT: KeyState = KeyState {
+        slot: ABSENT,
+        size: 0,
+        meta: 0,
+        expire: NO_EXPIRY,
+        vslot: ABSENT,
+    };
+}
+
 /// One Redis node's key space.
 #[derive(Clone, Debug)]
 pub struct Keyspace {
     cfg: RedisConfig,
-    /// Per key: index in `present`, or ABSENT.
-    slot: Vec<u32>,
+    /// Per key, its state in one 20-B record (a command touches one
+    /// cache line, not five).
+    keys: Vec<KeyState>,
     /// Present keys, dense (the dict that eviction samples).
     present: Vec<u32>,
-    /// Per key: bytes charged while present (value, name, dict entry).
-    size: Vec<u32>,
-    /// Per key: LRU clock \[s, 24 bits\] or LFU (minutes << 8 | counter).
-    meta: Vec<u32>,
-    /// Per key: expiry \[ms since the start\], or NO_EXPIRY.
-    expire: Vec<u32>,
-    /// Per key with a TTL: index in `volatile`.
-    vslot: Vec<u32>,
     /// Present keys with a TTL, dense (the expires dict).
     volatile: Vec<u32>,
     pool: Pool,
@@ -156,12 +174,8 @@ impl Keyspace {
         let n = keys as usize;
         Keyspace {
             cfg,
-            slot: vec![ABSENT; n],
+            keys: vec![KeyState::ABSENT; n],
             present: Vec::new(),
-            size: vec![0; n],
-            meta: vec![0; n],
-            expire: vec![NO_EXPIRY; n],
-            vslot: vec![ABSENT; n],
             volatile: Vec::new(),
             pool: Pool::default(),
             used: 0,
@@ -192,7 +206,7 @@ impl Keyspace {
         if reset {
             for i in 0..self.present.len() {
                 let k = self.present[i] as usize;
-                self.meta[k] = self.fresh_meta(now);
+                self.keys[k].meta = self.fresh_meta(now);
             }
         }
     }
@@ -234,13 +248,13 @@ impl Keyspace {
 
     /// Whether `key` is present (expired or not).
     pub fn contains(&self, key: u32) -> bool {
-        self.slot[key as usize] != ABSENT
+        self.keys[key as usize].slot != ABSENT
     }
 
     /// `PTTL key` as a time: what is left before present `key` expires;
     /// `None` when it is absent or has no TTL (zero once due).
     pub fn ttl_left(&self, key: u32, now: SimTime) -> Option<SimTime> {
-        let at = self.expire[key as usize];
+        let at = self.keys[key as usize].expire;
         (self.contains(key) && at != NO_EXPIRY)
             .then(|| SimTime((at as u64 * SimTime::MILLISECOND.0).saturating_sub(now.0)))
     }
@@ -274,26 +288,26 @@ impl Keyspace {
         let k = key as usize;
         let charge = memory::entry_bytes(bytes).min(u32::MAX as u64) as u32;
         if self.contains(key) && !self.expire_if_due(key, now) {
-            self.used = self.used - self.size[k] as u64 + charge as u64;
-            self.size[k] = charge;
+            self.used = self.used - self.keys[k].size as u64 + charge as u64;
+            self.keys[k].size = charge;
             // An overwrite keeps the LFU counter (dbSetValue) and restarts
             // the LRU clock (a new object).
             if !self.cfg.policy.uses_lfu() {
-                self.meta[k] = self.fresh_meta(now);
+                self.keys[k].meta = self.fresh_meta(now);
             }
         } else {
-            self.slot[k] = self.present.len() as u32;
+            self.keys[k].slot = self.present.len() as u32;
             self.present.push(key);
-            self.size[k] = charge;
+            self.keys[k].size = charge;
             self.used += charge as u64;
-            self.meta[k] = self.fresh_meta(now);
+            self.keys[k].meta = self.fresh_meta(now);
         }
         match ttl {
             Some(t) => {
                 let at = (now + t).0 / SimTime::MILLISECOND.0;
-                self.expire[k] = at.min(NO_EXPIRY as u64 - 1) as u32;
-                if self.vslot[k] == ABSENT {
-                    self.vslot[k] = self.volatile.len() as u32;
+                self.keys[k].expire = at.min(NO_EXPIRY as u64 - 1) as u32;
+                if self.keys[k].vslot == ABSENT {
+                    self.keys[k].vslot = self.volatile.len() as u32;
                     self.volatile.push(key);
                 }
             }
@@ -316,11 +330,11 @@ impl Keyspace {
     /// `FLUSHALL`: every key gone, counters kept.
     pub fn flush(&mut self) {
         for &k in &self.present {
-            self.slot[k as usize] = ABSENT;
+            self.keys[k as usize].slot = ABSENT;
         }
         for &k in &self.volatile {
-            self.vslot[k as usize] = ABSENT;
-            self.expire[k as usize] = NO_EXPIRY;
+            self.keys[k as usize].vslot = ABSENT;
+            self.keys[k as usize].expire = NO_EXPIRY;
         }
         self.present.clear();
         self.volatile.clear();
@@ -349,9 +363,9 @@ impl Keyspace {
                 let i = k as usize;
                 Entry {
                     key: k,
-                    charge: self.size[i],
-                    meta: self.meta[i],
-                    expire: self.expire[i],
+                    charge: self.keys[i].size,
+                    meta: self.keys[i].meta,
+                    expire: self.keys[i].expire,
                 }
             })
             .collect()
@@ -362,14 +376,14 @@ impl Keyspace {
     pub fn insert_entry(&mut self, key: u32, e: &Entry) {
         let k = key as usize;
         debug_assert!(!self.contains(key));
-        self.slot[k] = self.present.len() as u32;
+        self.keys[k].slot = self.present.len() as u32;
         self.present.push(key);
-        self.size[k] = e.charge;
-        self.meta[k] = e.meta;
+        self.keys[k].size = e.charge;
+        self.keys[k].meta = e.meta;
         self.used += e.charge as u64;
-        self.expire[k] = e.expire;
+        self.keys[k].expire = e.expire;
         if e.expire != NO_EXPIRY {
-            self.vslot[k] = self.volatile.len() as u32;
+            self.keys[k].vslot = self.volatile.len() as u32;
             self.volatile.push(key);
         }
         self.fit_tables();
@@ -401,7 +415,7 @@ impl Keyspace {
     /// Records an access: LRU clock now, or LFU decay then log increment.
     fn touch<R: Rng + ?Sized>(&mut self, key: u32, now: SimTime, rng: &mut R) {
         let k = key as usize;
-        self.meta[k] = if self.cfg.policy.uses_lfu() {
+        self.keys[k].meta = if self.cfg.policy.uses_lfu() {
             let c = self.lfu_decayed(key, now);
             let c = lfu_log_incr(c, self.cfg.lfu_log_factor, rng.random::<f64>());
             (minutes(now) as u32) << 8 | c as u32
@@ -413,7 +427,7 @@ impl Keyspace {
     /// The LFU counter after decay (LFUDecrAndReturn): one less per
     /// `lfu-decay-time` minutes since the last access.
     fn lfu_decayed(&self, key: u32, now: SimTime) -> u8 {
-        let m = self.meta[key as usize];
+        let m = self.keys[key as usize].meta;
         let counter = (m & 0xff) as u8;
         if self.cfg.lfu_decay_time == 0 {
             return counter;
@@ -425,7 +439,7 @@ impl Keyspace {
 
     /// Deletes `key` if its TTL has passed (counted in `expired_keys`).
     fn expire_if_due(&mut self, key: u32, now: SimTime) -> bool {
-        let at = self.expire[key as usize];
+        let at = self.keys[key as usize].expire;
         if at != NO_EXPIRY && (at as u64) * SimTime::MILLISECOND.0 <= now.0 {
             self.remove(key);
             self.stats.expired += 1;
@@ -436,29 +450,29 @@ impl Keyspace {
 
     fn persist(&mut self, key: u32) {
         let k = key as usize;
-        let v = self.vslot[k];
+        let v = self.keys[k].vslot;
         if v != ABSENT {
             let last = self.volatile.pop().expect("non-empty");
             if last != key {
                 self.volatile[v as usize] = last;
-                self.vslot[last as usize] = v;
+                self.keys[last as usize].vslot = v;
             }
-            self.vslot[k] = ABSENT;
+            self.keys[k].vslot = ABSENT;
         }
-        self.expire[k] = NO_EXPIRY;
+        self.keys[k].expire = NO_EXPIRY;
     }
 
     fn remove(&mut self, key: u32) {
         let k = key as usize;
-        let s = self.slot[k];
+        let s = self.keys[k].slot;
         debug_assert_ne!(s, ABSENT);
         let last = self.present.pop().expect("non-empty");
         if last != key {
             self.present[s as usize] = last;
-            self.slot[last as usize] = s;
+            self.keys[last as usize].slot = s;
         }
-        self.slot[k] = ABSENT;
-        self.used -= self.size[k] as u64;
+        self.keys[k].slot = ABSENT;
+        self.used -= self.keys[k].size as u64;
         self.persist(key);
         self.fit_tables();
     }
@@ -517,7 +531,7 @@ impl Keyspace {
             // (a pooled key may have been deleted since).
             while let Some(k) = self.pool.pop_best() {
                 let alive = if volatile {
-                    self.vslot[k as usize] != ABSENT
+                    self.keys[k as usize].vslot != ABSENT
                 } else {
                     self.contains(k)
                 };
@@ -532,12 +546,12 @@ impl Keyspace {
     fn score(&self, rank: Rank, key: u32, now: SimTime) -> u64 {
         match rank {
             Rank::Lru => {
-                let (c, l) = (lru_clock(now), self.meta[key as usize]);
+                let (c, l) = (lru_clock(now), self.keys[key as usize].meta);
                 let idle = if c >= l { c - l } else { LRU_CLOCK_MAX - l + c };
                 idle as u64
             }
             Rank::Lfu => 255 - self.lfu_decayed(key, now) as u64,
-            Rank::Ttl => u64::MAX - self.expire[key as usize] as u64,
+            Rank::Ttl => u64::MAX - self.keys[key as usize].expire as u64,
             Rank::Random => 0,
         }
     }

@@ -313,6 +313,16 @@ pub fn render_text(run: &AvailabilityRun) -> String {
             let _ = writeln!(t, "service MTBF   no outage observed");
         }
     }
+    if let Some(r) = &s.restores {
+        let _ = match (r.mean_rpo_secs, r.mean_rto_minutes) {
+            (Some(rpo), Some(rto)) => writeln!(
+                t,
+                "restores       {:.3} per year ({} observed); data lost (RPO) {:.1} s of writes per year, {rpo:.1} s per restore; RTO {rto:.1} min per restore",
+                r.per_year, r.observed, r.data_lost_secs_per_year
+            ),
+            _ => writeln!(t, "restores       none observed (no data lost)"),
+        };
+    }
     let _ = writeln!(t, "first outage   {}", s.time_to_first_outage.describe());
     let _ = writeln!(
         t,

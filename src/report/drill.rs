@@ -501,6 +501,18 @@ pub fn render_text(s: &ScenarioSummary) -> String {
             mean(|r| r.restore_s)
         );
     }
+    if !s.failovers.is_empty() {
+        let n = s.failovers.len() as f64;
+        let mean = |f: fn(&crate::drill::FailoverRecord) -> f64| {
+            s.failovers.iter().map(|x| f(&x.failover)).sum::<f64>() / n
+        };
+        let _ = writeln!(
+            t,
+            "  failovers     {n} (per trial in summary.json): replica promoted {:.1} s after the primary's loss (mean), {:.1} writes lost (mean)",
+            mean(|f| f.promotion_s),
+            mean(|f| f.lost_writes as f64)
+        );
+    }
     t.push_str(&crate::alerts::summary::render_text(
         &s.alerts,
         s.response.as_ref(),

@@ -285,3 +285,19 @@ fn a_call_policy_on_a_non_dependency_is_an_error() {
     assert_eq!(code, 2);
     assert!(stderr.contains("not one of its dependencies"), "{stderr}");
 }
+
+/// The data tier's bad settings (issue 14): a cluster with replicas but no
+/// shards and a persistence setting Redis does not have, each at its place.
+#[test]
+fn data_tier_settings_redis_lacks_are_errors_with_their_place() {
+    let cluster = format!(
+        "{BASE}maxmemory = \"1gb\"\nkeys = {{ count = 1000, zipf = 0.9, size = \"1KiB\" }}\n\
+         replication = {{ replicas = 1, lag = \"10ms\" }}\ncluster = {{ node_timeout = \"15s\" }}\n"
+    );
+    assert_error("cluster-no-shards", &cluster, 26, "needs 'shards'");
+    let persistence = format!(
+        "{BASE}maxmemory = \"1gb\"\nkeys = {{ count = 1000, zipf = 0.9, size = \"1KiB\" }}\n\
+         persistence = {{ appendonly = true, appendfsync = \"sometimes\" }}\n"
+    );
+    assert_error("persistence-fsync", &persistence, 25, "'sometimes'");
+}

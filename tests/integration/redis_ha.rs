@@ -110,6 +110,15 @@ fn sentinel_promotes_the_replica_on_its_timeline_and_loses_the_lag_window() {
     let lost = number_before(text, " writes lost");
     assert!((60.0..=140.0).contains(&stale), "stale {stale}: {text}");
     assert!(lost > stale, "{lost} {stale}");
+    // Every trial's result carries its failover, as the snapshot tells it.
+    for t in &r {
+        let f = &t.failovers[..];
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!((f[0].component.as_str(), f[0].shard), ("redis", 0));
+        assert!((f[0].lost_s - 30.0).abs() < 1e-9, "{f:?}");
+        assert!((13.0..14.0).contains(&f[0].promotion_s), "{f:?}");
+    }
+    assert_eq!(r[0].failovers[0].lost_writes as f64, lost);
     let hit = util::reading(&m, &r, "redis.hit_ratio");
     for h in &hit {
         // 30-40 s: every GET refused (none counted); from 50 s the
