@@ -94,7 +94,13 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         if super::partial::is_shard() {
             continue;
         }
-        let s = ScenarioSummary::from_trials(&model, sc, args.drill.bin.as_secs_f64(), &trials);
+        let s = ScenarioSummary::from_trials_with(
+            &model,
+            sc,
+            args.drill.bin.as_secs_f64(),
+            &trials,
+            &args.drill.percentiles(),
+        );
         out!("{}", resim::report::drill::render_text(&s));
         if !s.slo.is_empty() {
             out!("{}", resim::slo::render_text(&s.slo));
