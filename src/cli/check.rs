@@ -131,6 +131,9 @@ pub fn run(path: &Path, format: &str) -> Result<(), Failure> {
             outln!("  {} [{}] for {hold}: {}", r.name, r.severity, r.text);
         }
     }
+    if let Some(load) = resim::analytic::load::load(&model) {
+        outln!("\n{}", load.render(&model).trim_end());
+    }
     outln!("\n{}", resim::analytic::analyze(&model).render().trim_end());
     if !model.defaults_applied.is_empty() {
         outln!("\ndefaults applied:");
