@@ -281,8 +281,10 @@ impl LatencyHistogram {
             }
             if (seen + c) as f64 >= target {
                 let (low, high) = bounds_of(i);
+                // A bucket of one value (below 64 ns) holds exactly it.
+                let top = if high == low { low } else { high + 1 };
                 let low = (low as f64).max(min);
-                let high = ((high + 1) as f64).min(max).max(low);
+                let high = (top as f64).min(max).max(low);
                 let frac = ((target - seen as f64) / c as f64).clamp(0.0, 1.0);
                 return Some((low + frac * (high - low)).clamp(min, max));
             }

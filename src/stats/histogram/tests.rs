@@ -190,6 +190,12 @@ fn interpolated_quantiles_follow_an_even_spread_within_a_bucket() {
 #[test]
 fn interpolated_quantiles_stay_within_min_and_max_and_are_monotone() {
     let mut h = LatencyHistogram::new();
+    h.record_n(0, 60);
+    h.record_n(5, 40);
+    // Exact buckets give their value, not a point within [v, v + 1).
+    assert_eq!(h.quantile_interpolated(0.5), Some(0.0));
+    assert_eq!(h.quantile_interpolated(0.9), Some(5.0));
+    let mut h = LatencyHistogram::new();
     h.record_n(7_000, 10);
     assert_eq!(h.quantile_interpolated(0.5), Some(7_000.0));
     h.record_n(1_000_000, 90);
