@@ -192,24 +192,58 @@ fn holding(
 }
 
 /// Adds to `visits` the calls `weight` requests of one type make, from the
-/// plan `plan` down.
+/// client's plan down: each component's calls are settled before its own
+/// are passed on (callers before callees), so every component is visited
+/// once however many paths reach it.
 fn walk(
     model: &Model,
     plans: &[Plan],
-    plan: &Plan,
+    client: &Plan,
     is_read: bool,
     weight: f64,
     visits: &mut [Visits],
 ) {
-    for (d, w, kind) in step_targets(model, plan, is_read) {
-        let w = w * weight;
+    let n = model.components.len();
+    let mut order = Vec::with_capacity(n);
+    let mut seen = vec![false; n];
+    for (d, _, _) in step_targets(model, client, is_read) {
+        post_order(model, plans, d, is_read, &mut seen, &mut order);
+    }
+    let add = |visits: &mut [Visits], d: usize, w: f64, kind: StepKind| {
         if kind == StepKind::DbRead {
             visits[d].reads += w;
         } else {
             visits[d].other += w;
         }
-        walk(model, plans, &plans[d], is_read, w, visits);
+    };
+    for (d, w, kind) in step_targets(model, client, is_read) {
+        add(visits, d, w * weight, kind);
     }
+    for &c in order.iter().rev() {
+        let calls = visits[c].reads + visits[c].other;
+        for (d, w, kind) in step_targets(model, &plans[c], is_read) {
+            add(visits, d, w * calls, kind);
+        }
+    }
+}
+
+/// Appends `c` after everything it calls (depth first; the graph has no
+/// cycles, the model reader refuses them).
+fn post_order(
+    model: &Model,
+    plans: &[Plan],
+    c: usize,
+    is_read: bool,
+    seen: &mut [bool],
+    order: &mut Vec<usize>,
+) {
+    if std::mem::replace(&mut seen[c], true) {
+        return;
+    }
+    for (d, _, _) in step_targets(model, &plans[c], is_read) {
+        post_order(model, plans, d, is_read, seen, order);
+    }
+    order.push(c);
 }
 
 fn component_load(model: &Model, c: usize, rate: f64, v: Visits, holding: f64) -> ComponentLoad {
