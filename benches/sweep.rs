@@ -34,6 +34,7 @@ fn sweep(c: &mut Criterion) {
             snapshots: Vec::new(),
         },
         scenarios: vec!["peak".into()],
+        percentiles: None,
     };
     let goal = Goal::parse(&["max".into(), "traffic.rate".into()], &varies).expect("valid");
     let run = || {

@@ -18,6 +18,7 @@
 //! or a crew too small for what it repairs, makes it only the independent
 //! approximation, and the report says so.
 
+pub mod load;
 pub mod markov;
 mod render;
 pub mod structure;

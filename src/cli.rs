@@ -133,6 +133,10 @@ pub struct DrillArgs {
     /// memory, all trials together (trials x duration / --bin).
     #[arg(long, default_value_t = resim::budget::DEFAULT_MAX_BINS)]
     pub max_bins: u64,
+    /// Latency percentiles to report: percents strictly between 0 and 100,
+    /// comma-separated, e.g. `50,90,95,99,99.9` (default: 50,90,99,99.9).
+    #[arg(long, value_name = "LIST", value_parser = parse_percentiles_arg)]
+    pub percentiles: Option<resim::stats::Percentiles>,
 }
 
 impl DrillArgs {
@@ -180,6 +184,11 @@ impl DrillArgs {
 
     /// The output folder of `command` for a run named `stem` (see
     /// [`partial::prepare_output`]).
+    /// The percentiles asked for, or the default set.
+    pub fn percentiles(&self) -> resim::stats::Percentiles {
+        self.percentiles.clone().unwrap_or_default()
+    }
+
     pub fn output(&self, command: &str, stem: &str) -> Result<resim::report::OutputDir, Failure> {
         partial::prepare_output(command, self.out.as_deref(), stem, self.seed, &self.control)
     }
@@ -194,6 +203,11 @@ pub enum Failure {
 }
 
 /// Parses a duration argument such as `1y` or `90d`.
+/// `--percentiles`: the flag's value, checked (an error exits 2).
+pub fn parse_percentiles_arg(s: &str) -> Result<resim::stats::Percentiles, String> {
+    resim::stats::Percentiles::parse(s)
+}
+
 pub fn parse_duration_arg(s: &str) -> Result<SimTime, String> {
     resim::model::units::parse_duration(s)
 }

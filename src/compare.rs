@@ -11,7 +11,7 @@ use crate::drill::{DrillError, DrillRequest, ScenarioSummary, TrialResult, run_s
 use crate::model::Model;
 pub use crate::overrides::apply_sets;
 use crate::scenario::Scenario;
-use crate::stats::mean_ci95;
+use crate::stats::{Percentiles, mean_ci95};
 
 /// Whether a larger or a smaller value of a metric is better.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -27,7 +27,7 @@ pub enum Better {
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct MetricComparison {
     /// The metric's name and unit.
-    pub metric: &'static str,
+    pub metric: String,
     /// Which direction is better.
     pub better_when: Better,
     /// Mean for design A.
@@ -71,7 +71,15 @@ const METRICS: [(&str, Better); 4] = [
     ("failed_requests", Better::Lower),
 ];
 
-fn trial_metric(t: &TrialResult, m: usize) -> f64 {
+/// Metric `m` of one trial: one of [`METRICS`], or beyond them the
+/// latency at `extra[m − METRICS.len()]` (a quantile).
+fn trial_metric(t: &TrialResult, m: usize, extra: &[f64]) -> f64 {
+    if let Some(&q) = m.checked_sub(METRICS.len()).and_then(|k| extra.get(k)) {
+        return t
+            .latency
+            .quantile_interpolated(q)
+            .map_or(f64::NAN, |x| x / 1e6);
+    }
     match m {
         0 => t.availability(),
         1 => t.latency.mean().map_or(f64::NAN, |x| x / 1e6),
@@ -107,6 +115,20 @@ pub fn compare_scenario(
     req: &DrillRequest,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<ScenarioComparison, DrillError> {
+    compare_scenario_with(a, b, scenario, req, progress, None)
+}
+
+/// [`compare_scenario`], adding a paired row `latency_pX_ms` for each of
+/// `percentiles` other than p99 (already a row), and summarising each
+/// design at them.
+pub fn compare_scenario_with(
+    a: &Model,
+    b: &Model,
+    scenario: &str,
+    req: &DrillRequest,
+    progress: &(dyn Fn(u64) + Sync),
+    percentiles: Option<&Percentiles>,
+) -> Result<ScenarioComparison, DrillError> {
     let find = |m: &Model| -> Result<Scenario, DrillError> {
         m.scenarios
             .iter()
@@ -126,14 +148,25 @@ pub fn compare_scenario(
     ta.truncate(pairs);
     tb.truncate(pairs);
     let bin_s = req.bin.as_secs_f64();
+    let extra: Vec<(String, f64)> = percentiles
+        .map(|p| {
+            p.iter()
+                .filter(|&(_, q)| q != 0.99)
+                .map(|(l, q)| (format!("latency_{l}_ms"), q))
+                .collect()
+        })
+        .unwrap_or_default();
+    let qs: Vec<f64> = extra.iter().map(|e| e.1).collect();
     let metrics = METRICS
         .iter()
+        .map(|&(m, b)| (m.to_string(), b))
+        .chain(extra.iter().map(|(m, _)| (m.clone(), Better::Lower)))
         .enumerate()
-        .map(|(m, &(metric, better_when))| {
+        .map(|(m, (metric, better_when))| {
             let pairs: Vec<(f64, f64)> = ta
                 .iter()
                 .zip(&tb)
-                .map(|(x, y)| (trial_metric(x, m), trial_metric(y, m)))
+                .map(|(x, y)| (trial_metric(x, m, &qs), trial_metric(y, m, &qs)))
                 .filter(|(x, y)| x.is_finite() && y.is_finite())
                 .collect();
             let (mean_a, mean_b, diff, [lo, hi]) = paired_difference(&pairs);
@@ -157,9 +190,10 @@ pub fn compare_scenario(
             }
         })
         .collect();
+    let p = percentiles.cloned().unwrap_or_default();
     let (a, b) = (
-        ScenarioSummary::from_trials(a, &sa, bin_s, &ta),
-        ScenarioSummary::from_trials(b, &sb, bin_s, &tb),
+        ScenarioSummary::from_trials_with(a, &sa, bin_s, &ta, &p),
+        ScenarioSummary::from_trials_with(b, &sb, bin_s, &tb, &p),
     );
     Ok(ScenarioComparison {
         scenario: scenario.to_string(),

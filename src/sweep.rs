@@ -100,6 +100,9 @@ pub struct Cell {
     pub utilisation: Vec<Band>,
     /// Verdicts on the model's `[slo]` (empty without one).
     pub slo: Vec<Judgement>,
+    /// Latency \[s\] at the percentiles asked for (`--percentiles`), by
+    /// label, each interpolated within its bucket per trial, across trials.
+    pub percentiles: Vec<(String, Band)>,
 }
 
 /// The latency quantiles a sweep reports.
@@ -136,7 +139,28 @@ impl Cell {
             goodput_per_s: Band::of(trials.iter().map(|t| t.succeeded() as f64 / secs)),
             utilisation,
             slo: summary.slo,
+            percentiles: Vec::new(),
         }
+    }
+
+    /// Adds the latency at each of `percentiles` across `trials`.
+    pub fn with_percentiles(
+        mut self,
+        trials: &[TrialResult],
+        percentiles: &crate::stats::Percentiles,
+    ) -> Cell {
+        self.percentiles = percentiles
+            .iter()
+            .map(|(label, q)| {
+                let band = Band::of(trials.iter().map(|t| {
+                    t.latency
+                        .quantile_interpolated(q)
+                        .map_or(f64::NAN, |ns| ns / 1e9)
+                }));
+                (label, band)
+            })
+            .collect();
+        self
     }
 
     /// The objective with the least room, as (relative margin, its 95%
@@ -206,6 +230,9 @@ pub struct SweepRequest {
     pub drill: DrillRequest,
     /// Scenario names (all of the model's when empty).
     pub scenarios: Vec<String>,
+    /// Latency percentiles to add to each cell (`--percentiles`; none
+    /// beyond the fixed p50, p99, p99.9 when `None`).
+    pub percentiles: Option<crate::stats::Percentiles>,
 }
 
 /// The Cartesian product of the varied values, the first `--vary` slowest.
@@ -284,9 +311,12 @@ pub fn run_points(
         // An interrupted run's results end early: its points are those
         // with every scenario's trials all done.
         match chunks.next() {
-            Some(trials) => out[p]
-                .cells
-                .push(Cell::from_trials(&models[p], sc, bin_s, trials)),
+            Some(trials) => out[p].cells.push(match &req.percentiles {
+                Some(ps) => {
+                    Cell::from_trials(&models[p], sc, bin_s, trials).with_percentiles(trials, ps)
+                }
+                None => Cell::from_trials(&models[p], sc, bin_s, trials),
+            }),
             None => whole[p] = false,
         }
     }

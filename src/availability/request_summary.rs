@@ -9,8 +9,8 @@ use super::requests::{Baseline, RequestTrial, WindowSettings};
 use super::summary::{Estimate, nines};
 use crate::cause::Cause;
 use crate::engine::SimTime;
-use crate::stats::LatencyHistogram;
 use crate::stats::rare::{EventSizes, rare_mean_ci95};
+use crate::stats::{LatencyHistogram, Quantiles};
 
 /// How request availability is estimated, printed in every report.
 pub const METHOD: &str = "each disturbance of the state trial (outages closer than the margins) \
@@ -48,6 +48,10 @@ pub struct YearLatency {
     pub p50: f64,
     /// 99th percentile.
     pub p99: f64,
+    /// The percentiles asked for (`--percentiles`), interpolated within
+    /// their buckets; none by default.
+    #[serde(skip_serializing_if = "Quantiles::is_empty")]
+    pub percentiles: Quantiles,
 }
 
 /// The baseline drill (no failures) whose rates charge the quiet time.
@@ -97,6 +101,9 @@ pub struct RequestAvailability {
     pub failed_per_year: Estimate,
     /// Latency of the successes over the year.
     pub latency_ms: YearLatency,
+    /// The year's successes' latencies \[ns\], for `--percentiles`.
+    #[serde(skip)]
+    pub latency_histogram: LatencyHistogram,
     /// Failed requests per year by cause, largest first.
     pub failed_by_cause: Vec<CauseCount>,
     /// Failed requests per year by the component or group whose failure
@@ -198,6 +205,7 @@ impl RequestAvailability {
             .collect();
         let (dm, dci) = interval(&degraded, None, f64::INFINITY, 0.0);
         let (fm, fci) = interval(&failed, None, f64::INFINITY, 0.0);
+        let year = year_latency(trials, baseline);
         RequestAvailability {
             mean,
             ci95,
@@ -209,7 +217,8 @@ impl RequestAvailability {
                 mean: fm,
                 ci95: fci,
             },
-            latency_ms: year_latency(trials, baseline),
+            latency_ms: year.0,
+            latency_histogram: year.1,
             failed_by_cause,
             failed_by_origin,
             degraded_minutes_per_year: Estimate {
@@ -256,7 +265,7 @@ fn interval(samples: &[f64], events: Option<u64>, cap: f64, extra: f64) -> (f64,
 
 /// p50 and p99 of the year's successes: the windows' simulated ones, and
 /// the baseline's scaled to the rest of the year's successes.
-fn year_latency(trials: &[RequestTrial], baseline: &Baseline) -> YearLatency {
+fn year_latency(trials: &[RequestTrial], baseline: &Baseline) -> (YearLatency, LatencyHistogram) {
     let mut year = LatencyHistogram::new();
     let mut window_ok = 0u64;
     for t in trials {
@@ -271,8 +280,10 @@ fn year_latency(trials: &[RequestTrial], baseline: &Baseline) -> YearLatency {
         year.record_n(b.low + (b.high - b.low) / 2, n);
     }
     let ms = |q| year.quantile(q).map_or(f64::NAN, |v| v as f64 / 1e6);
-    YearLatency {
+    let figures = YearLatency {
         p50: ms(0.5),
         p99: ms(0.99),
-    }
+        percentiles: Quantiles::default(),
+    };
+    (figures, year)
 }

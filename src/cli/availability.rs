@@ -28,6 +28,10 @@ pub struct Args {
     /// Master seed; the same seed gives the same results.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Latency percentiles of the request-level year to add (models with
+    /// `[traffic]`): percents strictly between 0 and 100, comma-separated.
+    #[arg(long, value_name = "LIST", value_parser = super::parse_percentiles_arg)]
+    percentiles: Option<resim::stats::Percentiles>,
     /// Worker threads (0 = one per core); results do not depend on it.
     #[arg(long, default_value_t = 0)]
     threads: usize,
@@ -221,7 +225,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
             err!("\r  {done} / {total} trials");
         }
     };
-    let run = availability::run_with(&model, &req, progress, |causes, o| {
+    let mut run = availability::run_with(&model, &req, progress, |causes, o| {
         if let Some(t) = trials.as_mut() {
             t.row(causes, o);
         }
@@ -234,6 +238,9 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         super::partial::finish_shard()?;
         return Ok(());
     };
+    if let (Some(p), Some(r)) = (&args.percentiles, run.summary.request_availability.as_mut()) {
+        r.latency_ms.percentiles = p.of(&r.latency_histogram, 1e-6);
+    }
     if super::partial::interrupted() {
         let done = run.outcomes.len() as u64;
         let asked = if args.precision.is_some() {

@@ -102,6 +102,30 @@ pub fn run(path: &Path, format: &str, sets: &[String]) -> Result<(), Failure> {
     for line in topo.render(&model).lines() {
         outln!("  {line}");
     }
+    let edges: Vec<(usize, usize, bool)> = model
+        .components
+        .iter()
+        .enumerate()
+        .flat_map(|(c, comp)| {
+            let hard = comp.depends_on.iter().map(move |&d| (c, d, false));
+            hard.chain(comp.soft_depends_on.iter().map(move |&d| (c, d, true)))
+        })
+        .collect();
+    if !edges.is_empty() {
+        outln!(
+            "\ncall edges (how long a caller waits per try: a timeout on the edge overrides the callee's own timeout):"
+        );
+        for (c, d, soft) in edges {
+            let (caller, callee) = (&model.components[c], &model.components[d]);
+            let timeout = callee.serving.timeout;
+            let text = match caller.calls.iter().find(|(x, _)| *x == d) {
+                Some((_, p)) => p.describe_timeouts(&callee.id, timeout),
+                None => format!("each try waits {}'s own timeout ({timeout})", callee.id),
+            };
+            let soft = if soft { " (soft)" } else { "" };
+            outln!("  {} -> {}{soft}: {text}", caller.id, callee.id);
+        }
+    }
     let warnings = model.warnings();
     if !warnings.is_empty() {
         outln!("\nwarnings (settings that can never act or are likely to hurt):");
@@ -130,6 +154,9 @@ pub fn run(path: &Path, format: &str, sets: &[String]) -> Result<(), Failure> {
             let hold = resim::alerts::summary::clock(r.timing.hold.as_secs_f64());
             outln!("  {} [{}] for {hold}: {}", r.name, r.severity, r.text);
         }
+    }
+    if let Some(load) = resim::analytic::load::load(&model) {
+        outln!("\n{}", load.render(&model).trim_end());
     }
     outln!("\n{}", resim::analytic::analyze(&model).render().trim_end());
     if !model.defaults_applied.is_empty() {

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use resim::compare::{apply_sets, compare_scenario};
+use resim::compare::{apply_sets, compare_scenario_with};
 use resim::model::Model;
 use resim::report::diagram::Diagram;
 use resim::report::index::RunInfo;
@@ -72,7 +72,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
             "comparing scenario {name}: {} paired trials",
             args.drill.trials
         );
-        let c = compare_scenario(&a, &b, name, &req, &|_| {})
+        let c = compare_scenario_with(&a, &b, name, &req, &|_| {}, args.drill.percentiles.as_ref())
             .map_err(|e| Failure::Input(e.to_string()))?;
         parts.push(format!("'{name}' {} of {}", c.a.trials, args.drill.trials));
         // An interrupted run keeps the scenarios with an interval (two pairs).

@@ -106,7 +106,13 @@ pub fn run(args: &Args) -> Result<(), Failure> {
             // Interrupted before this scenario's first trial.
             continue;
         }
-        let s = ScenarioSummary::from_trials(&model, sc, args.drill.bin.as_secs_f64(), &trials);
+        let s = ScenarioSummary::from_trials_with(
+            &model,
+            sc,
+            args.drill.bin.as_secs_f64(),
+            &trials,
+            &args.drill.percentiles(),
+        );
         out!("{}", resim::report::drill::render_text(&s));
         if !s.slo.is_empty() {
             out!("{}", resim::slo::render_text(&s.slo));

@@ -76,6 +76,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     let req = SweepRequest {
         drill: args.drill.request(2)?,
         scenarios: args.drill.scenarios.clone(),
+        percentiles: args.drill.percentiles.clone(),
     };
     resim::sweep::scenarios_of(&base, &req.scenarios).map_err(|e| input(&e))?;
     if goal.is_some() && base.slo.is_none() {

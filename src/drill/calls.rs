@@ -455,6 +455,7 @@ impl<'m> DrillTrial<'m> {
             if measured {
                 cs.totals.refused += 1;
             }
+            self.lose(comp, Cause::Refused, now);
             return self.reply(id, Some(Cause::Refused), now);
         }
         if let Some(b) = cs.balancer.as_mut()
@@ -463,6 +464,7 @@ impl<'m> DrillTrial<'m> {
             if measured {
                 cs.totals.rejected += 1;
             }
+            self.lose(comp, Cause::RateLimited, now);
             return self.reply(id, Some(Cause::RateLimited), now);
         }
         if !cs.limiters.is_empty() {
@@ -476,6 +478,7 @@ impl<'m> DrillTrial<'m> {
                 if measured {
                     cs.totals.rejected += 1;
                 }
+                self.lose(comp, Cause::QueueFull, now);
                 return self.reply(id, Some(Cause::QueueFull), now);
             }
             self.calls.get_mut(id).expect("live").limited = true;
@@ -484,6 +487,7 @@ impl<'m> DrillTrial<'m> {
         let is_read = self.calls.get(id).expect("live").is_read;
         if !is_read && now >= cs.writes_fail_at {
             // A full disk: the database rejects the write.
+            self.lose(comp, Cause::WriteRejected, now);
             return self.reply(id, Some(Cause::WriteRejected), now);
         }
         let x = &cs.insts[inst];
@@ -492,6 +496,7 @@ impl<'m> DrillTrial<'m> {
                 if measured {
                     cs.totals.rejected += 1;
                 }
+                self.lose(comp, Cause::QueueFull, now);
                 return self.reply(id, Some(Cause::QueueFull), now);
             }
             self.touch(comp, now);
@@ -511,6 +516,8 @@ impl<'m> DrillTrial<'m> {
         let cs = &mut self.comps[comp];
         if measured {
             cs.totals.served += 1;
+            cs.waits.record((now - arrived).0);
+            cs.gauge.served((now - arrived).0);
             if now > arrived {
                 cs.totals.waited += 1;
                 cs.totals.wait_ns += (now - arrived).0 as u128;
@@ -519,6 +526,7 @@ impl<'m> DrillTrial<'m> {
         let b = cs.insts[inst].busy + 1;
         cs.insts[inst].set_busy(b, now, self.start);
         cs.busy_total += 1;
+        cs.refresh_full(inst);
         let factor = cs.slow * cs.insts[inst].slow;
         let base = self.model.components[comp]
             .serving
@@ -542,6 +550,7 @@ impl<'m> DrillTrial<'m> {
     pub(super) fn on_served(&mut self, id: u32, now: SimTime) {
         let comp = self.calls.get(id).expect("live").comp as usize;
         if self.fails_served(id, comp) {
+            self.lose(comp, Cause::ServerError, now);
             return self.complete(id, Some(Cause::ServerError), now);
         }
         match self.model.components[comp].kind {
@@ -599,6 +608,7 @@ impl<'m> DrillTrial<'m> {
         let b = cs.insts[inst].busy - 1;
         cs.insts[inst].set_busy(b, now, self.start);
         cs.busy_total -= 1;
+        cs.refresh_full(inst);
         self.start_queued(comp, inst, now);
     }
 
@@ -623,6 +633,7 @@ impl<'m> DrillTrial<'m> {
                 if self.measured(now) {
                     self.comps[comp].totals.rejected += 1;
                 }
+                self.lose(comp, Cause::QueueFull, now);
                 self.reply(next, Some(Cause::QueueFull), now);
                 continue;
             }
@@ -700,6 +711,7 @@ impl<'m> DrillTrial<'m> {
         let parent = self.waiting_parent(id);
         let c = self.calls.get(id).expect("live");
         let (p, p_tag, backend) = (c.parent, c.parent_tag, (c.comp, c.inst));
+        self.lose(backend.0 as usize, Cause::Timeout, now);
         self.observe_backend(p, p_tag, backend, false, now);
         let c = self.calls.get_mut(id).expect("live");
         c.parent = NONE;
@@ -851,6 +863,7 @@ impl<'m> DrillTrial<'m> {
         cs.queued_total -= x.queue.len() as u32;
         x.set_busy(0, now, self.start);
         x.queue.clear();
+        cs.refresh_full(inst);
         for id in victims {
             let c = self.calls.get_mut(id).expect("live");
             c.has_worker = false;
@@ -863,7 +876,19 @@ impl<'m> DrillTrial<'m> {
                     ch.parent = NONE;
                 }
             }
+            self.lose(comp, Cause::ServerError, now);
             self.reply(id, Some(Cause::ServerError), now);
+        }
+    }
+
+    /// Counts a call that component `comp` lost itself, by cause, when
+    /// `now` is in the measured window.
+    #[inline]
+    pub(super) fn lose(&mut self, comp: usize, cause: Cause, now: SimTime) {
+        if self.measured(now) {
+            let cs = &mut self.comps[comp];
+            cs.totals.lost[cause as usize] += 1;
+            cs.gauge.lost();
         }
     }
 

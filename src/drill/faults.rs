@@ -185,6 +185,8 @@ impl DrillTrial<'_> {
                     Param::TimeoutMs => c.timeout = SimTime::from_secs_f64(value / 1e3),
                     Param::ServiceFactor => c.slow = value,
                 }
+                // The worker count decides which instances are full.
+                c.recount_up();
                 if param == Param::Workers {
                     for inst in 0..self.comps[target].active as usize {
                         self.start_queued(target, inst, now);

@@ -43,6 +43,23 @@ pub struct GaugeBin {
     /// The busiest instance's utilisation (mean busy workers over its
     /// workers, in [0, 1]): a saturated replica beside idle ones.
     pub peak: f64,
+    /// Mean instances with every worker busy (up instances only): over
+    /// `up`, the share of time an instance could take no call at once.
+    #[serde(default)]
+    pub full: f64,
+    /// Calls that got a worker in the bin.
+    #[serde(default)]
+    pub served: f64,
+    /// Of those, calls that waited in the queue first.
+    #[serde(default)]
+    pub waited: f64,
+    /// Their total queueing delay \[ns\].
+    #[serde(default)]
+    pub wait_ns: f64,
+    /// Calls the component lost itself in the bin (every cause of
+    /// [`CallTotals::lost`]).
+    #[serde(default)]
+    pub lost: f64,
 }
 
 impl GaugeBin {
@@ -50,6 +67,17 @@ impl GaugeBin {
     pub fn utilisation(&self) -> f64 {
         if self.capacity > 0.0 {
             self.busy / self.capacity
+        } else {
+            0.0
+        }
+    }
+
+    /// Share of up instance-time with every worker busy, in [0, 1] (0 with
+    /// no instance up): the time congestion, Erlang B's figure for a
+    /// component without a queue.
+    pub fn all_busy(&self) -> f64 {
+        if self.up > 0.0 {
+            (self.full / self.up).min(1.0)
         } else {
             0.0
         }
@@ -72,6 +100,12 @@ pub struct CallTotals {
     pub rejected: u64,
     /// Calls refused because the instance was down.
     pub refused: u64,
+    /// Calls this component lost itself, by [`Cause`] index: refused while
+    /// down, queue full or shed, rate limited, writes rejected, server
+    /// errors it raised (faults, crashes), and calls its caller stopped
+    /// waiting for (timeout) while they were here.
+    #[serde(default)]
+    pub lost: [u64; CAUSES],
 }
 
 impl CallTotals {
@@ -119,6 +153,10 @@ pub struct TrialResult {
     pub latency: LatencyHistogram,
     /// Per component call totals over the measured window.
     pub calls: Vec<CallTotals>,
+    /// Per component, the queueing delay of every call that got a worker
+    /// in the measured window (0 for calls served at once) \[ns\].
+    #[serde(default)]
+    pub waits: Vec<LatencyHistogram>,
     /// Events the engine processed (for throughput figures).
     pub events: u64,
     /// Requests simulated, warm-up included (for throughput figures).
@@ -280,6 +318,21 @@ impl Recorder {
     }
 }
 
+/// A component's levels at one instant, for [`GaugeArea::advance`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Levels {
+    /// Busy workers.
+    pub(crate) busy: u32,
+    /// Queued calls.
+    pub(crate) queued: u32,
+    /// Workers on instances that are up.
+    pub(crate) capacity: u32,
+    /// Instances up.
+    pub(crate) up: u32,
+    /// Instances up with every worker busy.
+    pub(crate) full: u32,
+}
+
 /// Time-weighted gauge integrals for one component.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct GaugeArea {
@@ -288,20 +341,24 @@ pub(crate) struct GaugeArea {
     queued: f64,
     capacity: f64,
     up: f64,
+    full: f64,
+    served: u64,
+    waited: u64,
+    wait_ns: u64,
+    lost: u64,
 }
 
 impl GaugeArea {
     /// Adds the current levels over `[last, now)`, clipped to after `start`.
     #[inline]
-    pub(crate) fn advance(
-        &mut self,
-        now: SimTime,
-        start: SimTime,
-        busy: u32,
-        queued: u32,
-        capacity: u32,
-        up: u32,
-    ) {
+    pub(crate) fn advance(&mut self, now: SimTime, start: SimTime, levels: Levels) {
+        let Levels {
+            busy,
+            queued,
+            capacity,
+            up,
+            full,
+        } = levels;
         let from = self.last.max(start);
         if now > from {
             let dt = (now - from).0 as f64;
@@ -309,11 +366,28 @@ impl GaugeArea {
             self.queued += queued as f64 * dt;
             self.capacity += capacity as f64 * dt;
             self.up += up as f64 * dt;
+            self.full += full as f64 * dt;
         }
         self.last = now;
     }
 
-    /// The bin's means over `len`, resetting the integrals.
+    /// Counts a call that got a worker after waiting `wait` \[ns\].
+    #[inline]
+    pub(crate) fn served(&mut self, wait: u64) {
+        self.served += 1;
+        if wait > 0 {
+            self.waited += 1;
+            self.wait_ns += wait;
+        }
+    }
+
+    /// Counts a call the component lost.
+    #[inline]
+    pub(crate) fn lost(&mut self) {
+        self.lost += 1;
+    }
+
+    /// The bin's means over `len` and its counts, resetting both.
     pub(crate) fn take(&mut self, len: SimTime) -> GaugeBin {
         let d = len.0.max(1) as f64;
         let g = GaugeBin {
@@ -322,11 +396,21 @@ impl GaugeArea {
             capacity: self.capacity / d,
             up: self.up / d,
             peak: 0.0,
+            full: self.full / d,
+            served: self.served as f64,
+            waited: self.waited as f64,
+            wait_ns: self.wait_ns as f64,
+            lost: self.lost as f64,
         };
         self.busy = 0.0;
         self.queued = 0.0;
         self.capacity = 0.0;
         self.up = 0.0;
+        self.full = 0.0;
+        self.served = 0;
+        self.waited = 0;
+        self.wait_ns = 0;
+        self.lost = 0;
         g
     }
 }

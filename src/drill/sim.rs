@@ -18,7 +18,7 @@ use super::balancer::Balancer;
 use super::cache::{CacheKey, CacheState};
 use super::edges::{EdgeState, TryTicket};
 use super::lanes::{self, Lanes};
-use super::metrics::{CallTotals, Cause, GaugeArea, GaugeBin, Recorder, TrialResult};
+use super::metrics::{CallTotals, Cause, GaugeArea, GaugeBin, Levels, Recorder, TrialResult};
 use super::plan::{Plan, client_plan, compile, edge_policies};
 use super::pods::{ClusterState, PodSet};
 use super::readings::{ReadingDef, Snapshot, reading_defs};
@@ -32,6 +32,7 @@ use crate::model::k8s_spec::HealthCheckSpec;
 use crate::model::resilience::CallPolicy;
 use crate::model::{Model, Traffic};
 use crate::scenario::Scenario;
+use crate::stats::LatencyHistogram;
 
 /// No call / no bin.
 pub(super) const NONE: u32 = u32::MAX;
@@ -190,6 +191,8 @@ pub(super) struct Inst {
     /// (for the busiest instance's utilisation; see [`Inst::set_busy`]).
     pub(super) busy_area: f64,
     pub(super) busy_since: SimTime,
+    /// Up, active and every worker busy (counted in [`Comp::full_total`]).
+    pub(super) full: bool,
 }
 
 impl Inst {
@@ -204,6 +207,7 @@ impl Inst {
             in_endpoints: true,
             busy_area: 0.0,
             busy_since: SimTime::ZERO,
+            full: false,
         }
     }
 
@@ -255,8 +259,13 @@ pub(super) struct Comp {
     pub(super) primary: u32,
     pub(super) busy_total: u32,
     pub(super) queued_total: u32,
+    /// Active instances that are up with every worker busy; kept by
+    /// [`Comp::refresh_full`].
+    pub(super) full_total: u32,
     pub(super) gauge: GaugeArea,
     pub(super) totals: CallTotals,
+    /// Queueing delays of the calls served in the measured window.
+    pub(super) waits: LatencyHistogram,
     /// Health of each instance as its load balancer's active checks see it
     /// (`None` when no load balancer in front of it checks health).
     pub(super) lb_health: Option<Vec<HealthCheck>>,
@@ -290,6 +299,26 @@ impl Comp {
     /// an instance's `up` (faults and actions, which are rare).
     pub(super) fn recount_up(&mut self) {
         self.up = self.count_up();
+        for i in 0..self.insts.len() {
+            self.refresh_full(i);
+        }
+    }
+
+    /// Updates instance `i`'s share of [`Comp::full_total`]; call after its
+    /// busy workers change (and, through [`Comp::recount_up`], after its
+    /// state or the worker count does).
+    #[inline]
+    pub(super) fn refresh_full(&mut self, i: usize) {
+        let x = &mut self.insts[i];
+        let full = i < self.active as usize && x.up && x.busy >= self.workers;
+        if full != x.full {
+            x.full = full;
+            if full {
+                self.full_total += 1;
+            } else {
+                self.full_total -= 1;
+            }
+        }
     }
 }
 
@@ -486,8 +515,10 @@ impl<'m> DrillTrial<'m> {
                     primary: 0,
                     busy_total: 0,
                     queued_total: 0,
+                    full_total: 0,
                     gauge: GaugeArea::default(),
                     totals: CallTotals::default(),
+                    waits: LatencyHistogram::new(),
                     lb_health: checked_by(model, ci)
                         .map(|spec| vec![HealthCheck::new(spec); c.instances as usize]),
                     balancer: Balancer::of(model, c),
@@ -658,6 +689,11 @@ impl<'m> DrillTrial<'m> {
             gauges: self.gauges,
             latency,
             calls: self.comps.iter().map(|c| c.totals).collect(),
+            waits: self
+                .comps
+                .iter_mut()
+                .map(|c| std::mem::take(&mut c.waits))
+                .collect(),
             events: self.events,
             requests: self.requests,
             readings: self.readings,
@@ -742,14 +778,14 @@ impl<'m> DrillTrial<'m> {
         let c = &mut self.comps[comp];
         let up = c.up;
         debug_assert_eq!(up, c.count_up(), "Comp::up is stale");
-        c.gauge.advance(
-            now,
-            self.start,
-            c.busy_total,
-            c.queued_total,
-            up * c.workers,
+        let levels = Levels {
+            busy: c.busy_total,
+            queued: c.queued_total,
+            capacity: up * c.workers,
             up,
-        );
+            full: c.full_total,
+        };
+        c.gauge.advance(now, self.start, levels);
     }
 
     /// Whether `now` falls in the measured window.

@@ -9,7 +9,10 @@ use super::metrics::{CAUSES, Cause, TrialResult};
 use super::readings::{ReadingDef, Snapshot, reading_defs};
 use crate::model::Model;
 use crate::scenario::{EventKind, Scenario};
-use crate::stats::{EventSizes, LatencyHistogram, RareInterval, mean_ci95, rare_mean_ci95};
+use crate::stats::percentiles::relative_error;
+use crate::stats::{
+    EventSizes, LatencyHistogram, Percentiles, Quantiles, RareInterval, mean_ci95, rare_mean_ci95,
+};
 
 /// A mean with its 95% interval (NaN when no trial had a value).
 #[derive(Clone, Copy, Debug, Serialize, PartialEq)]
@@ -94,7 +97,9 @@ pub fn failure_interval(trials: &[TrialResult]) -> Option<RareInterval> {
     rare_mean_ci95(&shares, Some(failed), EventSizes::Equal { per_event }, 1.0)
 }
 
-/// Latency of successful requests over all trials \[ms\].
+/// Latency of successful requests over all trials \[ms\]. Quantiles are
+/// interpolated within their histogram bucket
+/// ([`LatencyHistogram::quantile_interpolated`]).
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Latency {
     /// Mean.
@@ -107,6 +112,133 @@ pub struct Latency {
     pub p99: f64,
     /// 99.9th percentile.
     pub p999: f64,
+    /// The percentiles asked for (`--percentiles`; by default p50, p90,
+    /// p99, p99.9), by label.
+    pub percentiles: Quantiles,
+    /// The largest relative width of the histogram buckets these figures
+    /// fell in: none is further than this from the exact sample quantile
+    /// (at most 1/32).
+    pub relative_error: f64,
+}
+
+impl Latency {
+    /// The figures of `h` \[ns\] in milliseconds.
+    pub fn of(h: &LatencyHistogram, percentiles: &Percentiles) -> Latency {
+        let q = |p: f64| h.quantile_interpolated(p).map_or(f64::NAN, |v| v / 1e6);
+        let fixed = [0.5, 0.9, 0.99, 0.999];
+        Latency {
+            mean: h.mean().map_or(f64::NAN, |m| m / 1e6),
+            p50: q(0.5),
+            p90: q(0.9),
+            p99: q(0.99),
+            p999: q(0.999),
+            percentiles: percentiles.of(h, 1e-6),
+            relative_error: relative_error(
+                h,
+                fixed.into_iter().chain(percentiles.iter().map(|(_, q)| q)),
+            ),
+        }
+    }
+}
+
+/// One component's queue across trials: waits, congestion and losses.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct QueueSummary {
+    /// The component's id.
+    pub component: String,
+    /// Calls that reached an instance, per trial (mean).
+    pub arrived_per_trial: f64,
+    /// Calls that got a worker, per trial (mean).
+    pub served_per_trial: f64,
+    /// P(wait > 0): the share of served calls that queued first.
+    pub wait_probability: Band,
+    /// Mean queueing delay of served calls \[ms\].
+    pub mean_wait_ms: Band,
+    /// 99th percentile of the queueing delay over all trials \[ms\]
+    /// (interpolated within its bucket).
+    pub wait_p99_ms: f64,
+    /// The queueing delay at the chosen percentiles \[ms\].
+    pub wait_percentiles_ms: Quantiles,
+    /// Share of up instance-time with every worker busy (time congestion).
+    pub all_busy: Band,
+    /// Mean busy workers over available workers.
+    pub utilisation: f64,
+    /// Calls the component lost itself, per trial (mean), by cause; only
+    /// causes that occurred.
+    pub lost_per_trial: Quantiles,
+}
+
+impl QueueSummary {
+    /// Component `c` of `model` over `trials`.
+    fn of(
+        model: &Model,
+        c: usize,
+        trials: &[TrialResult],
+        percentiles: &Percentiles,
+    ) -> QueueSummary {
+        let n = trials.len().max(1) as f64;
+        let mut waits = LatencyHistogram::new();
+        for t in trials {
+            if let Some(w) = t.waits.get(c) {
+                waits.merge(w);
+            }
+        }
+        let served = |t: &TrialResult| t.calls[c].served > 0;
+        let per_trial = |f: fn(&super::metrics::CallTotals) -> u64| {
+            trials.iter().map(|t| f(&t.calls[c]) as f64).sum::<f64>() / n
+        };
+        let area = |t: &TrialResult, f: fn(&super::GaugeBin) -> f64| {
+            t.gauges[c].iter().map(f).sum::<f64>()
+        };
+        let lost = Cause::ALL
+            .iter()
+            .map(|&k| {
+                let v = trials
+                    .iter()
+                    .map(|t| t.calls[c].lost[k as usize] as f64)
+                    .sum::<f64>()
+                    / n;
+                (k.name().to_string(), v)
+            })
+            .filter(|(_, v)| *v > 0.0)
+            .collect();
+        QueueSummary {
+            component: model.components[c].id.clone(),
+            arrived_per_trial: per_trial(|x| x.arrived),
+            served_per_trial: per_trial(|x| x.served),
+            wait_probability: Band::of_share(
+                trials
+                    .iter()
+                    .filter(|t| served(t))
+                    .map(|t| t.calls[c].wait_probability()),
+            ),
+            mean_wait_ms: Band::of(
+                trials
+                    .iter()
+                    .filter(|t| served(t))
+                    .map(|t| t.calls[c].mean_wait_secs() * 1e3),
+            ),
+            wait_p99_ms: waits
+                .quantile_interpolated(0.99)
+                .map_or(f64::NAN, |v| v / 1e6),
+            wait_percentiles_ms: percentiles.of(&waits, 1e-6),
+            all_busy: Band::of_share(trials.iter().map(|t| {
+                let up = area(t, |g| g.up);
+                if up > 0.0 {
+                    (area(t, |g| g.full) / up).min(1.0)
+                } else {
+                    f64::NAN
+                }
+            })),
+            utilisation: {
+                let (busy, cap) = trials.iter().fold((0.0, 0.0), |(b, k), t| {
+                    (b + area(t, |g| g.busy), k + area(t, |g| g.capacity))
+                });
+                if cap > 0.0 { busy / cap } else { 0.0 }
+            },
+            lost_per_trial: Quantiles(lost),
+        }
+    }
 }
 
 /// A fault or action on the timeline, for reports and chart markers.
@@ -142,6 +274,11 @@ pub struct BinSummary {
     /// Per component: its busiest instance's utilisation, the largest
     /// across trials.
     pub peak_max: Vec<f64>,
+    /// Per component: share of up instance-time with every worker busy,
+    /// mean queueing delay \[ms\] and P(wait > 0) of the calls that got a
+    /// worker in the bin (pooled over trials; NaN when none did), calls it
+    /// lost (mean per trial).
+    pub queues: Vec<[f64; 4]>,
 }
 
 /// Everything reported for one scenario.
@@ -167,6 +304,8 @@ pub struct ScenarioSummary {
     pub latency_ms: Latency,
     /// Failures per trial by cause (mean).
     pub failed_per_trial: Vec<(String, f64)>,
+    /// Per component: waits, congestion, losses.
+    pub queues: Vec<QueueSummary>,
     /// The scenario's timeline.
     pub timeline: Vec<TimelineEntry>,
     /// Seconds from the first fault (or, without faults, the first action) until the success ratio is back within
@@ -240,12 +379,25 @@ pub struct ReadingSeries {
 }
 
 impl ScenarioSummary {
-    /// Summarises `trials` (in trial order) of `scenario`.
+    /// Summarises `trials` (in trial order) of `scenario`, with the default
+    /// percentiles.
     pub fn from_trials(
         model: &Model,
         scenario: &Scenario,
         bin_s: f64,
         trials: &[TrialResult],
+    ) -> ScenarioSummary {
+        Self::from_trials_with(model, scenario, bin_s, trials, &Percentiles::default())
+    }
+
+    /// Summarises `trials` (in trial order) of `scenario`, reporting
+    /// latencies and waits at `percentiles`.
+    pub fn from_trials_with(
+        model: &Model,
+        scenario: &Scenario,
+        bin_s: f64,
+        trials: &[TrialResult],
+        percentiles: &Percentiles,
     ) -> ScenarioSummary {
         let n = trials.len().max(1) as f64;
         let fail = failure_interval(trials);
@@ -253,14 +405,7 @@ impl ScenarioSummary {
         for t in trials {
             all.merge(&t.latency);
         }
-        let q = |p: f64| all.quantile(p).map_or(f64::NAN, |v| v as f64 / 1e6);
-        let latency = Latency {
-            mean: all.mean().map_or(f64::NAN, |m| m / 1e6),
-            p50: q(0.5),
-            p90: q(0.9),
-            p99: q(0.99),
-            p999: q(0.999),
-        };
+        let latency = Latency::of(&all, percentiles);
         let mut failed = [0.0; CAUSES];
         for t in trials {
             for (f, x) in failed.iter_mut().zip(t.failed()) {
@@ -297,7 +442,21 @@ impl ScenarioSummary {
                             .fold(0.0, f64::max)
                     })
                     .collect();
+                let queues = (0..ncomp)
+                    .map(|c| {
+                        let g = || trials.iter().map(move |t| t.gauges[c][b]);
+                        let served: f64 = g().map(|x| x.served).sum();
+                        let per_served = |v: f64| if served > 0.0 { v / served } else { f64::NAN };
+                        [
+                            g().map(|x| x.all_busy()).sum::<f64>() / n,
+                            per_served(g().map(|x| x.wait_ns).sum::<f64>() / 1e6),
+                            per_served(g().map(|x| x.waited).sum()),
+                            g().map(|x| x.lost).sum::<f64>() / n,
+                        ]
+                    })
+                    .collect();
                 BinSummary {
+                    queues,
                     peak_max,
                     t_s: b as f64 * bin_s,
                     offered: stats().map(|s| s.offered as f64).sum::<f64>() / n,
@@ -391,6 +550,9 @@ impl ScenarioSummary {
             failed_per_trial: Cause::ALL
                 .iter()
                 .map(|c| (c.name().to_string(), failed[*c as usize]))
+                .collect(),
+            queues: (0..ncomp)
+                .map(|c| QueueSummary::of(model, c, trials, percentiles))
                 .collect(),
             timeline,
             recovery_s,

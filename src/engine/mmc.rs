@@ -1,5 +1,7 @@
 //! Example model (not part of resim's domain): an M/M/c queue driven by the
-//! [`EventQueue`].
+//! [`EventQueue`]. Its parameters carry the closed forms (Erlang B and C,
+//! the waiting-time law) that `resim check` also uses for its load figures
+//! (`analytic::load`).
 //!
 //! Poisson arrivals at rate λ, exponential service at rate μ per server,
 //! `c` servers and an unbounded FIFO waiting line. It exists to test the
@@ -75,6 +77,29 @@ impl MmcParams {
         // `term` is now a^c / c!.
         let tail = term / (1.0 - rho);
         Some(tail / (sum + tail))
+    }
+
+    /// Erlang B: the share of arrivals turned away when there is no queue
+    /// (M/M/c/c, and any service law with this mean), by the stable
+    /// recursion B(0) = 1, B(k) = a·B(k−1) / (k + a·B(k−1)), a = λ/μ.
+    pub fn blocking_probability(&self) -> f64 {
+        let a = self.arrival_rate / self.service_rate;
+        (1..=self.servers).fold(1.0, |b, k| a * b / (f64::from(k) + a * b))
+    }
+
+    /// Theoretical mean wait in the queue \[s\], or `None` if unstable:
+    /// `C(c, a) / (c μ − λ)`.
+    pub fn mean_wait(&self) -> Option<f64> {
+        let c = self.wait_probability()?;
+        Some(c / (f64::from(self.servers) * self.service_rate - self.arrival_rate))
+    }
+
+    /// P(W > t), the waiting time's tail at `t` \[s\] (FIFO), or `None`
+    /// if unstable: `C(c, a) · e^(−(c μ − λ) t)`.
+    pub fn wait_exceeds(&self, t: f64) -> Option<f64> {
+        let c = self.wait_probability()?;
+        let cmu = f64::from(self.servers) * self.service_rate;
+        Some(c * (-(cmu - self.arrival_rate) * t).exp())
     }
 
     /// Theoretical mean response time (wait + service) \[s\], or `None` if

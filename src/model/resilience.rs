@@ -100,6 +100,35 @@ impl Fallback {
 }
 
 impl CallPolicy {
+    /// How long each try on this edge waits, for `resim check`: the edge's
+    /// own deadline when it sets one (its retry's `per_try_timeout` from each
+    /// try, its `timeout` from the step's first try, whichever comes first),
+    /// which then replaces the callee's `timeout` per try, longer or
+    /// shorter; otherwise the callee's `timeout` (`callee`, `callee_timeout`).
+    pub fn describe_timeouts(&self, callee: &str, callee_timeout: SimTime) -> String {
+        let per_try = self.retry.as_ref().and_then(|r| r.per_try_timeout);
+        let retries = self.retry.as_ref().map_or(0, |r| r.max_retries);
+        let tries = match retries {
+            0 => String::new(),
+            1 => ", 1 retry".to_string(),
+            n => format!(", {n} retries"),
+        };
+        match (per_try, self.timeout) {
+            (None, None) => {
+                format!("each try waits {callee}'s own timeout ({callee_timeout}){tries}")
+            }
+            (Some(p), None) => format!(
+                "each try waits {p} (the edge's per_try_timeout, which overrides {callee}'s own timeout of {callee_timeout}){tries}"
+            ),
+            (None, Some(t)) => format!(
+                "each try waits until {t} after the call's first try (the edge's timeout, all tries included, which overrides {callee}'s own timeout of {callee_timeout} per try){tries}"
+            ),
+            (Some(p), Some(t)) => format!(
+                "each try waits {p}, and none past {t} after the first try began (the edge's per_try_timeout and timeout, which override {callee}'s own timeout of {callee_timeout}){tries}"
+            ),
+        }
+    }
+
     /// Settings that are valid but can never act or are likely to hurt, for
     /// `resim check` (lowercase, no trailing period).
     pub fn warnings(&self) -> Vec<String> {

@@ -41,6 +41,9 @@ fn split_number(text: &str) -> Option<(f64, &str)> {
     Some((number, t[end..].trim()))
 }
 
+/// The longest duration resim represents, in words: 2^64 − 1 ns.
+pub const MAX_DURATION_TEXT: &str = "about 584 years (5.1 million hours, 2^64 ns)";
+
 /// Parses a duration such as `"250ms"`, `"1.5h"` or `"90d"`.
 ///
 /// The error text says what is wrong and lists the units.
@@ -68,7 +71,9 @@ pub fn parse_duration(text: &str) -> Result<SimTime, String> {
     }
     let ns = number * scale;
     if ns >= u64::MAX as f64 {
-        return Err(format!("duration '{text}' is too long"));
+        return Err(format!(
+            "duration '{text}' is too long: time is counted in nanoseconds in 64 bits, so the longest is {MAX_DURATION_TEXT}"
+        ));
     }
     Ok(SimTime(ns.round() as u64))
 }
@@ -188,6 +193,12 @@ mod tests {
                 .contains("not a finite number")
         );
         assert!(parse_duration("soon").is_err());
+        // The longest duration is stated, and it is right: 2^64 ns.
+        let e = parse_duration("600y").unwrap_err();
+        assert!(e.contains("5.1 million hours"), "{e}");
+        assert!(parse_duration("5100000h").is_ok());
+        assert!(parse_duration("5125000h").is_err());
+        assert!((u64::MAX as f64 / SimTime::HOUR.0 as f64 / 1e6 - 5.124).abs() < 1e-3);
     }
 
     #[test]

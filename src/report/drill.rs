@@ -93,6 +93,12 @@ pub fn timeseries_csv(scenarios: &[ScenarioSummary]) -> String {
     for r in &first.readings {
         let _ = write!(s, ",{}", csv_cell(&r.def.name));
     }
+    // Added after the readings so that earlier columns keep their places.
+    for c in &first.components {
+        for g in ["all_busy", "mean_wait_ms", "wait_probability", "lost"] {
+            let _ = write!(s, ",{}", csv_cell(&format!("{c}_{g}")));
+        }
+    }
     s.push('\n');
     for sc in scenarios {
         let name = csv_cell(&sc.name);
@@ -121,6 +127,9 @@ pub fn timeseries_csv(scenarios: &[ScenarioSummary]) -> String {
             }
             for r in &sc.readings {
                 let _ = write!(s, ",{}", r.bins[i].mean);
+            }
+            for q in &b.queues {
+                let _ = write!(s, ",{},{},{},{}", q[0], q[1], q[2], q[3]);
             }
             s.push('\n');
         }
@@ -461,8 +470,32 @@ pub fn render_text(s: &ScenarioSummary) -> String {
     } else {
         let _ = writeln!(
             t,
-            "  latency       p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms",
-            l.p50, l.p90, l.p99, l.p999
+            "  latency       {} (each within {:.1}%: interpolated in its histogram bucket)",
+            l.percentiles.text("ms"),
+            l.relative_error * 100.0
+        );
+    }
+    for q in s.queues.iter().filter(|q| q.arrived_per_trial > 0.0) {
+        let lost = if q.lost_per_trial.is_empty() {
+            "none".to_string()
+        } else {
+            q.lost_per_trial
+                .0
+                .iter()
+                .map(|(k, v)| format!("{k} {v:.1}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let _ = writeln!(
+            t,
+            "  queue {:<8}{:.0} calls/trial, utilisation {:.1}%, all workers busy {:.2}%, P(wait > 0) {:.2}%, mean wait {:.3} ms, wait p99 {:.3} ms, lost/trial: {lost}",
+            format!("{}:", q.component),
+            q.arrived_per_trial,
+            q.utilisation * 100.0,
+            q.all_busy.mean * 100.0,
+            q.wait_probability.mean * 100.0,
+            q.mean_wait_ms.mean,
+            q.wait_p99_ms,
         );
     }
     let failed: Vec<String> = s

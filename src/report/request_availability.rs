@@ -33,6 +33,13 @@ pub fn render_text(r: &RequestAvailability) -> String {
         r.latency_ms.p50,
         r.latency_ms.p99
     );
+    if !r.latency_ms.percentiles.is_empty() {
+        let _ = writeln!(
+            t,
+            "latency        over the year {}",
+            r.latency_ms.percentiles.text("ms")
+        );
+    }
     let d = &r.degraded_minutes_per_year;
     let _ = writeln!(
         t,

@@ -93,6 +93,9 @@ pub struct CellEntry<'a> {
     /// SLO verdicts.
     #[serde(skip_serializing_if = "<[Judgement]>::is_empty")]
     pub slo: &'a [Judgement],
+    /// Latency \[s\] at the percentiles asked for (`--percentiles`).
+    #[serde(skip_serializing_if = "<[(String, Band)]>::is_empty")]
+    pub percentiles_s: &'a [(String, Band)],
 }
 
 impl<'a> PointEntry<'a> {
@@ -115,6 +118,7 @@ impl<'a> PointEntry<'a> {
                     goodput_per_s: c.goodput_per_s,
                     utilisation: &c.utilisation,
                     slo: &c.slo,
+                    percentiles_s: &c.percentiles,
                 })
                 .collect(),
         }
@@ -237,6 +241,18 @@ pub fn csv(s: &SweepOutput) -> String {
     head.extend(["goodput_per_s", "goodput_lo", "goodput_hi"].map(String::from));
     head.extend(s.components.iter().map(|c| cell(&format!("util_{c}"))));
     head.extend(["slo_verdict", "slo_worst_margin", "cost_per_hour"].map(String::from));
+    // `--percentiles`: after the fixed columns, so that they keep their places.
+    let chosen: Vec<String> = (s.points.first().and_then(|p| p.cells.first()))
+        .map_or_else(Vec::new, |c| {
+            c.percentiles.iter().map(|(l, _)| l.clone()).collect()
+        });
+    for l in &chosen {
+        head.extend([
+            format!("{l}_ms"),
+            format!("{l}_ms_lo"),
+            format!("{l}_ms_hi"),
+        ]);
+    }
     let _ = writeln!(t, "{}", head.join(","));
     for p in s.points {
         for c in &p.cells {
@@ -258,6 +274,9 @@ pub fn csv(s: &SweepOutput) -> String {
             });
             row.push(c.worst_margin().map_or(String::new(), |m| num(m.0)));
             row.push(p.cost_per_hour.map_or(String::new(), num));
+            for (_, b) in &c.percentiles {
+                row.extend([b.mean, b.low, b.high].map(|x| num(x * 1e3)));
+            }
             let _ = writeln!(t, "{}", row.join(","));
         }
     }

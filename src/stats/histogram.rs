@@ -50,6 +50,21 @@ fn bounds_of(i: usize) -> (u64, u64) {
     (low, low + ((1u64 << shift) - 1))
 }
 
+/// The width of the bucket holding `v` over its smallest value: how far a
+/// value reported from that bucket can be from any value in it, relative
+/// (0 below 64 ns, where every value has its own bucket; at most 1/32).
+pub fn relative_width(v: u64) -> f64 {
+    let (low, high) = bounds_of(index_of(v));
+    if high == low {
+        0.0
+    } else {
+        (high + 1 - low) as f64 / low as f64
+    }
+}
+
+/// The largest [`relative_width`] of any bucket: 1/32.
+pub const MAX_BUCKET_WIDTH: f64 = 1.0 / 32.0;
+
 /// One non-empty bucket, as returned by [`LatencyHistogram::iter`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Bucket {
@@ -241,6 +256,41 @@ impl LatencyHistogram {
             }
         }
         Some(self.max)
+    }
+
+    /// The `q`-quantile \[ns\] interpolated within its bucket, `q` in
+    /// `[0, 1]` (clamped), or `None` if empty or `q` is NaN.
+    ///
+    /// The position `q · n` among the `n` recorded values falls in one
+    /// bucket; the values in it are taken as spread evenly over its width
+    /// (intersected with the exact `[min, max]`), so the result moves
+    /// smoothly with `q` instead of jumping from midpoint to midpoint. It
+    /// lies in the bucket that holds the true value, so its relative error
+    /// is at most that bucket's [`relative_width`] (1/32 at most).
+    pub fn quantile_interpolated(&self, q: f64) -> Option<f64> {
+        if self.count == 0 || q.is_nan() {
+            return None;
+        }
+        let q = q.clamp(0.0, 1.0);
+        let (min, max) = (self.min as f64, self.max as f64);
+        let target = q * self.count as f64;
+        let mut seen = 0u64;
+        for (i, &c) in self.counts.iter().enumerate() {
+            if c == 0 {
+                continue;
+            }
+            if (seen + c) as f64 >= target {
+                let (low, high) = bounds_of(i);
+                // A bucket of one value (below 64 ns) holds exactly it.
+                let top = if high == low { low } else { high + 1 };
+                let low = (low as f64).max(min);
+                let high = (top as f64).min(max).max(low);
+                let frac = ((target - seen as f64) / c as f64).clamp(0.0, 1.0);
+                return Some((low + frac * (high - low)).clamp(min, max));
+            }
+            seen += c;
+        }
+        Some(max)
     }
 
     /// The non-empty buckets in increasing order of value.

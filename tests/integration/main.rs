@@ -30,6 +30,7 @@ mod fuzz;
 mod hardening;
 mod interval_coverage;
 mod precision_cli;
+mod queue_outputs;
 mod random_failures;
 mod rare_event;
 mod redis_che;

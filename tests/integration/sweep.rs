@@ -28,6 +28,7 @@ fn request(trials: u64, seed: u64) -> SweepRequest {
             snapshots: Vec::new(),
         },
         scenarios: Vec::new(),
+        percentiles: None,
     }
 }
 

@@ -179,3 +179,26 @@ fn rejects_bad_parameters() {
     };
     assert_eq!(unstable.mean_response_time(), None);
 }
+
+#[test]
+fn erlang_b_mean_wait_and_wait_tail_match_hand_values() {
+    // Erlang B: B(1, a) = a/(1+a); B(2, 1) = 1/5; table value B(10, 5) = 0.018385.
+    let p = |a: f64, c: u32| MmcParams {
+        arrival_rate: a,
+        service_rate: 1.0,
+        servers: c,
+    };
+    assert!((p(0.5, 1).blocking_probability() - 1.0 / 3.0).abs() < 1e-15);
+    assert!((p(1.0, 2).blocking_probability() - 0.2).abs() < 1e-15);
+    assert!((p(5.0, 10).blocking_probability() - 0.018_384_7).abs() < 1e-6);
+    // C = B / (1 − ρ(1 − B)).
+    let q = p(3.2, 4);
+    let b = q.blocking_probability();
+    let c = q.wait_probability().expect("stable");
+    assert!((c - b / (1.0 - 0.8 * (1.0 - b))).abs() < 1e-12);
+    // Wq = C / (cμ − λ); P(W > 0) = C; P(W > 1) = C e^(−0.8).
+    assert!((q.mean_wait().expect("stable") - c / 0.8).abs() < 1e-12);
+    assert_eq!(q.wait_exceeds(0.0), Some(c));
+    assert!((q.wait_exceeds(1.0).expect("stable") - c * (-0.8f64).exp()).abs() < 1e-12);
+    assert_eq!(p(4.0, 4).mean_wait(), None);
+}

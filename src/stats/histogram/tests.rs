@@ -163,3 +163,58 @@ fn iter_lists_non_empty_buckets_and_clear_resets() {
     assert_eq!(h.mean(), None);
     assert_eq!(h, LatencyHistogram::new());
 }
+
+#[test]
+fn interpolated_quantiles_follow_an_even_spread_within_a_bucket() {
+    // 1..=1_000_000 ns, one each: the q-quantile is q·10^6, and within each
+    // bucket the values are spread evenly, so interpolation is nearly exact
+    // (far inside the bucket's width).
+    let mut h = LatencyHistogram::new();
+    for v in 1..=1_000_000u64 {
+        h.record(v);
+    }
+    for q in [0.5, 0.9, 0.95, 0.99, 0.999] {
+        let exact = q * 1e6;
+        let got = h.quantile_interpolated(q).expect("not empty");
+        assert!((got / exact - 1.0).abs() < 1e-5, "q {q}: {got} vs {exact}");
+        let mid = h.quantile(q).expect("not empty") as f64;
+        assert!((got - exact).abs() <= (mid - exact).abs() + 1.0, "q {q}");
+        assert!(relative_width(got as u64) <= MAX_BUCKET_WIDTH);
+    }
+    assert_eq!(h.quantile_interpolated(0.0), Some(1.0));
+    assert_eq!(h.quantile_interpolated(1.0), Some(1e6));
+    assert_eq!(h.quantile_interpolated(f64::NAN), None);
+    assert_eq!(LatencyHistogram::new().quantile_interpolated(0.5), None);
+}
+
+#[test]
+fn interpolated_quantiles_stay_within_min_and_max_and_are_monotone() {
+    let mut h = LatencyHistogram::new();
+    h.record_n(0, 60);
+    h.record_n(5, 40);
+    // Exact buckets give their value, not a point within [v, v + 1).
+    assert_eq!(h.quantile_interpolated(0.5), Some(0.0));
+    assert_eq!(h.quantile_interpolated(0.9), Some(5.0));
+    let mut h = LatencyHistogram::new();
+    h.record_n(7_000, 10);
+    assert_eq!(h.quantile_interpolated(0.5), Some(7_000.0));
+    h.record_n(1_000_000, 90);
+    let mut last = 0.0;
+    for k in 0..=100 {
+        let v = h
+            .quantile_interpolated(f64::from(k) / 100.0)
+            .expect("not empty");
+        assert!((7_000.0..=1_000_000.0).contains(&v), "{v}");
+        assert!(v >= last, "not monotone at {k}");
+        last = v;
+    }
+}
+
+#[test]
+fn relative_width_is_zero_below_64_and_at_most_a_32nd() {
+    assert_eq!(relative_width(0), 0.0);
+    assert_eq!(relative_width(63), 0.0);
+    assert_eq!(relative_width(64), 2.0 / 64.0);
+    assert_eq!(relative_width(1 << 40), MAX_BUCKET_WIDTH);
+    assert!(relative_width((1 << 41) - 1) < MAX_BUCKET_WIDTH);
+}
