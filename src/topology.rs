@@ -9,6 +9,8 @@
 //! (one nothing depends on) functions. Soft dependencies degrade a component
 //! but do not take it down.
 
+pub mod relevant;
+
 use petgraph::algo::{tarjan_scc, toposort};
 use petgraph::graph::{DiGraph, NodeIndex};
 

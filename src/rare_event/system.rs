@@ -118,51 +118,20 @@ impl<'m> System<'m> {
     pub fn new(model: &'m Model) -> Result<System<'m>, NotApplicable> {
         let topo = Topology::new(model);
         let required = topo.required();
-        let mut first_instance = Vec::new();
-        let mut flat = Vec::new();
-        for (c, comp) in model.components.iter().enumerate() {
-            first_instance.push(flat.len());
-            flat.extend((0..comp.instances).map(|i| (c, i as usize)));
-        }
-        first_instance.push(flat.len());
-        let chain_of = |c: usize, i: usize| {
-            let mut gs = Vec::new();
-            let mut g = model.components[c].group_of(i);
-            while let Some(x) = g {
-                gs.push(x);
-                g = model.groups[x].within;
-            }
-            gs
-        };
         // The entities that matter, as in the exact chain: required
         // instances, their groups, and whatever shares a crew with them.
-        let mut inst_rel = vec![false; flat.len()];
-        let mut group_rel = vec![false; model.groups.len()];
-        for (f, &(c, i)) in flat.iter().enumerate() {
-            if required[c] {
-                inst_rel[f] = model.components[c].reliability.is_some();
-                for g in chain_of(c, i) {
-                    group_rel[g] |= model.groups[g].reliability.is_some();
-                }
-            }
-        }
-        let mut crew_rel = vec![false; model.crews.len()];
-        for (f, &(c, _)) in flat.iter().enumerate() {
-            if let (true, Some(k)) = (inst_rel[f], model.components[c].crew) {
-                crew_rel[k] = true;
-            }
-        }
-        for (g, group) in model.groups.iter().enumerate() {
-            if let (true, Some(k)) = (group_rel[g], group.crew) {
-                crew_rel[k] = true;
-            }
-        }
+        let crate::topology::relevant::Relevant {
+            flat,
+            first_instance,
+            instance: inst_rel,
+            group: group_rel,
+        } = crate::topology::relevant::Relevant::of(model, &required);
+        let chain_of = |c: usize, i: usize| crate::topology::relevant::group_chain(model, c, i);
         let mut entities = Vec::new();
         let mut inst_entity = vec![None; flat.len()];
         for (f, &(c, _)) in flat.iter().enumerate() {
             let comp = &model.components[c];
-            let shares_crew = comp.crew.is_some_and(|k| crew_rel[k]);
-            if let (true, Some(rel)) = (inst_rel[f] || shares_crew, &comp.reliability) {
+            if let (true, Some(rel)) = (inst_rel[f], &comp.reliability) {
                 let what = format!("component '{}'", comp.id);
                 inst_entity[f] = Some(entities.len());
                 let rank = (rank_of(model, comp.crew, Some(c), None), f as u32);
@@ -171,8 +140,7 @@ impl<'m> System<'m> {
         }
         let mut group_entity = vec![None; model.groups.len()];
         for (g, group) in model.groups.iter().enumerate() {
-            let shares_crew = group.crew.is_some_and(|k| crew_rel[k]);
-            if let (true, Some(rel)) = (group_rel[g] || shares_crew, &group.reliability) {
+            if let (true, Some(rel)) = (group_rel[g], &group.reliability) {
                 let what = format!("group '{}'", group.id);
                 group_entity[g] = Some(entities.len());
                 let rank = (rank_of(model, group.crew, None, Some(g)), g as u32);

@@ -79,53 +79,13 @@ impl<'m> Chain<'m> {
     pub(super) fn new(model: &'m Model) -> Result<Chain<'m>, NotMarkov> {
         let topo = Topology::new(model);
         let required = topo.required();
-        let mut first_instance = Vec::new();
-        let mut flat = Vec::new(); // (component, instance)
-        for (c, comp) in model.components.iter().enumerate() {
-            first_instance.push(flat.len());
-            flat.extend((0..comp.instances).map(|i| (c, i as usize)));
-        }
-        first_instance.push(flat.len());
-
-        // Which entities matter: instances of required components and the
-        // failing groups they sit in, then everything sharing their crews.
-        let chain_of = |c: usize, i: usize| {
-            let mut gs = Vec::new();
-            let mut g = model.components[c].group_of(i);
-            while let Some(x) = g {
-                gs.push(x);
-                g = model.groups[x].within;
-            }
-            gs
-        };
-        let mut inst_rel = vec![false; flat.len()];
-        let mut group_rel = vec![false; model.groups.len()];
-        for (f, &(c, i)) in flat.iter().enumerate() {
-            if required[c] {
-                inst_rel[f] = model.components[c].reliability.is_some();
-                for g in chain_of(c, i) {
-                    group_rel[g] |= model.groups[g].reliability.is_some();
-                }
-            }
-        }
-        let mut crew_rel = vec![false; model.crews.len()];
-        for (f, &(c, _)) in flat.iter().enumerate() {
-            if let (true, Some(k)) = (inst_rel[f], model.components[c].crew) {
-                crew_rel[k] = true;
-            }
-        }
-        for (g, group) in model.groups.iter().enumerate() {
-            if let (true, Some(k)) = (group_rel[g], group.crew) {
-                crew_rel[k] = true;
-            }
-        }
-        for (f, &(c, _)) in flat.iter().enumerate() {
-            let comp = &model.components[c];
-            inst_rel[f] |= comp.reliability.is_some() && comp.crew.is_some_and(|k| crew_rel[k]);
-        }
-        for (g, group) in model.groups.iter().enumerate() {
-            group_rel[g] |= group.reliability.is_some() && group.crew.is_some_and(|k| crew_rel[k]);
-        }
+        let crate::topology::relevant::Relevant {
+            flat,
+            first_instance,
+            instance: inst_rel,
+            group: group_rel,
+        } = crate::topology::relevant::Relevant::of(model, &required);
+        let chain_of = |c: usize, i: usize| crate::topology::relevant::group_chain(model, c, i);
 
         let mut entities = Vec::new();
         let mut inst_entity = vec![None; flat.len()];
