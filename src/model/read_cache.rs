@@ -194,7 +194,7 @@ fn read_popularity(kt: &mut TableReader, diags: &mut Diagnostics) -> Option<KeyP
             diags.error_hint(
                 c.span,
                 format!("'{}.count' must be between 1 and {MAX_KEYS}", kt.path),
-                Some("each key costs 20 B of simulator memory; model the hot part of larger key spaces".into()),
+                Some("each key costs 16 B of simulator memory; model the hot part of larger key spaces".into()),
             );
             None
         } else {

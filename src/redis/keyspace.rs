@@ -2,11 +2,13 @@
 //! LRU clock or LFU counter, their expiry, and the `INFO` counters.
 //!
 //! **Representation: exact keys in flat arrays.** Keys are ids `0..n` (the
-//! popularity rank). Per key we keep one record of five `u32`: its index in the dense list
-//! of present keys (or absent), its charged size, the 24-bit LRU/LFU field
-//! (as Redis packs it in `robj.lru`), its expiry \[ms\] and its index in the
-//! list of keys with a TTL: 20 B per key, 20 MB for 10^6 keys, 200 MB for
-//! 10^7 (the reader caps a key space at [`MAX_KEYS`]). Every command is O(1):
+//! popularity rank). Per key we keep one record of four `u32`: its index
+//! in the dense list of present keys (or absent), its index in the list of
+//! keys with a TTL, its expiry \[ms\], and one word packing the 24-bit
+//! LRU/LFU field (as Redis packs it in `robj.lru`) with its charged size
+//! as a one-byte size-class code ([`memory::charge_code`]): 16 B per key,
+//! 16 MB for 10^6 keys, 160 MB for 10^7 (the reader caps a key space at
+//! [`MAX_KEYS`]). Every command is O(1):
 //! an array lookup, and for eviction `maxmemory-samples` uniform draws from
 //! the dense list into the 16-entry pool. `benches/cache.rs` measures the
 //! operations per second. A scaled sample of the key space would be smaller
@@ -43,7 +45,7 @@ use super::policy::{
 };
 use crate::engine::SimTime;
 
-/// The largest key space a model may declare (200 MB of per-key state).
+/// The largest key space a model may declare (160 MB of per-key state).
 pub const MAX_KEYS: u32 = 10_000_000;
 
 /// The 24-bit LRU clock's largest value (LRU_CLOCK_MAX, src/server.h).
@@ -117,42 +119,59 @@ impl Pool {
 pub struct Entry {
     /// The key's id on the node it came from.
     pub key: u32,
-    charge: u32,
-    meta: u32,
+    /// Its charge code and LRU/LFU field, packed as in [`KeyState`].
+    word: u32,
     expire: u32,
 }
 
-/// One key's state on a node.
+/// The 24 bits of `KeyState::word` holding the LRU/LFU field.
+const META_MASK: u32 = LRU_CLOCK_MAX;
+
+/// One key's state on a node: 16 B.
 #[derive(Clone, Copy, Debug)]
 struct KeyState {
     /// Index in `present`, or ABSENT.
     slot: u32,
-    /// Bytes charged while present (value, name, dict entry).
-    size: u32,
-    /// LRU clock \[s, 24 bits\] or LFU (minutes << 8 | counter).
-    meta: u32,
-    /// Expiry \[ms since the start\], or NO_EXPIRY.
-    expire: u32,
     /// With a TTL: index in `volatile`, else ABSENT.
     vslot: u32,
+    /// Expiry \[ms since the start\], or NO_EXPIRY.
+    expire: u32,
+    /// Bits 0-23: the LRU clock \[s\] or LFU field (minutes << 8 |
+    /// counter), as Redis packs them in `robj.lru`; bits 24-31: the bytes
+    /// charged while present (value, name, dict entry) as a
+    /// [`memory::charge_code`].
+    word: u32,
 }
 
 impl KeyState {
     const ABSENT: KeyState = KeyState {
         slot: ABSENT,
-        size: 0,
-        meta: 0,
-        expire: NO_EXPIRY,
         vslot: ABSENT,
+        expire: NO_EXPIRY,
+        word: 0,
     };
+
+    /// The LRU/LFU field.
+    fn meta(&self) -> u32 {
+        self.word & META_MASK
+    }
+
+    fn set_meta(&mut self, meta: u32) {
+        self.word = (self.word & !META_MASK) | meta;
+    }
+
+    /// Bytes charged while present (capped at 4 GiB - 1).
+    fn charge(&self) -> u64 {
+        memory::charge_of((self.word >> 24) as u8).min(u32::MAX as u64)
+    }
 }
 
 /// One Redis node's key space.
 #[derive(Clone, Debug)]
 pub struct Keyspace {
     cfg: RedisConfig,
-    /// Per key, its state in one 20-B record (a command touches one
-    /// cache line, not five).
+    /// Per key, its state in one 16-B record (a command touches one
+    /// cache line, not four).
     keys: Vec<KeyState>,
     /// Present keys, dense (the dict that eviction samples).
     present: Vec<u32>,
@@ -206,7 +225,8 @@ impl Keyspace {
         if reset {
             for i in 0..self.present.len() {
                 let k = self.present[i] as usize;
-                self.keys[k].meta = self.fresh_meta(now);
+                let meta = self.fresh_meta(now);
+                self.keys[k].set_meta(meta);
             }
         }
     }
@@ -286,22 +306,23 @@ impl Keyspace {
             return Err(Oom);
         }
         let k = key as usize;
-        let charge = memory::entry_bytes(bytes).min(u32::MAX as u64) as u32;
+        let code = memory::charge_code(bytes);
         if self.contains(key) && !self.expire_if_due(key, now) {
-            self.used = self.used - self.keys[k].size as u64 + charge as u64;
-            self.keys[k].size = charge;
+            self.used -= self.keys[k].charge();
             // An overwrite keeps the LFU counter (dbSetValue) and restarts
             // the LRU clock (a new object).
-            if !self.cfg.policy.uses_lfu() {
-                self.keys[k].meta = self.fresh_meta(now);
-            }
+            let meta = if self.cfg.policy.uses_lfu() {
+                self.keys[k].meta()
+            } else {
+                self.fresh_meta(now)
+            };
+            self.keys[k].word = (code as u32) << 24 | meta;
         } else {
             self.keys[k].slot = self.present.len() as u32;
             self.present.push(key);
-            self.keys[k].size = charge;
-            self.used += charge as u64;
-            self.keys[k].meta = self.fresh_meta(now);
+            self.keys[k].word = (code as u32) << 24 | self.fresh_meta(now);
         }
+        self.used += self.keys[k].charge();
         match ttl {
             Some(t) => {
                 let at = (now + t).0 / SimTime::MILLISECOND.0;
@@ -363,8 +384,7 @@ impl Keyspace {
                 let i = k as usize;
                 Entry {
                     key: k,
-                    charge: self.keys[i].size,
-                    meta: self.keys[i].meta,
+                    word: self.keys[i].word,
                     expire: self.keys[i].expire,
                 }
             })
@@ -378,9 +398,8 @@ impl Keyspace {
         debug_assert!(!self.contains(key));
         self.keys[k].slot = self.present.len() as u32;
         self.present.push(key);
-        self.keys[k].size = e.charge;
-        self.keys[k].meta = e.meta;
-        self.used += e.charge as u64;
+        self.keys[k].word = e.word;
+        self.used += self.keys[k].charge();
         self.keys[k].expire = e.expire;
         if e.expire != NO_EXPIRY {
             self.keys[k].vslot = self.volatile.len() as u32;
@@ -415,19 +434,20 @@ impl Keyspace {
     /// Records an access: LRU clock now, or LFU decay then log increment.
     fn touch<R: Rng + ?Sized>(&mut self, key: u32, now: SimTime, rng: &mut R) {
         let k = key as usize;
-        self.keys[k].meta = if self.cfg.policy.uses_lfu() {
+        let meta = if self.cfg.policy.uses_lfu() {
             let c = self.lfu_decayed(key, now);
             let c = lfu_log_incr(c, self.cfg.lfu_log_factor, rng.random::<f64>());
             (minutes(now) as u32) << 8 | c as u32
         } else {
             lru_clock(now)
         };
+        self.keys[k].set_meta(meta);
     }
 
     /// The LFU counter after decay (LFUDecrAndReturn): one less per
     /// `lfu-decay-time` minutes since the last access.
     fn lfu_decayed(&self, key: u32, now: SimTime) -> u8 {
-        let m = self.keys[key as usize].meta;
+        let m = self.keys[key as usize].meta();
         let counter = (m & 0xff) as u8;
         if self.cfg.lfu_decay_time == 0 {
             return counter;
@@ -472,7 +492,7 @@ impl Keyspace {
             self.keys[last as usize].slot = s;
         }
         self.keys[k].slot = ABSENT;
-        self.used -= self.keys[k].size as u64;
+        self.used -= self.keys[k].charge();
         self.persist(key);
         self.fit_tables();
     }
@@ -546,7 +566,7 @@ impl Keyspace {
     fn score(&self, rank: Rank, key: u32, now: SimTime) -> u64 {
         match rank {
             Rank::Lru => {
-                let (c, l) = (lru_clock(now), self.keys[key as usize].meta);
+                let (c, l) = (lru_clock(now), self.keys[key as usize].meta());
                 let idle = if c >= l { c - l } else { LRU_CLOCK_MAX - l + c };
                 idle as u64
             }

@@ -99,6 +99,46 @@ pub fn entry_bytes(len: u32) -> u64 {
     value_bytes(len) + key_name_bytes(KEY_NAME_BYTES) + DICT_ENTRY
 }
 
+/// [`entry_bytes`] of a value of `len` bytes in one byte, for a key
+/// space's per-key record: whether the value is RAW (bit 7) and the index
+/// of its allocation's size class (bits 0-6; about 110 classes up to
+/// 4 GiB). [`charge_of`] decodes it exactly.
+pub fn charge_code(len: u32) -> u8 {
+    let l = len as u64;
+    if len <= EMBSTR_LIMIT {
+        class_index(size_class(ROBJ + 3 + l + 1))
+    } else {
+        0x80 | class_index(size_class(sds_header(l, false) + l + 1))
+    }
+}
+
+/// The bytes [`charge_code`] stands for: `entry_bytes(len)`.
+pub fn charge_of(code: u8) -> u64 {
+    let robj = if code & 0x80 != 0 { ROBJ } else { 0 };
+    robj + class_value(code & 0x7f) + key_name_bytes(KEY_NAME_BYTES) + DICT_ENTRY
+}
+
+/// The rank of size class `v` ([`size_class`]): 16-byte steps up to 128,
+/// then four classes per doubling.
+fn class_index(v: u64) -> u8 {
+    if v <= 128 {
+        return (v / 16) as u8;
+    }
+    let lg = 63 - (v - 1).leading_zeros() as u64; // 2^lg < v <= 2^(lg+1)
+    let k = (v - (1 << lg)) >> (lg - 2); // 1..=4
+    (8 + (lg - 7) * 4 + k) as u8
+}
+
+/// The size class of rank `i` (the inverse of [`class_index`]; 8 for 0).
+fn class_value(i: u8) -> u64 {
+    if i <= 8 {
+        return (i as u64 * 16).max(8);
+    }
+    let j = i as u64 - 9;
+    let lg = 7 + j / 4;
+    (1 << lg) + (j % 4 + 1) * (1 << (lg - 2))
+}
+
 /// The buckets of a dict that held `buckets` and now holds `keys`: doubled
 /// to the next power of two when the keys outgrow it, shrunk when under 10%
 /// full (htNeedsResize, done by `serverCron` in Redis and at once here).
@@ -173,6 +213,16 @@ mod tests {
                 "{len} B, ttl {ttl}: ours {ours:.2}, Redis {real:.2}"
             );
         }
+    }
+
+    #[test]
+    fn charge_codes_decode_to_the_entry_bytes() {
+        let big = [1 << 20, 123_456_789, 1 << 31, u32::MAX - 10, u32::MAX];
+        for len in (0..300_000).chain(big) {
+            let code = charge_code(len);
+            assert_eq!(charge_of(code), entry_bytes(len), "{len} B (code {code})");
+        }
+        assert!(charge_code(u32::MAX) < 0xff);
     }
 
     #[test]
