@@ -57,6 +57,8 @@ const NO_EXPIRY: u32 = u32::MAX;
 const EXPIRE_MAX_LOOPS: usize = 2_500;
 /// Overdue active-expiry cycles run at once after a quiet spell.
 const EXPIRE_MAX_CATCH_UP: u32 = 10;
+/// Eviction candidates drawn before their keys are looked up.
+const SAMPLE_BATCH: usize = 16;
 const EXPIRE_PERIOD: SimTime = SimTime(SimTime::SECOND.0 / HZ);
 
 /// A deny-oom command refused: `-OOM command not allowed when used memory >
@@ -542,10 +544,29 @@ impl Keyspace {
             if rank == Rank::Random {
                 return Some(self.candidates()[rng.random_range(0..n)]);
             }
-            for _ in 0..self.cfg.samples.max(1) {
-                let key = self.candidates()[rng.random_range(0..n)];
-                let score = self.score(rank, key, now);
-                self.pool.insert(score, key);
+            let mut left = self.cfg.samples.max(1) as usize;
+            while left > 0 {
+                // Draw a batch, then look its keys up: the lookups (cache
+                // misses in a large key space) overlap instead of waiting
+                // on each other behind the pool's branches. The draws are
+                // the same, in the same order.
+                let m = left.min(SAMPLE_BATCH);
+                left -= m;
+                let mut batch = [0u32; SAMPLE_BATCH];
+                for b in &mut batch[..m] {
+                    *b = rng.random_range(0..n) as u32;
+                }
+                let cands = self.candidates();
+                for b in &mut batch[..m] {
+                    *b = cands[*b as usize];
+                }
+                let mut scores = [0u64; SAMPLE_BATCH];
+                for (sc, &key) in scores.iter_mut().zip(&batch[..m]) {
+                    *sc = self.score(rank, key, now);
+                }
+                for (&sc, &key) in scores.iter().zip(&batch[..m]) {
+                    self.pool.insert(sc, key);
+                }
             }
             // The best pooled key still in the dict it was sampled from
             // (a pooled key may have been deleted since).
