@@ -427,6 +427,16 @@ impl Model {
         Model::parse(&text, &origin)
     }
 
+    /// The health check of the load balancer in front of component `c`,
+    /// if one checks it (the first such load balancer in file order).
+    pub fn health_check_of(&self, c: usize) -> Option<k8s_spec::HealthCheckSpec> {
+        self.components.iter().find_map(|lb| {
+            lb.serving
+                .health_check
+                .filter(|_| lb.depends_on.contains(&c) || lb.soft_depends_on.contains(&c))
+        })
+    }
+
     /// The index of the component with this id.
     pub fn component_index(&self, id: &str) -> Option<usize> {
         self.components.iter().position(|c| c.id == id)

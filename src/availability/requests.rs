@@ -14,9 +14,10 @@
 //! A state that holds longer than `settle` plus the client's timeout (a
 //! replica down for hours) is simulated that long, and the rest of it is
 //! charged at the rates of the requests that arrived in the second half of
-//! `settle`: their whole life, retries included, fell in that state. For a
-//! database the state is replayed at least four mean failover times, so the
-//! rates come after the promotion. Each window starts with every database's
+//! `settle`: their whole life, retries included, fell in that state. Where
+//! the state takes time to settle, `settle` is stretched so that the rates
+//! come after it ([`settle_of`]): four mean failover times for a database,
+//! twice a health check's worst detection time. Each window starts with every database's
 //! primary where the state trial had it, and its traffic profile at the
 //! window's time of year (a daily profile repeats; points stay flat after
 //! the last); the baseline samples the profile evenly over its period. The quiet time between windows is charged at the rates
@@ -30,6 +31,7 @@ use crate::drill::random_failures::crash_events;
 use crate::drill::{CAUSES, DrillSetup, TrialResult};
 use crate::engine::SimTime;
 use crate::engine::rng::{Purpose, mix64, stream};
+use crate::model::Model;
 use crate::montecarlo::{RunnerError, run_trials_local};
 use crate::scenario::Scenario;
 use crate::stats::LatencyHistogram;
@@ -59,11 +61,11 @@ pub struct WindowSettings {
 impl Default for WindowSettings {
     fn default() -> Self {
         WindowSettings {
-            warmup: SimTime(5 * SimTime::SECOND.0),
-            before: SimTime(5 * SimTime::SECOND.0),
-            after: SimTime(15 * SimTime::SECOND.0),
+            warmup: SimTime(2 * SimTime::SECOND.0),
+            before: SimTime(2 * SimTime::SECOND.0),
+            after: SimTime(10 * SimTime::SECOND.0),
             max_after: SimTime(16 * SimTime::MINUTE.0),
-            settle: SimTime(20 * SimTime::SECOND.0),
+            settle: SimTime(10 * SimTime::SECOND.0),
             baseline: SimTime(10 * SimTime::MINUTE.0),
             baseline_trials: 2,
         }
@@ -197,8 +199,7 @@ pub struct RequestSim<'m> {
     /// The longest a request lives (the client's timeout).
     memory: SimTime,
     /// Per component, how long a degraded state is replayed before its
-    /// rates are taken: `settle`, or for a database twice its mean failover
-    /// time doubled, so the rates come after the promotion.
+    /// rates are taken ([`settle_of`]).
     settle: Vec<SimTime>,
 }
 
@@ -255,16 +256,8 @@ impl<'m> RequestSim<'m> {
             state,
             drill,
             base,
-            settle: model
-                .components
-                .iter()
-                .map(|c| {
-                    let failover = c
-                        .failover
-                        .as_ref()
-                        .map_or(0.0, |f| 4.0 * f.time.mean_secs());
-                    settings.settle.max(SimTime::from_secs_f64(failover))
-                })
+            settle: (0..model.components.len())
+                .map(|c| settle_of(model, c, settings.settle))
                 .collect(),
             settings,
             memory: traffic.timeout,
@@ -395,6 +388,25 @@ impl<'m> RequestSim<'m> {
             simulated: sc.warmup + sc.duration,
         }
     }
+}
+
+/// How long a degraded state of component `c` is replayed before its rates
+/// are taken: `settle`, or longer where the state takes time to settle, so
+/// that the second half, whose rates are charged, comes after it: four mean
+/// failover times for a database (the promotion), twice the worst detection
+/// time of a load balancer's health check in front of it (the dead
+/// instance leaves the rotation).
+fn settle_of(model: &Model, c: usize, settle: SimTime) -> SimTime {
+    let failover = model.components[c]
+        .failover
+        .as_ref()
+        .map_or(SimTime::ZERO, |f| {
+            SimTime::from_secs_f64(4.0 * f.time.mean_secs())
+        });
+    let detection = model.health_check_of(c).map_or(SimTime::ZERO, |h| {
+        SimTime(h.worst_detection().0.saturating_mul(2))
+    });
+    settle.max(failover).max(detection)
 }
 
 /// What one window's replay gave.

@@ -3,6 +3,7 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
+use resim::availability::requests::WindowSettings;
 use resim::availability::{self, AvailabilityRequest};
 use resim::engine::SimTime;
 use resim::report::diagram::Diagram;
@@ -52,15 +53,15 @@ pub struct Args {
     #[arg(long, default_value_t = 100)]
     request_trials: u64,
     /// Request level: measured margin before a disturbance's first failure.
-    #[arg(long, default_value = "5s", value_parser = parse_duration_arg)]
+    #[arg(long, default_value_t = WindowSettings::default().before, value_parser = parse_duration_arg)]
     window_before: SimTime,
     /// Request level: margin after its last repair, doubled until the
     /// success ratio is back.
-    #[arg(long, default_value = "15s", value_parser = parse_duration_arg)]
+    #[arg(long, default_value_t = WindowSettings::default().after, value_parser = parse_duration_arg)]
     window_after: SimTime,
     /// Request level: a degraded state held longer than this plus the
     /// client's timeout is simulated that long, the rest charged at its rates.
-    #[arg(long, default_value = "20s", value_parser = parse_duration_arg)]
+    #[arg(long, default_value_t = WindowSettings::default().settle, value_parser = parse_duration_arg)]
     window_settle: SimTime,
     /// Refuse a run that would process more failure and repair events than
     /// this, all trials together (estimated from the mean times before the
@@ -187,7 +188,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         } else {
             0
         },
-        windows: availability::requests::WindowSettings {
+        windows: WindowSettings {
             before: args.window_before,
             after: args.window_after.max(SimTime(10 * SimTime::SECOND.0)),
             settle: args.window_settle,

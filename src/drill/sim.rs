@@ -28,7 +28,6 @@ use crate::engine::arena::Arena;
 use crate::engine::queue::{EventKey, EventQueue};
 use crate::engine::rng::{Purpose, SimRng, named_key, stream};
 use crate::lb::health::{HealthCheck, first_check_at};
-use crate::model::k8s_spec::HealthCheckSpec;
 use crate::model::resilience::CallPolicy;
 use crate::model::{Model, Traffic};
 use crate::scenario::Scenario;
@@ -519,7 +518,8 @@ impl<'m> DrillTrial<'m> {
                     gauge: GaugeArea::default(),
                     totals: CallTotals::default(),
                     waits: LatencyHistogram::new(),
-                    lb_health: checked_by(model, ci)
+                    lb_health: model
+                        .health_check_of(ci)
                         .map(|spec| vec![HealthCheck::new(spec); c.instances as usize]),
                     balancer: Balancer::of(model, c),
                     limiters: c.serving.adaptive_concurrency.map_or_else(Vec::new, |a| {
@@ -838,16 +838,6 @@ pub(super) fn schedule_via(
         Some(l) => q.schedule_in_lane(l, at, ev),
         None => q.schedule(at, ev),
     }
-}
-
-/// The health-check spec of the load balancer in front of component `c`, if
-/// one checks it (the first such load balancer in file order).
-fn checked_by(model: &Model, c: usize) -> Option<HealthCheckSpec> {
-    model.components.iter().find_map(|lb| {
-        lb.serving
-            .health_check
-            .filter(|_| lb.depends_on.contains(&c) || lb.soft_depends_on.contains(&c))
-    })
 }
 
 impl DrillTrial<'_> {

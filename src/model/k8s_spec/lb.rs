@@ -39,6 +39,18 @@ impl Default for HealthCheckSpec {
 }
 
 impl HealthCheckSpec {
+    /// The longest a dead backend can stay UP: the wait for the first
+    /// check, then `fall - 1` more at the fast interval, the last one
+    /// timing out.
+    pub fn worst_detection(&self) -> SimTime {
+        let fast = self.fast_interval.unwrap_or(self.interval);
+        let more = SimTime(
+            fast.0
+                .saturating_mul(u64::from(self.fall.saturating_sub(1))),
+        );
+        self.interval + more + self.timeout.unwrap_or(self.interval)
+    }
+
     /// Keys of a health check table.
     pub const KNOWN_KEYS: &'static [&'static str] = &[
         "interval",
@@ -216,6 +228,20 @@ impl LbSpec {
 mod tests {
     use super::super::test_util::parse_with;
     use super::*;
+
+    #[test]
+    fn worst_detection_waits_one_interval_then_fall_minus_one_fast_checks_and_a_timeout() {
+        // HAProxy's defaults: inter 2s, fall 3, timeout = inter.
+        assert_eq!(HealthCheckSpec::default().worst_detection(), secs(8));
+        let h = HealthCheckSpec {
+            interval: secs(5),
+            fast_interval: Some(secs(1)),
+            timeout: Some(SimTime(500 * SimTime::MILLISECOND.0)),
+            fall: 4,
+            ..HealthCheckSpec::default()
+        };
+        assert_eq!(h.worst_detection(), SimTime(8_500 * SimTime::MILLISECOND.0));
+    }
 
     #[test]
     fn empty_tables_turn_features_on_with_defaults() {
