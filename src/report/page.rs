@@ -659,6 +659,30 @@ fn availability_page(v: &Value, page: &mut Page) {
             _ => String::new(),
         };
         row("request availability", format!("{}{ci}", pct_avail(mean)));
+        if let Some(f) = num(r, &["failed_per_year", "mean"]) {
+            let lo = r.pointer("/failed_per_year/ci95/0").and_then(Value::as_f64);
+            let hi = r.pointer("/failed_per_year/ci95/1").and_then(Value::as_f64);
+            let ci = match (lo, hi) {
+                (Some(l), Some(h)) => format!(" ({} … {})", short(l), short(h)),
+                _ => String::new(),
+            };
+            row("failed requests per year", format!("{}{ci}", short(f)));
+        }
+        if let (Some(p50), Some(p99)) = (
+            num(r, &["latency_ms", "p50"]),
+            num(r, &["latency_ms", "p99"]),
+        ) {
+            row(
+                "request latency p50 / p99",
+                format!("{} ms / {} ms", short(p50), short(p99)),
+            );
+        }
+        if let Some(d) = num(r, &["degraded_minutes_per_year", "mean"]) {
+            row(
+                "degraded (up, some instance out)",
+                format!("{} min/year", short(d)),
+            );
+        }
     }
     if let Some(d) = num(v, &["downtime_minutes_per_year", "mean"]) {
         let lo = v
@@ -721,6 +745,9 @@ fn availability_page(v: &Value, page: &mut Page) {
             .tables
             .push(("downtime by cause".to_string(), causes));
     }
+    if let Some(r) = v.get("request_availability") {
+        request_tables(r, &mut section);
+    }
     page.sections.push(section);
     page.summary_note = "Monte Carlo over component up/down states; availability is the \
         share of time the service was up, with its 95% interval"
@@ -729,6 +756,61 @@ fn availability_page(v: &Value, page: &mut Page) {
     if !note.is_empty() {
         let method = text(v, "ci_method");
         page.summary_note = format!("{}; interval: {note} [{method}]", page.summary_note);
+    }
+}
+
+/// The request-level tables of an availability run: failed requests per
+/// year by cause and by what set them off, under a note on the method.
+fn request_tables(r: &Value, section: &mut Section) {
+    let rows = |key: &str, cells: &dyn Fn(&Value) -> Vec<String>| -> Vec<Vec<Cell>> {
+        r.get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|x| cells(x).into_iter().map(Cell::from).collect())
+            .collect()
+    };
+    let per_year = |x: &Value| num(x, &["per_year"]).map_or_else(|| "n/a".into(), short);
+    let by_cause = Table {
+        head: vec!["cause".into(), "failed requests [1/year]".into()],
+        rows: rows("failed_by_cause", &|c| vec![text(c, "cause"), per_year(c)]),
+    };
+    let by_origin = Table {
+        head: vec![
+            "set off by".into(),
+            "kind".into(),
+            "failed requests [1/year]".into(),
+            "share".into(),
+        ],
+        rows: rows("failed_by_origin", &|o| {
+            vec![
+                text(o, "id"),
+                text(o, "kind"),
+                per_year(o),
+                pct(num(o, &["share"]), 1),
+            ]
+        }),
+    };
+    let trials = num(r, &["trials"]).unwrap_or(0.0);
+    let windows = num(r, &["windows_per_year"]).unwrap_or(0.0);
+    let hours = num(r, &["simulated_hours_per_year"]).unwrap_or(0.0);
+    let note = format!(
+        "request availability over the first {trials:.0} trial-years, replayed at request level \
+         ({windows:.1} disturbances and {hours:.2} simulated hours per year): {}",
+        text(r, "method")
+    );
+    section.description = if section.description.is_empty() {
+        note
+    } else {
+        format!("{}. {note}", section.description)
+    };
+    for (caption, t) in [
+        ("failed requests by cause", by_cause),
+        ("failed requests by what set them off", by_origin),
+    ] {
+        if !t.rows.is_empty() {
+            section.tables.push((caption.to_string(), t));
+        }
     }
 }
 
@@ -758,6 +840,63 @@ mod tests {
         assert_eq!(pct_avail(Some(0.95)), "95.00%");
         assert_eq!(pct_avail(Some(1.0)), "100.000%");
         assert_eq!(pct_avail(None), "n/a");
+    }
+
+    /// An availability run with request availability shows its failed
+    /// requests, latency and degraded time in the summary, and the failed
+    /// requests by cause and by what set them off as tables.
+    #[test]
+    fn request_availability_shows_its_breakdown() {
+        let v = serde_json::json!({"model": "m", "horizon_hours": 8760.0,
+            "availability": {"mean": 0.99999, "ci95": [0.99998, 0.99999]},
+            "request_availability": {"mean": 0.9995, "ci95": [0.9994, 0.9996],
+              "failed_per_year": {"mean": 4000.0, "ci95": [3000.0, 5000.0]},
+              "latency_ms": {"p50": 7.25, "p99": 39.0},
+              "degraded_minutes_per_year": {"mean": 120.0, "ci95": [100.0, 140.0]},
+              "trials": 10, "windows_per_year": 3.5, "simulated_hours_per_year": 0.5,
+              "method": "windows",
+              "failed_by_cause": [{"cause": "refused", "per_year": 4000.0}],
+              "failed_by_origin": [{"id": "app", "kind": "change", "per_year": 3000.0,
+                "share": 0.75}, {"id": "lb", "kind": "component", "per_year": 1000.0,
+                "share": 0.25}]}});
+        let mut page = Page::default();
+        availability_page(&v, &mut page);
+        let value = |k: &str| {
+            page.summary
+                .rows
+                .iter()
+                .find(|r| r[0].text == k)
+                .map(|r| r[1].text.clone())
+        };
+        assert_eq!(
+            value("failed requests per year").unwrap(),
+            "4000 (3000 … 5000)"
+        );
+        assert_eq!(
+            value("request latency p50 / p99").unwrap(),
+            "7.25 ms / 39 ms"
+        );
+        assert_eq!(
+            value("degraded (up, some instance out)").unwrap(),
+            "120 min/year"
+        );
+        let tables = &page.sections[0].tables;
+        let (caption, origin) = tables.last().unwrap();
+        assert_eq!(caption, "failed requests by what set them off");
+        let first: Vec<&str> = origin.rows[0].iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(first, ["app", "change", "3000", "75.0%"]);
+        assert!(
+            tables
+                .iter()
+                .any(|(c, t)| c == "failed requests by cause" && t.rows.len() == 1)
+        );
+        assert!(page.sections[0].description.contains("10 trial-years"));
+        let mut without = Page::default();
+        availability_page(
+            &serde_json::json!({"availability": {"mean": 0.9}}),
+            &mut without,
+        );
+        assert!(without.sections[0].tables.is_empty());
     }
 
     /// `[slo]` verdicts (written by the drill's summary) show in the summary
