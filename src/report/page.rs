@@ -652,20 +652,10 @@ fn availability_page(v: &Value, page: &mut Page) {
     }
     if let Some(r) = v.get("request_availability") {
         let mean = num(r, &["mean"]).or_else(|| r.as_f64());
-        let lo = r.pointer("/ci95/0").and_then(Value::as_f64);
-        let hi = r.pointer("/ci95/1").and_then(Value::as_f64);
-        let ci = match (lo, hi) {
-            (Some(_), Some(_)) => format!(" ({} … {})", pct_avail(lo), pct_avail(hi)),
-            _ => String::new(),
-        };
+        let ci = interval(r.get("ci95"), |x| pct_avail(Some(x)));
         row("request availability", format!("{}{ci}", pct_avail(mean)));
         if let Some(f) = num(r, &["failed_per_year", "mean"]) {
-            let lo = r.pointer("/failed_per_year/ci95/0").and_then(Value::as_f64);
-            let hi = r.pointer("/failed_per_year/ci95/1").and_then(Value::as_f64);
-            let ci = match (lo, hi) {
-                (Some(l), Some(h)) => format!(" ({} … {})", short(l), short(h)),
-                _ => String::new(),
-            };
+            let ci = interval(r.pointer("/failed_per_year/ci95"), short);
             row("failed requests per year", format!("{}{ci}", short(f)));
         }
         if let (Some(p50), Some(p99)) = (
@@ -756,6 +746,16 @@ fn availability_page(v: &Value, page: &mut Page) {
     if !note.is_empty() {
         let method = text(v, "ci_method");
         page.summary_note = format!("{}; interval: {note} [{method}]", page.summary_note);
+    }
+}
+
+/// ` (lo … hi)` of a `[lo, hi]` interval, each end formatted by `f`;
+/// empty when the interval is missing.
+fn interval(ci: Option<&Value>, f: impl Fn(f64) -> String) -> String {
+    let end = |i: usize| ci.and_then(|c| c.get(i)).and_then(Value::as_f64);
+    match (end(0), end(1)) {
+        (Some(lo), Some(hi)) => format!(" ({} … {})", f(lo), f(hi)),
+        _ => String::new(),
     }
 }
 
