@@ -193,19 +193,10 @@ fn constant(s: &Series) -> Option<Option<f64>> {
     Some(first)
 }
 
-/// A value with up to three significant digits.
+/// A value with about three significant digits, large ones with a
+/// `k`/`M`/`G` suffix (`0.0123`, `789`, `4.02M`), as the charts label them.
 pub fn short(v: f64) -> String {
-    if v == 0.0 || !v.is_finite() {
-        return format!("{v}");
-    }
-    let magnitude = v.abs().log10().floor() as i32;
-    let decimals = (2 - magnitude).max(0) as usize;
-    let s = format!("{v:.decimals$}");
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    }
+    super::plot::format_significant(v)
 }
 
 /// The folder of a scenario's files: its name with anything but letters,
@@ -294,6 +285,19 @@ pub fn csv_cell(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Report figures keep about three significant digits: a count of
+    /// millions is not printed to the last request.
+    #[test]
+    fn short_keeps_three_significant_digits() {
+        assert_eq!(short(0.012345), "0.0123");
+        assert_eq!(short(4481.2), "4481");
+        assert_eq!(short(4_024_226.4), "4.02M");
+        assert_eq!(short(-25_000.0), "-25k");
+        assert_eq!(short(626_931.8), "627k");
+        assert_eq!(short(12_345.0), "12.3k");
+        assert_eq!(short(0.0), "0");
+    }
 
     #[test]
     fn flat_charts_are_listed_not_drawn() {

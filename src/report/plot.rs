@@ -43,6 +43,7 @@ pub use heatmap::{HeatCell, HeatmapChart, Tone, heatmap_chart};
 pub use histogram::{Bins, HistogramChart, histogram_chart};
 pub use line::{LineChart, Series, line_chart};
 pub use stacked::{Layer, StackedAreaChart, stacked_area_chart};
+pub(crate) use style::format_significant;
 
 /// An error drawing or writing a chart.
 #[derive(Debug, thiserror::Error)]

@@ -96,13 +96,23 @@ pub(super) fn format_number(v: f64, decimals: usize) -> String {
 
 /// Format `v` with about three significant digits (`0.0123`, `4.56`,
 /// `789`, `12.3k`), for value labels.
-pub(super) fn format_significant(v: f64) -> String {
+pub(crate) fn format_significant(v: f64) -> String {
     if v == 0.0 || !v.is_finite() {
         return format!("{v}");
     }
     let magnitude = v.abs().log10().floor() as i32;
     let decimals = (2 - magnitude).max(0) as usize;
-    if decimals == 0 {
+    if magnitude >= 4 {
+        // 12.3k, 627k, 4.02M: three digits of the scaled value.
+        let (scale, suffix) = match magnitude {
+            4..=5 => (1e3, "k"),
+            6..=8 => (1e6, "M"),
+            _ => (1e9, "G"),
+        };
+        let scaled = v / scale;
+        let decimals = (2 - scaled.abs().log10().floor() as i32).max(0) as usize;
+        format!("{}{suffix}", trim_zeros(&format!("{scaled:.decimals$}")))
+    } else if decimals == 0 {
         format_number(v.round(), 0)
     } else {
         trim_zeros(&format!("{v:.decimals$}")).to_string()
@@ -131,6 +141,7 @@ mod tests {
         assert_eq!(format_significant(0.012345), "0.0123");
         assert_eq!(format_significant(4.5), "4.5");
         assert_eq!(format_significant(789.4), "789");
-        assert_eq!(format_significant(12345.0), "12.35k");
+        assert_eq!(format_significant(12345.0), "12.3k");
+        assert_eq!(format_significant(626_931.8), "627k");
     }
 }
