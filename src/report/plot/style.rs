@@ -102,6 +102,10 @@ pub(crate) fn format_significant(v: f64) -> String {
     }
     let magnitude = v.abs().log10().floor() as i32;
     let decimals = (2 - magnitude).max(0) as usize;
+    // Round to three digits first, so 999,500 becomes 1M, not 1000k.
+    let unit = 10f64.powi(magnitude - 2);
+    let rounded = (v / unit).round() * unit;
+    let magnitude = rounded.abs().log10().floor() as i32;
     if magnitude >= 4 {
         // 12.3k, 627k, 4.02M: three digits of the scaled value.
         let (scale, suffix) = match magnitude {
@@ -109,7 +113,7 @@ pub(crate) fn format_significant(v: f64) -> String {
             6..=8 => (1e6, "M"),
             _ => (1e9, "G"),
         };
-        let scaled = v / scale;
+        let scaled = rounded / scale;
         let decimals = (2 - scaled.abs().log10().floor() as i32).max(0) as usize;
         format!("{}{suffix}", trim_zeros(&format!("{scaled:.decimals$}")))
     } else if decimals == 0 {
@@ -143,5 +147,7 @@ mod tests {
         assert_eq!(format_significant(789.4), "789");
         assert_eq!(format_significant(12345.0), "12.3k");
         assert_eq!(format_significant(626_931.8), "627k");
+        assert_eq!(format_significant(999_600.0), "1M");
+        assert_eq!(format_significant(99_960.0), "100k");
     }
 }
